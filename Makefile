@@ -1,0 +1,16 @@
+# Two entry points, both self-contained on a fresh machine:
+#   make demo  - set up, then OCR the shipped sample images into results.json
+#   make test  - set up, then run the test suite
+.PHONY: setup demo test lint samples
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	.venv/bin/pipeline run data/samples --out results.json
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+lint: setup
+	.venv/bin/ruff check .

@@ -1,0 +1,1 @@
+"""Synthetic, exactly labelled training data: notebooks, documents, plates, lines."""

@@ -1,0 +1,1 @@
+"""Text recognition: joint CTC + Transformer on ConvNeXt, and a CRNN for plates."""

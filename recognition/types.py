@@ -1,0 +1,23 @@
+"""What a recognizer returns for each crop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """Text read from one crop, with a confidence in ``[0, 1]``."""
+
+    text: str
+    score: float
+
+
+class Recognizer(Protocol):
+    """Anything that reads a list of RGB ``uint8`` crops of any sizes, in input order."""
+
+    def predict(self, crops: Sequence[np.ndarray]) -> list[Recognition]: ...

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One-stop set-up for a fresh machine: Debian fonts (as root), a virtual env in .venv with
+# torch from the local wheel cache, the project in editable mode with dev tools, and exactly
+# one OpenCV (the headless build). Re-running is cheap: a stamp skips finished steps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+FONT_PACKAGES=(
+  fonts-dejavu fonts-liberation2 fonts-noto-core fonts-freefont-ttf
+  fonts-sjfonts fonts-klee fonts-dkg-handwriting fonts-comic-neue fonts-humor-sans
+  fonts-wqy-zenhei
+)
+
+install_fonts() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: not root or no apt-get; skipping font packages (${FONT_PACKAGES[*]})" >&2
+    return 0
+  fi
+  local missing=()
+  for pkg in "${FONT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing fonts: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+torch_pins() {
+  case "$(uname -m)" in
+    aarch64|arm64) echo "torch==2.9.1 torchvision==0.24.1" ;;
+    *) echo "torch==2.14.1 torchvision==0.29.1" ;;
+  esac
+}
+
+install_python() {
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  local pip="$VENV/bin/python -m pip"
+  local stamp="$VENV/.setup-stamp"
+  local want
+  want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  # shellcheck disable=SC2046
+  $pip install -q --disable-pip-version-check $(torch_pins)
+  $pip install -q --disable-pip-version-check -e ".[dev]"
+  # ultralytics depends on opencv-python, which shares the cv2 folder with the headless
+  # build; remove it and reinstall the headless files so one consistent cv2 remains.
+  if $pip show opencv-python >/dev/null 2>&1; then
+    $pip uninstall -q -y opencv-python
+    $pip install -q --disable-pip-version-check --force-reinstall --no-deps \
+      "opencv-python-headless==$($VENV/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
+  fi
+  "$VENV/bin/python" -c "import cv2, torch, torchvision, timm; from pipeline.offline import setup_ultralytics; setup_ultralytics()" \
+    || { echo "setup: import check failed" >&2; exit 1; }
+  echo "$want" > "$stamp"
+}
+
+install_fonts
+install_python

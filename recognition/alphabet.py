@@ -9,12 +9,14 @@ from __future__ import annotations
 DIGITS = "0123456789"
 LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+# Accented Latin of the common European languages and typographic quotes (printed pages).
+LATIN_EXTRA = "ÀÁÂÃÄÇÈÉÊËÍÎÏÑÓÔÕÖÚÙÛÜßàáâãäçèéêëíîïñóôõöúùûüÿ„“”‘’"
 PUNCTUATION = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»—–№…"
 # CCPD province abbreviations (in CCPD index order) and the special-use plate characters.
 PROVINCES = "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学"
 PLATE_EXTRA = "使领港澳挂"
 
-DEFAULT_ALPHABET = DIGITS + LATIN + CYRILLIC + PUNCTUATION + PROVINCES + PLATE_EXTRA
+DEFAULT_ALPHABET = DIGITS + LATIN + LATIN_EXTRA + CYRILLIC + PUNCTUATION + PROVINCES + PLATE_EXTRA
 
 
 def unsupported_chars(text: str, alphabet: str = DEFAULT_ALPHABET) -> set[str]:

@@ -41,20 +41,14 @@ install_python() {
   local pip="$VENV/bin/python -m pip"
   local stamp="$VENV/.setup-stamp"
   local want
-  want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+  want="$(cat pyproject.toml scripts/setup.sh scripts/one_opencv.sh | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
   # shellcheck disable=SC2046
   $pip install -q --disable-pip-version-check $(torch_pins)
   $pip install -q --disable-pip-version-check -e ".[dev]"
-  # ultralytics depends on opencv-python, which shares the cv2 folder with the headless
-  # build; remove it and reinstall the headless files so one consistent cv2 remains.
-  if $pip show opencv-python >/dev/null 2>&1; then
-    $pip uninstall -q -y opencv-python
-    $pip install -q --disable-pip-version-check --force-reinstall --no-deps \
-      "opencv-python-headless==$($VENV/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"
-  fi
+  bash scripts/one_opencv.sh "$VENV/bin/python"
   "$VENV/bin/python" -c "import cv2, torch, torchvision, timm; from pipeline.offline import setup_ultralytics; setup_ultralytics()" \
     || { echo "setup: import check failed" >&2; exit 1; }
   echo "$want" > "$stamp"

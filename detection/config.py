@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.config import StrictModel
 
@@ -14,8 +14,13 @@ class DetectorConfig(StrictModel):
     """How to build a detector for inference.
 
     ``model`` is the architecture: an ultralytics model YAML (``yolov8n.yaml``,
-    ``yolov5l.yaml``) for ``yolo``, a timm ConvNeXt name for ``maskrcnn``.
+    ``yolov5l.yaml``; the letter after the version picks the scale) for ``yolo``, a timm
+    ConvNeXt name (``convnext_atto``, ``convnext_small``) for ``maskrcnn``.
     ``weights`` is a checkpoint file; without one the model is randomly initialised.
+
+    ``imgsz`` is the inference size: YOLO letterboxes to ``imgsz x imgsz``; Mask R-CNN
+    resizes the longer side to ``imgsz`` (torchvision's ``min_size = max_size = imgsz``),
+    up to 2048 for dense pages.
     """
 
     backend: Literal["yolo", "maskrcnn"] = "yolo"
@@ -26,3 +31,87 @@ class DetectorConfig(StrictModel):
     conf: float = Field(0.25, ge=0.0, le=1.0)
     iou: float = Field(0.5, ge=0.0, le=1.0)
     max_det: int = Field(1000, ge=1)
+    batch_size: int = Field(8, ge=1, description="Images per forward pass at inference.")
+    # Mask R-CNN only.
+    backbone_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra timm kwargs for the ConvNeXt backbone, e.g. {depths: [1,1,1,1], "
+                    "dims: [16,32,64,128]} for a tiny CPU model.")
+    backbone_weights: Path | None = Field(
+        None, description="Local timm state dict for the backbone (pretrained start).")
+    fpn_channels: int = Field(256, ge=8)
+    mask_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    polygon_tolerance: float = Field(
+        1.0, ge=0.0, description="Douglas-Peucker tolerance in pixels for mask polygons.")
+
+
+class CocoSource(StrictModel):
+    """One COCO dataset in the NTO layout: ``annotations.json`` + an images folder."""
+
+    annotations: Path
+    images: Path | None = Field(
+        None, description="Images folder; default: 'images/' next to the annotations file.")
+
+    @property
+    def images_dir(self) -> Path:
+        """The folder that ``file_name`` entries are relative to."""
+        return self.images if self.images is not None else self.annotations.parent / "images"
+
+
+class DetectorDataConfig(StrictModel):
+    """Where the training data is and how to split it.
+
+    Without ``val``, ``val_fraction`` of ``train`` is held out, stratified by
+    ``stratify_keys``: ``orientation`` (portrait / landscape), ``language`` (script of the
+    words' ``attributes.translation``), or any image field / annotation attribute name.
+    """
+
+    train: CocoSource
+    val: CocoSource | None = None
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    stratify_keys: list[str] = Field(default_factory=list)
+
+
+class DetectorTrainSettings(StrictModel):
+    """Optimisation settings. YOLO uses ``epochs``; Mask R-CNN uses ``iterations``."""
+
+    epochs: int = Field(100, ge=1)
+    iterations: int = Field(20000, ge=1)
+    batch: int = Field(2, ge=1)
+    optimizer: str = "AdamW"
+    lr0: float = Field(1e-3, gt=0.0)
+    weight_decay: float = Field(5e-4, ge=0.0)
+    warmup_epochs: float = Field(3.0, ge=0.0, description="YOLO warm-up.")
+    warmup_iters: int = Field(500, ge=0, description="Mask R-CNN linear warm-up.")
+    clip_grad: float = Field(10.0, gt=0.0, description="Mask R-CNN gradient-norm clip.")
+    checkpoint_every: int = Field(500, ge=1, description="Mask R-CNN: iterations per save.")
+    val_every: int = Field(1000, ge=1, description="Mask R-CNN: iterations per validation.")
+    min_size: list[int] | None = Field(
+        None, description="Mask R-CNN train sizes (shorter side, one picked per batch); "
+                          "default: the model's imgsz.")
+    workers: int = Field(2, ge=0)
+    amp: bool = Field(False, description="Mixed precision (CUDA only).")
+    patience: int = Field(100, ge=0)
+    seed: int = 0
+    ultralytics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further ultralytics train arguments (augmentation etc.), passed as is.")
+
+
+class DetectorTrainConfig(StrictModel):
+    """``pipeline train detector`` config: model, data, optimisation, output."""
+
+    name: str = "detector"
+    model: DetectorConfig = Field(default_factory=DetectorConfig)
+    data: DetectorDataConfig
+    train: DetectorTrainSettings = Field(default_factory=DetectorTrainSettings)
+    out_dir: Path = Path("runs/detector")
+    export: Path | None = Field(
+        None, description="Also copy the best weights here (e.g. data/models/x_detector.pt).")
+    device: str = "auto"
+
+    @model_validator(mode="after")
+    def _no_duplicate_classes(self) -> DetectorTrainConfig:
+        if len(set(self.model.classes)) != len(self.model.classes):
+            raise ValueError(f"model.classes has duplicates: {self.model.classes}")
+        return self

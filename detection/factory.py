@@ -1,0 +1,28 @@
+"""Build a :class:`~detection.types.Detector` from a :class:`DetectorConfig`."""
+
+from __future__ import annotations
+
+from detection.config import DetectorConfig
+from detection.types import Detector
+from pipeline.device import select_device
+
+
+def build_detector(cfg: DetectorConfig, device: str = "auto") -> Detector:
+    """Build the configured detector.
+
+    Args:
+        cfg: backend, architecture, weights, classes and thresholds.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:N]``.
+
+    Returns:
+        A detector with ``predict(images)`` and ``.description`` (what was loaded). Missing
+        or absent weights give a randomly initialised model and a WARNING in the log.
+    """
+    torch_device = select_device(device)
+    if cfg.backend == "yolo":
+        from detection.yolo import build_yolo_detector
+
+        return build_yolo_detector(cfg, torch_device)
+    from detection.maskrcnn import build_maskrcnn_detector
+
+    return build_maskrcnn_detector(cfg, torch_device)

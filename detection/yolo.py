@@ -1,0 +1,231 @@
+"""YOLO backend: an ultralytics ``DetectionModel`` wrapped as a batched :class:`Detector`.
+
+Pre- and post-processing (letterbox, NMS, mapping boxes back) live here rather than in
+ultralytics' predictor, so a batch of differently sized images goes through one forward
+pass and nothing in the predictor's set-up can reach for the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from detection.config import DetectorConfig
+from detection.geometry import box_to_polygon, clip_box
+from detection.types import Region
+from pipeline.offline import setup_ultralytics
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "ocr-pipeline-yolo/1"
+PAD_VALUE = 114  # ultralytics' letterbox grey, which the model saw in training
+
+
+def build_yolo_model(model_yaml: str, num_classes: int) -> torch.nn.Module:
+    """Build an untrained ultralytics ``DetectionModel`` from its YAML.
+
+    Args:
+        model_yaml: an ultralytics model YAML name or path; the scale letter after the
+            version picks the size (``yolov8n.yaml``, ``yolov5l.yaml``, ``yolo11s.yaml``).
+        num_classes: number of classes of the detection head.
+
+    Returns:
+        The model in eval mode on the CPU.
+    """
+    setup_ultralytics()
+    from ultralytics.nn.tasks import DetectionModel
+
+    model = DetectionModel(model_yaml, nc=num_classes, verbose=False)
+    return model.eval()
+
+
+def save_yolo_checkpoint(model: torch.nn.Module, classes: Sequence[str], path: str | Path,
+                         extra: dict[str, Any] | None = None) -> Path:
+    """Write a YOLO model as plain tensors + its YAML dict (loadable with ``weights_only``).
+
+    Args:
+        model: an ultralytics ``DetectionModel`` (any precision; stored as float32).
+        classes: class names in head order.
+        path: target file; written atomically.
+        extra: more plain-typed metadata to store (e.g. the training imgsz).
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().float().cpu() if v.is_floating_point() else v.detach().cpu()
+             for k, v in model.state_dict().items()}
+    payload = {"format": CHECKPOINT_FORMAT, "yaml": _plain(model.yaml), "classes": list(classes),
+               "state_dict": state, "extra": extra or {}}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_yolo_weights(path: str | Path) -> tuple[torch.nn.Module, list[str]]:
+    """Load a YOLO model from our checkpoint format or from an ultralytics ``.pt`` file.
+
+    Args:
+        path: a file written by :func:`save_yolo_checkpoint`, or an ultralytics training
+            checkpoint (``best.pt`` / ``last.pt``; a pickle, so only load files you trust).
+
+    Returns:
+        The model (float32, eval mode, CPU) and its class names in head order.
+    """
+    path = Path(path)
+    payload = torch.load(path, map_location="cpu", weights_only=False) \
+        if _is_ultralytics_checkpoint(path) else torch.load(path, map_location="cpu",
+                                                            weights_only=True)
+    if isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT:
+        setup_ultralytics()
+        from ultralytics.nn.tasks import DetectionModel
+
+        model = DetectionModel(payload["yaml"], nc=len(payload["classes"]), verbose=False)
+        model.load_state_dict(payload["state_dict"])
+        return model.float().eval(), list(payload["classes"])
+    model = (payload.get("ema") or payload.get("model")) if isinstance(payload, dict) else None
+    if model is None:
+        raise ValueError(f"{path}: neither an ocr-pipeline YOLO checkpoint nor an ultralytics one")
+    names = model.names
+    classes = [names[i] for i in sorted(names)] if isinstance(names, dict) else list(names)
+    return model.float().eval(), classes
+
+
+def _is_ultralytics_checkpoint(path: Path) -> bool:
+    # Our own files load with weights_only=True; anything that fails that is a pickle
+    # written by ultralytics, which needs its classes importable first.
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+        return False
+    except Exception:  # noqa: BLE001 - any unpickling refusal means "not ours"
+        setup_ultralytics()
+        import ultralytics.nn.tasks  # noqa: F401 - registers the pickled classes
+        return True
+
+
+def _plain(value: Any) -> Any:
+    # model.yaml may hold tuples or numpy scalars; checkpoints keep only plain types.
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """Resize keeping aspect ratio to fit ``size x size`` and pad centred with grey.
+
+    Returns:
+        The padded image, the scale applied, and the ``(left, top)`` padding in pixels.
+    """
+    h, w = image.shape[:2]
+    scale = min(size / h, size / w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR) \
+        if (new_w, new_h) != (w, h) else image
+    left, top = (size - new_w) // 2, (size - new_h) // 2
+    out = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
+    out[top:top + new_h, left:left + new_w] = resized
+    return out, scale, (float(left), float(top))
+
+
+class YoloDetector:
+    """Batched YOLO inference returning :class:`Region` lists in image coordinates.
+
+    Args:
+        model: an ultralytics ``DetectionModel``.
+        classes: class names in head order.
+        cfg: thresholds and sizes (``imgsz``, ``conf``, ``iou``, ``max_det``, ``batch_size``).
+        device: where to run.
+        description: what was loaded, for logs and ``pipeline run`` output.
+    """
+
+    def __init__(self, model: torch.nn.Module, classes: Sequence[str], cfg: DetectorConfig,
+                 device: torch.device, description: str = ""):
+        self.model = model.to(device).float().eval()
+        self.classes = list(classes)
+        self.cfg = cfg
+        self.device = device
+        stride = int(max(getattr(model, "stride", torch.tensor([32])).max().item(), 32))
+        self.imgsz = max(stride, int(np.ceil(cfg.imgsz / stride) * stride))
+        self.description = description
+
+    @torch.inference_mode()
+    def predict(self, images: Sequence[np.ndarray]) -> list[list[Region]]:
+        """Detect regions in RGB ``uint8`` images.
+
+        Args:
+            images: ``(H, W, 3)`` RGB arrays of any sizes.
+
+        Returns:
+            Per image, regions sorted by descending score; polygons are box corners
+            clockwise from top-left, clipped to the image.
+        """
+        results: list[list[Region]] = []
+        for start in range(0, len(images), self.cfg.batch_size):
+            results.extend(self._predict_batch(images[start:start + self.cfg.batch_size]))
+        return results
+
+    def _predict_batch(self, images: Sequence[np.ndarray]) -> list[list[Region]]:
+        from ultralytics.utils.nms import non_max_suppression
+
+        boxes_in, scales, pads = [], [], []
+        for image in images:
+            if image.ndim != 3 or image.shape[2] != 3:
+                raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+            padded, scale, pad = letterbox(np.ascontiguousarray(image), self.imgsz)
+            boxes_in.append(padded)
+            scales.append(scale)
+            pads.append(pad)
+        # ultralytics models are trained on RGB tensors in [0, 1] (it converts BGR on load).
+        batch = torch.from_numpy(np.stack(boxes_in)).permute(0, 3, 1, 2)
+        batch = batch.to(self.device, dtype=torch.float32) / 255.0
+        raw = self.model(batch)
+        dets = non_max_suppression(raw, conf_thres=self.cfg.conf, iou_thres=self.cfg.iou,
+                                   max_det=self.cfg.max_det, nc=len(self.classes),
+                                   end2end=bool(getattr(self.model, "end2end", False)))
+        out = []
+        for image, det, scale, (left, top) in zip(images, dets, scales, pads, strict=True):
+            h, w = image.shape[:2]
+            det = det.detach().cpu().numpy()
+            regions = []
+            for x1, y1, x2, y2, score, cls in det[:, :6]:
+                box = clip_box(((x1 - left) / scale, (y1 - top) / scale,
+                                (x2 - left) / scale, (y2 - top) / scale), w, h)
+                if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
+                    continue
+                label = self.classes[int(cls)] if int(cls) < len(self.classes) else str(int(cls))
+                regions.append(Region(polygon=box_to_polygon(box), bbox=box, score=float(score),
+                                      label=label))
+            regions.sort(key=lambda r: -r.score)
+            out.append(regions)
+        return out
+
+
+def build_yolo_detector(cfg: DetectorConfig, device: torch.device) -> YoloDetector:
+    """Build a :class:`YoloDetector` from a config (untrained when weights are missing)."""
+    from pipeline.paths import resolve_path
+
+    weights = resolve_path(cfg.weights) if cfg.weights is not None else None
+    if weights is not None and weights.is_file():
+        model, classes = load_yolo_weights(weights)
+        if list(classes) != list(cfg.classes):
+            log.warning("detector weights %s have classes %s; config says %s - using the "
+                        "weights' classes", weights, classes, cfg.classes)
+        description = f"yolo {cfg.model}, weights {cfg.weights}"
+    else:
+        model, classes = build_yolo_model(cfg.model, len(cfg.classes)), list(cfg.classes)
+        why = "no weights" if weights is None else f"weights {cfg.weights} not found"
+        log.warning("YOLO detector %s is UNTRAINED (%s): random initialisation", cfg.model, why)
+        description = f"yolo {cfg.model}, UNTRAINED ({why})"
+    return YoloDetector(model, classes, cfg, device, description)

@@ -1,0 +1,143 @@
+"""YOLO training: COCO (NTO layout) -> YOLO dataset in the run dir -> ultralytics' trainer.
+
+The trainer itself is ultralytics'; this module only prepares its inputs, maps our config
+onto its arguments, keeps it offline, and exports the best weights in our checkpoint format.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from detection.coco import load_coco
+from detection.config import DetectorTrainConfig
+from detection.split import stratified_split
+from detection.yolo import load_yolo_weights, save_yolo_checkpoint
+from detection.yolo_dataset import write_dataset_yaml, write_yolo_split
+from pipeline.device import select_device
+from pipeline.offline import setup_ultralytics
+from pipeline.paths import resolve_path
+
+log = logging.getLogger(__name__)
+
+ULTRALYTICS_NAME = "ultralytics"  # sub-folder of the run dir that ultralytics writes into
+EXPORT_NAME = "best_detector.pt"
+
+
+def prepare_yolo_dataset(cfg: DetectorTrainConfig, run_dir: Path) -> Path:
+    """Convert the configured COCO data into ``run_dir/dataset`` and return its YAML.
+
+    Raises:
+        ValueError: when a split ends up with no images.
+    """
+    classes = cfg.model.classes
+    train_src = cfg.data.train
+    train_images = load_coco(resolve_path(train_src.annotations))
+    if cfg.data.val is not None:
+        val_src = cfg.data.val
+        val_images = load_coco(resolve_path(val_src.annotations))
+    else:
+        val_src = train_src
+        train_images, val_images = stratified_split(train_images, cfg.data.val_fraction,
+                                                    cfg.data.stratify_keys, cfg.train.seed)
+    out = run_dir / "dataset"
+    n_train = write_yolo_split(train_images, resolve_path(train_src.images_dir), out, "train",
+                               classes)
+    n_val = write_yolo_split(val_images, resolve_path(val_src.images_dir), out, "val", classes)
+    if n_train == 0 or n_val == 0:
+        raise ValueError(f"{train_src.annotations}: empty split (train {n_train}, val {n_val} "
+                         "images found); check data.*.images and data.val_fraction")
+    log.info("YOLO dataset in %s: %d train, %d val images", out, n_train, n_val)
+    return write_dataset_yaml(out, classes)
+
+
+def ultralytics_device(device: torch.device) -> str:
+    """ultralytics' device string (``cpu`` / ``0``) for a torch device."""
+    return "cpu" if device.type == "cpu" else str(device.index or 0)
+
+
+def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
+    """Train (or resume) a YOLO detector and export its best weights.
+
+    Args:
+        cfg: training config (``model.backend == "yolo"``).
+        resume: continue from ``<out_dir>/ultralytics/train/weights/last.pt``.
+
+    Returns:
+        The exported checkpoint (``<out_dir>/best_detector.pt``; also copied to
+        ``cfg.export`` when set), loadable by :func:`detection.factory.build_detector`.
+    """
+    setup_ultralytics()
+    from ultralytics import YOLO
+
+    run_dir = Path(cfg.out_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    device = select_device(cfg.device)
+    train_dir = run_dir / ULTRALYTICS_NAME / "train"
+    _keep_amp_check_offline(cfg.train.amp and device.type == "cuda")
+    if resume:
+        last = train_dir / "weights" / "last.pt"
+        if not last.is_file():
+            raise FileNotFoundError(f"--resume: no {last}; start the run without --resume")
+        YOLO(str(last)).train(resume=True)
+    else:
+        data_yaml = prepare_yolo_dataset(cfg, run_dir)
+        model = YOLO(_initial_model(cfg, run_dir))
+        model.train(**_train_args(cfg, data_yaml, run_dir, device))
+    best = train_dir / "weights" / "best.pt"
+    if not best.is_file():
+        best = train_dir / "weights" / "last.pt"
+    net, _ = load_yolo_weights(best)
+    exported = save_yolo_checkpoint(net, cfg.model.classes, run_dir / EXPORT_NAME,
+                                    extra={"imgsz": cfg.model.imgsz, "model": cfg.model.model})
+    if cfg.export is not None:
+        target = Path(cfg.export)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(exported, target)
+        log.info("exported detector weights to %s", target)
+    return exported
+
+
+def _initial_model(cfg: DetectorTrainConfig, run_dir: Path) -> str:
+    # From scratch: the YAML. From weights: hand ultralytics a checkpoint of its own kind,
+    # so its trainer transfers the matching layers as it does for any .pt.
+    weights = resolve_path(cfg.model.weights) if cfg.model.weights is not None else None
+    if weights is None or not weights.is_file():
+        if weights is not None:
+            log.warning("model.weights %s not found: training from scratch", cfg.model.weights)
+        return cfg.model.model
+    net, _ = load_yolo_weights(weights)
+    init = run_dir / "init_weights.pt"
+    torch.save({"model": net, "train_args": {}}, init)
+    return str(init)
+
+
+def _train_args(cfg: DetectorTrainConfig, data_yaml: Path, run_dir: Path,
+                device: torch.device) -> dict[str, Any]:
+    t = cfg.train
+    args: dict[str, Any] = {
+        "data": str(data_yaml), "imgsz": cfg.model.imgsz, "epochs": t.epochs, "batch": t.batch,
+        "optimizer": t.optimizer, "lr0": t.lr0, "weight_decay": t.weight_decay,
+        "warmup_epochs": t.warmup_epochs, "workers": t.workers, "patience": t.patience,
+        "seed": t.seed, "amp": bool(t.amp and device.type == "cuda"),
+        "device": ultralytics_device(device), "plots": False, "project": str(run_dir /
+                                                                               ULTRALYTICS_NAME),
+        "name": "train", "exist_ok": True, "pretrained": False, "verbose": False,
+        "max_det": cfg.model.max_det,
+    }
+    args.update(t.ultralytics)
+    return args
+
+
+def _keep_amp_check_offline(amp_on_cuda: bool) -> None:
+    # ultralytics' AMP check downloads yolo26n.pt on CUDA. Our runs are offline: with amp
+    # asked for we trust it (mixed precision is standard for YOLO on CUDA) instead.
+    if not amp_on_cuda:
+        return
+    import ultralytics.engine.trainer as trainer_module
+
+    trainer_module.check_amp = lambda model: True

@@ -1,0 +1,174 @@
+"""Polygon helpers as pure functions on ``(N, 2)`` float arrays of ``[x, y]`` image points."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from shapely.geometry import MultiPolygon, Polygon
+
+
+def as_points(polygon: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    """Return ``polygon`` as a float64 ``(N, 2)`` array.
+
+    Raises:
+        ValueError: when the input is not a list of ``[x, y]`` pairs or holds NaN / inf.
+    """
+    pts = np.asarray(polygon, dtype=np.float64)
+    if pts.ndim == 1 and pts.size % 2 == 0:
+        pts = pts.reshape(-1, 2)  # flat COCO segmentation [x1, y1, x2, y2, ...]
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise ValueError(f"polygon must be (N, 2) points, got shape {pts.shape}")
+    if not np.isfinite(pts).all():
+        raise ValueError("polygon has NaN or infinite coordinates")
+    return pts
+
+
+def bbox_of(polygon: np.ndarray) -> tuple[float, float, float, float]:
+    """Axis-aligned ``(x1, y1, x2, y2)`` box enclosing the polygon."""
+    pts = as_points(polygon)
+    x1, y1 = pts.min(axis=0)
+    x2, y2 = pts.max(axis=0)
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+def box_polygon(x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
+    """Clockwise rectangle from the top-left corner."""
+    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float64)
+
+
+def to_shapely(polygon: np.ndarray | Sequence[Sequence[float]]) -> Polygon | None:
+    """A valid, non-empty shapely polygon, or ``None``.
+
+    An invalid polygon (e.g. self-intersecting) is repaired with ``buffer(0)``, as the NTO
+    organisers' evaluator does; if that leaves a multi-polygon the largest part is *not*
+    picked: the whole repaired geometry is kept when valid, since that is what gets scored.
+    """
+    try:
+        pts = as_points(polygon)
+        if len(pts) < 3:
+            return None
+        shape = Polygon(pts)
+        if not shape.is_valid:
+            shape = shape.buffer(0)
+    except (ValueError, TypeError):
+        return None
+    if shape.is_empty or not shape.is_valid or shape.area <= 0:
+        return None
+    if not isinstance(shape, Polygon | MultiPolygon):
+        return None
+    return shape
+
+
+def polygon_iou(a: Polygon | None, b: Polygon | None) -> float:
+    """Intersection over union of two shapely polygons; 0 when either is missing."""
+    if a is None or b is None:
+        return 0.0
+    inter = a.intersection(b).area
+    if inter <= 0:
+        return 0.0
+    union = a.union(b).area
+    return float(inter / union) if union > 0 else 0.0
+
+
+def valid_polygon(polygon: np.ndarray) -> np.ndarray | None:
+    """A simple (non-self-intersecting) version of ``polygon`` as points, or ``None``.
+
+    Valid polygons come back unchanged; invalid ones are repaired with ``buffer(0)`` and, if
+    the repair splits them, replaced by the convex hull, so every output polygon is valid.
+    """
+    pts = as_points(polygon)
+    shape = to_shapely(pts)
+    if shape is None:
+        return None
+    if isinstance(shape, Polygon) and Polygon(pts).is_valid:
+        return pts
+    if isinstance(shape, MultiPolygon):
+        shape = shape.convex_hull
+    coords = np.asarray(shape.exterior.coords, dtype=np.float64)[:-1]
+    return coords if len(coords) >= 3 else None
+
+
+def rotate_points(points: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate points about the origin by ``angle`` radians (image axes: y points down).
+
+    A positive angle turns +x towards +y, i.e. clockwise on screen. Rotating by ``-skew``
+    maps text that runs at ``skew`` onto horizontal rows.
+    """
+    c, s = math.cos(angle), math.sin(angle)
+    rot = np.array([[c, -s], [s, c]])
+    return np.asarray(points, dtype=np.float64) @ rot.T
+
+
+def order_quad(points: np.ndarray) -> np.ndarray:
+    """Order four corners clockwise starting at the reading top-left.
+
+    Corners are sorted clockwise around their centroid; the start is the corner whose edge
+    to the next corner points most nearly along +x (the top edge of text rotated by less
+    than 45°), so the order works for any input order of the corners.
+    """
+    pts = as_points(points)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # increasing angle = clockwise on screen (y down)
+    edges = np.roll(pts, -1, axis=0) - pts
+    lengths = np.linalg.norm(edges, axis=1)
+    cos_x = np.divide(edges[:, 0], lengths, out=np.full(len(pts), -2.0), where=lengths > 0)
+    start = int(np.argmax(cos_x))
+    return np.roll(pts, -start, axis=0)
+
+
+def min_area_quad(points: np.ndarray) -> np.ndarray:
+    """Minimum-area rotated rectangle around ``points``, ordered by :func:`order_quad`."""
+    import cv2
+
+    pts = as_points(points).astype(np.float32)
+    rect = cv2.minAreaRect(pts)
+    return order_quad(cv2.boxPoints(rect).astype(np.float64))
+
+
+def is_axis_aligned_box(polygon: np.ndarray, tol: float = 1e-3) -> bool:
+    """True when the polygon is a rectangle with sides parallel to the image axes."""
+    pts = as_points(polygon)
+    if len(pts) != 4:
+        return False
+    x1, y1, x2, y2 = bbox_of(pts)
+    scale = max(x2 - x1, y2 - y1, 1.0) * tol
+    on_x = np.minimum(np.abs(pts[:, 0] - x1), np.abs(pts[:, 0] - x2)) <= scale
+    on_y = np.minimum(np.abs(pts[:, 1] - y1), np.abs(pts[:, 1] - y2)) <= scale
+    return bool(on_x.all() and on_y.all())
+
+
+def polygon_angle(polygon: np.ndarray) -> tuple[float, float]:
+    """Direction of the long side of the polygon's minimum-area rectangle.
+
+    Returns:
+        ``(angle, length)``: the angle in radians folded into ``(-pi/4, pi/4]`` (text is
+        assumed to run closer to horizontal than vertical) and the long side's length,
+        usable as a weight.
+    """
+    quad = min_area_quad(polygon)
+    top = quad[1] - quad[0]
+    side = quad[3] - quad[0]
+    vec = top if np.linalg.norm(top) >= np.linalg.norm(side) else side
+    angle = math.atan2(vec[1], vec[0])
+    # Fold into (-pi/2, pi/2] first (direction is unsigned), then into (-pi/4, pi/4].
+    while angle <= -math.pi / 2:
+        angle += math.pi
+    while angle > math.pi / 2:
+        angle -= math.pi
+    if angle > math.pi / 4:
+        angle -= math.pi / 2
+    elif angle <= -math.pi / 4:
+        angle += math.pi / 2
+    return angle, float(max(np.linalg.norm(top), np.linalg.norm(side)))
+
+
+def rotated_rect(points: np.ndarray, angle: float) -> np.ndarray:
+    """Smallest rectangle at ``angle`` around ``points``, clockwise from its top-left."""
+    pts = as_points(points)
+    flat = rotate_points(pts, -angle)
+    x1, y1 = flat.min(axis=0)
+    x2, y2 = flat.max(axis=0)
+    return rotate_points(box_polygon(x1, y1, x2, y2), angle)

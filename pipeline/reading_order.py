@@ -1,0 +1,340 @@
+"""Reading order as pure functions on word polygons: skew, lines, columns, plates.
+
+Everything works in a *deskewed frame*: the dominant text direction is estimated from the
+words (their own rotation, or the direction from each word to its right-hand neighbour),
+and word geometry is rotated by minus that angle, so rows of a skewed page become
+horizontal and same-row words can never be swapped by sorting on raw ``y``.
+
+Page rules (see README "Reading order"):
+
+1. A *gutter* is an empty vertical strip, at least ``column_gap`` median text heights wide,
+   with words on both sides that each span two or more rows. A region with a gutter is cut
+   there (widest first) and the parts are read left to right (columns, two-page spreads).
+2. Otherwise the region is cut into horizontal bands at empty horizontal strips; runs of
+   consecutive bands that share a gutter become one block (so a short column next to a long
+   one, or a title above two columns, is read correctly); blocks are read top to bottom.
+3. Inside a region with no cut left, words are chained into lines: a word joins the line
+   whose last word overlaps it vertically by at least ``min_overlap`` of the smaller height;
+   lines are read top to bottom and words in a line left to right.
+
+Plates: regions that touch side by side or are stacked (a two-row plate read as rows or
+characters) form one plate; a plate is read top row first, each row left to right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.geometry import (
+    as_points,
+    bbox_of,
+    is_axis_aligned_box,
+    min_area_quad,
+    polygon_angle,
+    rotate_points,
+    rotated_rect,
+)
+
+MAX_SKEW = math.radians(30.0)
+
+
+@dataclass(frozen=True)
+class WordBox:
+    """A word in the deskewed frame: x extent, vertical centre and text height."""
+
+    x0: float
+    x1: float
+    cy: float
+    h: float
+
+    @property
+    def y0(self) -> float:
+        return self.cy - self.h / 2
+
+    @property
+    def y1(self) -> float:
+        return self.cy + self.h / 2
+
+
+def estimate_skew(polygons: Sequence[np.ndarray]) -> float:
+    """Dominant text direction in radians (positive: rows descend to the right).
+
+    Two kinds of evidence are pooled and their median taken: the long-side direction of
+    every rotated, elongated word polygon, and the direction from each word's centre to its
+    nearest right-hand neighbour on the same row (the only evidence when the detector gives
+    axis-aligned boxes). Returns 0 when there is no evidence; clipped to ±30°.
+    """
+    if len(polygons) < 1:
+        return 0.0
+    pts = [as_points(p) for p in polygons]
+    angles: list[float] = []
+    for p in pts:
+        if is_axis_aligned_box(p):
+            continue
+        angle, length = polygon_angle(p)
+        short = _short_side(p)
+        if short > 0 and length >= 1.3 * short:
+            angles.append(angle)
+    angles.extend(_neighbour_angles(pts))
+    if not angles:
+        return 0.0
+    return float(np.clip(np.median(angles), -MAX_SKEW, MAX_SKEW))
+
+
+def _short_side(p: np.ndarray) -> float:
+    q = min_area_quad(p)
+    return float(min(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[3] - q[0])))
+
+
+def _neighbour_angles(pts: Sequence[np.ndarray], cone_deg: float = 25.0) -> list[float]:
+    """Directions from each word to its nearest right-hand neighbour on the same row."""
+    if len(pts) < 2:
+        return []
+    boxes = np.array([bbox_of(p) for p in pts])
+    centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
+    heights = boxes[:, 3] - boxes[:, 1]
+    tan_cone = math.tan(math.radians(cone_deg))
+    out = []
+    for i in range(len(pts)):
+        d = centres - centres[i]
+        gap = boxes[:, 0] - boxes[i, 2]
+        ok = (d[:, 0] > 0) & (np.abs(d[:, 1]) <= d[:, 0] * tan_cone)
+        ok &= gap <= 3.0 * np.maximum(heights, heights[i])
+        ok[i] = False
+        if not ok.any():
+            continue
+        dist = np.where(ok, np.hypot(d[:, 0], d[:, 1]), np.inf)
+        j = int(np.argmin(dist))
+        out.append(math.atan2(d[j, 1], d[j, 0]))
+    return out
+
+
+def deskewed_boxes(polygons: Sequence[np.ndarray], skew: float) -> list[WordBox]:
+    """Each word's x extent, centre y and text height in the frame rotated by ``-skew``.
+
+    For an axis-aligned box around a rotated word the box is larger than the word; its true
+    width and height are recovered from ``W = w cos a + h sin a`` and ``H = w sin a + h cos a``
+    so that neighbouring rows do not seem to overlap.
+    """
+    out = []
+    c, s = math.cos(skew), abs(math.sin(skew))
+    for p in polygons:
+        pts = as_points(p)
+        flat = rotate_points(pts, -skew)
+        x0, y0 = flat.min(axis=0)
+        x1, y1 = flat.max(axis=0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        w, h = x1 - x0, y1 - y0
+        if s > 1e-3 and is_axis_aligned_box(pts):
+            bx1, by1, bx2, by2 = bbox_of(pts)
+            bw, bh = bx2 - bx1, by2 - by1
+            cos2 = c * c - s * s
+            w = max((bw * c - bh * s) / cos2, 0.3 * bw)
+            h = max((bh * c - bw * s) / cos2, 0.3 * bh)
+        out.append(WordBox(float(cx - w / 2), float(cx + w / 2), float(cy), float(max(h, 1e-6))))
+    return out
+
+
+def _vertical_overlap(a: WordBox, b: WordBox) -> float:
+    inter = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return inter / min(a.h, b.h)
+
+
+def group_lines(boxes: Sequence[WordBox], indices: Sequence[int] | None = None,
+                min_overlap: float = 0.5, max_gap: float = math.inf) -> list[list[int]]:
+    """Chain words into lines in the deskewed frame.
+
+    Words are visited left to right; each joins the line whose last word overlaps it
+    vertically by at least ``min_overlap`` of the smaller height (best overlap wins) and is
+    at most ``max_gap`` text heights to its right; otherwise it starts a new line. Following
+    the last word lets lines bend slightly.
+
+    Args:
+        boxes: all words, deskewed.
+        indices: which words to group (default all).
+        min_overlap: vertical overlap ratio for two words to share a line.
+        max_gap: largest horizontal gap between neighbours, in text heights.
+
+    Returns:
+        Lines as lists of word indices, each ordered left to right, lines top to bottom.
+    """
+    idx = list(range(len(boxes))) if indices is None else list(indices)
+    idx.sort(key=lambda i: (boxes[i].x0, boxes[i].cy))
+    lines: list[list[int]] = []
+    for i in idx:
+        best, best_key = None, None
+        for n, line in enumerate(lines):
+            last = boxes[line[-1]]
+            ov = _vertical_overlap(last, boxes[i])
+            if ov < min_overlap:
+                continue
+            if boxes[i].x0 - last.x1 > max_gap * max(last.h, boxes[i].h):
+                continue
+            key = (ov, -abs(last.cy - boxes[i].cy))
+            if best_key is None or key > best_key:
+                best, best_key = n, key
+        if best is None:
+            lines.append([i])
+        else:
+            lines[best].append(i)
+    lines.sort(key=lambda line: (float(np.mean([boxes[i].cy for i in line])), boxes[line[0]].x0))
+    return lines
+
+
+def _gutters(boxes: Sequence[WordBox], idx: Sequence[int], min_width: float,
+             min_side_height: float) -> list[tuple[float, float]]:
+    """Empty vertical strips at least ``min_width`` wide with tall enough content both sides."""
+    order = sorted(idx, key=lambda i: boxes[i].x0)
+    gaps = []
+    reach = boxes[order[0]].x1
+    for i in order[1:]:
+        if boxes[i].x0 - reach >= min_width:
+            gaps.append((reach, boxes[i].x0))
+        reach = max(reach, boxes[i].x1)
+    out = []
+    for g0, g1 in gaps:
+        left = [i for i in idx if boxes[i].x1 <= g0]
+        right = [i for i in idx if boxes[i].x0 >= g1]
+        if _span(boxes, left) >= min_side_height and _span(boxes, right) >= min_side_height:
+            out.append((g0, g1))
+    return out
+
+
+def _span(boxes: Sequence[WordBox], idx: Sequence[int]) -> float:
+    if not idx:
+        return 0.0
+    return max(boxes[i].y1 for i in idx) - min(boxes[i].y0 for i in idx)
+
+
+def _bands(boxes: Sequence[WordBox], idx: Sequence[int]) -> list[list[int]]:
+    """Split into horizontal bands at empty horizontal strips, top to bottom."""
+    order = sorted(idx, key=lambda i: boxes[i].y0)
+    bands = [[order[0]]]
+    reach = boxes[order[0]].y1
+    for i in order[1:]:
+        if boxes[i].y0 > reach:
+            bands.append([i])
+        else:
+            bands[-1].append(i)
+        reach = max(reach, boxes[i].y1)
+    return bands
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """Parameters of :func:`page_order` (all lengths in median text heights)."""
+
+    min_overlap: float = 0.5
+    column_gap: float = 1.5
+    min_column_rows: float = 1.8
+
+
+def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout(),
+               skew: float | None = None) -> list[list[int]]:
+    """Reading order of the words of a page.
+
+    Args:
+        polygons: word polygons in image pixels.
+        layout: grouping thresholds.
+        skew: text direction in radians; estimated with :func:`estimate_skew` when ``None``.
+
+    Returns:
+        Lines in reading order, each a list of indices into ``polygons`` in reading order.
+    """
+    if len(polygons) == 0:
+        return []
+    if skew is None:
+        skew = estimate_skew(polygons)
+    boxes = deskewed_boxes(polygons, skew)
+    hm = float(np.median([b.h for b in boxes]))
+    return _order_region(boxes, list(range(len(boxes))), hm, layout)
+
+
+def _order_region(boxes: Sequence[WordBox], idx: list[int], hm: float,
+                  layout: PageLayout) -> list[list[int]]:
+    if len(idx) <= 1:
+        return [idx] if idx else []
+    min_gap, min_rows = layout.column_gap * hm, layout.min_column_rows * hm
+    gutters = _gutters(boxes, idx, min_gap, min_rows)
+    if gutters:
+        g0, g1 = max(gutters, key=lambda g: g[1] - g[0])
+        cut = (g0 + g1) / 2
+        left = [i for i in idx if boxes[i].x1 <= cut]
+        right = [i for i in idx if boxes[i].x1 > cut]
+        return _order_region(boxes, left, hm, layout) + _order_region(boxes, right, hm, layout)
+    bands = _bands(boxes, idx)
+    if len(bands) == 1:
+        return group_lines(boxes, idx, layout.min_overlap)
+    out: list[list[int]] = []
+    start = 0
+    while start < len(bands):
+        # The longest run of bands from here whose union has a gutter forms one block.
+        end = start
+        members = list(bands[start])
+        for j in range(start + 1, len(bands)):
+            members = members + bands[j]
+            if not _gutters(boxes, members, min_gap, 0.0):
+                break  # no empty strip left at all: more bands cannot bring one back
+            if _gutters(boxes, members, min_gap, min_rows):
+                end = j
+        block = [i for b in bands[start:end + 1] for i in b]
+        if end > start:
+            out += _order_region(boxes, block, hm, layout)
+        else:
+            out += group_lines(boxes, block, layout.min_overlap)
+        start = end + 1
+    return out
+
+
+def plate_order(polygons: Sequence[np.ndarray], min_overlap: float = 0.5,
+                row_gap: float = 0.6, side_gap: float = 1.0) -> list[list[int]]:
+    """Group regions into plates and order each plate top row first.
+
+    Two regions belong to one plate when they sit side by side on a row (vertical overlap
+    ``>= min_overlap`` and a gap of at most ``side_gap`` heights) or are stacked rows (they
+    overlap horizontally by half the narrower width and the vertical gap is at most
+    ``row_gap`` heights). Plates are ordered like the words of a page.
+
+    Returns:
+        One list per plate, indices in reading order: rows top to bottom, each row left to
+        right.
+    """
+    if len(polygons) == 0:
+        return []
+    skew = estimate_skew(polygons)
+    boxes = deskewed_boxes(polygons, skew)
+    n = len(boxes)
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a in range(n):
+        for b in range(a + 1, n):
+            ba, bb = boxes[a], boxes[b]
+            h = min(ba.h, bb.h)
+            x_gap = max(ba.x0, bb.x0) - min(ba.x1, bb.x1)
+            y_gap = max(ba.y0, bb.y0) - min(ba.y1, bb.y1)
+            x_overlap = -x_gap / max(min(ba.x1 - ba.x0, bb.x1 - bb.x0), 1e-6)
+            side = _vertical_overlap(ba, bb) >= min_overlap and x_gap <= side_gap * h
+            stacked = x_overlap >= 0.5 and y_gap <= row_gap * h
+            if side or stacked:
+                parent[find(a)] = find(b)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    plates = [[i for row in group_lines(boxes, g, min_overlap) for i in row]
+              for g in groups.values()]
+    # Order plates as words of a page, using each plate's enclosing rotated box.
+    hulls = [np.concatenate([as_points(polygons[i]) for i in p]) for p in plates]
+    rects = [rotated_rect(h, skew) for h in hulls]
+    order = [i for line in page_order(rects, skew=skew) for i in line]
+    return [plates[i] for i in order]
+

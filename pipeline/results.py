@@ -1,0 +1,134 @@
+"""Typed OCR results: ``Word`` → ``Line`` → ``Page``, each with ``export()`` to plain JSON.
+
+Polygons are tuples of ``(x, y)`` pairs in pixels of the (EXIF-rotated) input image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Point = tuple[float, float]
+
+
+def _round(v: float) -> float:
+    return round(float(v), 2)
+
+
+def points_tuple(polygon: np.ndarray | Sequence[Sequence[float]]) -> tuple[Point, ...]:
+    """Freeze a polygon into a tuple of rounded ``(x, y)`` pairs."""
+    return tuple((_round(x), _round(y)) for x, y in np.asarray(polygon, dtype=np.float64))
+
+
+def _export_polygon(polygon: tuple[Point, ...]) -> list[list[float]]:
+    return [[x, y] for x, y in polygon]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One detected and/or read region.
+
+    Attributes:
+        text: recognised text ("" in detect mode).
+        polygon: vertices, clockwise.
+        bbox: ``(x1, y1, x2, y2)``.
+        label: detector class ("word", "plate", ...); "crop" in recognize mode.
+        det_score: detection confidence, ``None`` when no detector ran (recognize mode).
+        rec_score: recognition confidence, ``None`` when no recognizer ran (detect mode).
+    """
+
+    text: str
+    polygon: tuple[Point, ...]
+    bbox: tuple[float, float, float, float]
+    label: str = "word"
+    det_score: float | None = None
+    rec_score: float | None = None
+
+    def export(self) -> dict[str, Any]:
+        """Plain-JSON form (see the README's "Results JSON")."""
+        return {
+            "text": self.text,
+            "polygon": _export_polygon(self.polygon),
+            "bbox": [_round(v) for v in self.bbox],
+            "label": self.label,
+            "det_score": None if self.det_score is None else round(float(self.det_score), 4),
+            "rec_score": None if self.rec_score is None else round(float(self.rec_score), 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Word:
+        """Inverse of :meth:`export`."""
+        return cls(text=data["text"], polygon=points_tuple(data["polygon"]),
+                   bbox=tuple(float(v) for v in data["bbox"]),  # type: ignore[arg-type]
+                   label=data.get("label", "word"), det_score=data.get("det_score"),
+                   rec_score=data.get("rec_score"))
+
+
+@dataclass(frozen=True)
+class Line:
+    """Words of one text line (or one plate) in reading order."""
+
+    text: str
+    polygon: tuple[Point, ...]
+    words: tuple[Word, ...]
+
+    def export(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"text": self.text, "polygon": _export_polygon(self.polygon),
+                "words": [w.export() for w in self.words]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Line:
+        """Inverse of :meth:`export`."""
+        return cls(text=data["text"], polygon=points_tuple(data["polygon"]),
+                   words=tuple(Word.from_dict(w) for w in data["words"]))
+
+
+@dataclass(frozen=True)
+class Page:
+    """Result for one image: ordered lines, or the reason it failed.
+
+    Attributes:
+        file: the image path as it was given / found.
+        width, height: image size after EXIF rotation (0 when the image could not be read).
+        lines: lines in reading order.
+        error: ``None``, or why the image failed (it then has no lines).
+    """
+
+    file: str
+    width: int
+    height: int
+    lines: tuple[Line, ...] = field(default_factory=tuple)
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The whole ordered text: lines joined by newlines."""
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def words(self) -> list[Word]:
+        """All words in reading order."""
+        return [w for line in self.lines for w in line.words]
+
+    def export(self) -> dict[str, Any]:
+        """Plain-JSON form (see the README's "Results JSON")."""
+        return {"file": self.file, "width": self.width, "height": self.height,
+                "text": self.text, "lines": [line.export() for line in self.lines],
+                "error": self.error}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Page:
+        """Inverse of :meth:`export`."""
+        return cls(file=data["file"], width=int(data.get("width") or 0),
+                   height=int(data.get("height") or 0),
+                   lines=tuple(Line.from_dict(x) for x in data.get("lines") or ()),
+                   error=data.get("error"))
+
+    @classmethod
+    def failed(cls, file: str, error: str, width: int = 0, height: int = 0) -> Page:
+        """A page for an image that could not be processed."""
+        return cls(file=file, width=width, height=height, lines=(), error=error)

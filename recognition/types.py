@@ -11,10 +11,14 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Recognition:
-    """Text read from one crop, with a confidence in ``[0, 1]``."""
+    """Text read from one crop, with a confidence in ``[0, 1]``.
+
+    ``region`` is the plate region / country when the model has a region head, else ``None``.
+    """
 
     text: str
     score: float
+    region: str | None = None
 
 
 class Recognizer(Protocol):

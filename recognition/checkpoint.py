@@ -1,0 +1,100 @@
+"""Recognizer checkpoints: one file with architecture, kwargs, tokenizer, preprocessing and
+weights, loadable with ``torch.load(weights_only=True)``.
+
+Format (a plain dict)::
+
+    {"format": "ocr-pipeline/recognizer", "version": 1,
+     "arch": str, "model_kwargs": dict, "tokenizer": {"kind", "charset"},
+     "preprocess": {"height", "width", "two_row_aspect"}, "regions": [str, ...],
+     "state_dict": {name: tensor}, "meta": {...},
+     # training checkpoints also hold:
+     "train": {"optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best_cer",
+               "rng", "config"}}
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from recognition.models import create_model
+from recognition.preprocess import PreprocessConfig
+from recognition.tokenizer import Tokenizer
+
+FORMAT = "ocr-pipeline/recognizer"
+VERSION = 1
+
+
+def make_checkpoint(model: nn.Module, arch: str, model_kwargs: dict[str, Any],
+                    tokenizer: Tokenizer, preprocess: PreprocessConfig,
+                    regions: list[str] | None = None, meta: dict[str, Any] | None = None,
+                    train: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Assemble the checkpoint dict (only tensors, dicts, lists, str/int/float/None)."""
+    ckpt: dict[str, Any] = {
+        "format": FORMAT, "version": VERSION, "arch": arch, "model_kwargs": dict(model_kwargs),
+        "tokenizer": tokenizer.to_dict(), "preprocess": preprocess.to_dict(),
+        "regions": list(regions or []),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": dict(meta or {}),
+    }
+    if train is not None:
+        ckpt["train"] = train
+    return ckpt
+
+
+def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
+    """``torch.save`` to a temporary file, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, arch: str, model_kwargs: dict[str, Any],
+                    tokenizer: Tokenizer, preprocess: PreprocessConfig,
+                    regions: list[str] | None = None, meta: dict[str, Any] | None = None,
+                    train: dict[str, Any] | None = None) -> Path:
+    """Write a checkpoint atomically (see module docstring for the format)."""
+    return save_atomic(make_checkpoint(model, arch, model_kwargs, tokenizer, preprocess,
+                                       regions, meta, train), path)
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"
+                    ) -> dict[str, Any]:
+    """Load and check a checkpoint dict (``weights_only=True``); clear errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"recognizer checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        raise ValueError(f"cannot read recognizer checkpoint {path}: {exc}") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a recognizer checkpoint of this project")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict[str, Any]
+                          ) -> tuple[nn.Module, Tokenizer, PreprocessConfig, list[str]]:
+    """Rebuild model (weights loaded, eval mode), tokenizer, preprocessing and region names."""
+    tokenizer = Tokenizer.from_dict(ckpt["tokenizer"])
+    kwargs = dict(ckpt["model_kwargs"])
+    kwargs.pop("encoder_weights", None)  # the state dict carries the trained weights
+    model = create_model(ckpt["arch"], tokenizer.num_ctc_classes, tokenizer.num_attn_classes,
+                         **kwargs)
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return (model, tokenizer, PreprocessConfig.from_dict(ckpt["preprocess"]),
+            list(ckpt.get("regions", [])))
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"
+                    ) -> tuple[nn.Module, Tokenizer, PreprocessConfig, list[str]]:
+    """:func:`read_checkpoint` + :func:`model_from_checkpoint`."""
+    return model_from_checkpoint(read_checkpoint(path, map_location))

@@ -1,0 +1,134 @@
+"""Turning model outputs into text: batched greedy CTC, batched greedy Transformer decoding
+with a KV cache, alternative candidates, and the two CTC/attention merge rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from rapidfuzz.distance import Levenshtein
+
+from recognition.models.joint import TransformerDecoder
+from recognition.tokenizer import Tokenizer
+
+MergeRule = Literal["ctc_empty", "closest"]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded hypothesis: text and its probability (product of step probabilities)."""
+
+    text: str
+    score: float
+
+
+def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
+               ) -> list[Decoded]:
+    """Best-path CTC decoding over the real columns of each row.
+
+    Args:
+        logits: ``(B, T, C)`` CTC logits.
+        mask: ``(B, T)`` True for real (unpadded) columns.
+    Returns:
+        one :class:`Decoded` per row; score = probability of the best path.
+    """
+    logp = logits.float().log_softmax(-1)
+    best_logp, best = logp.max(-1)
+    scores = (best_logp * mask).sum(-1).exp()
+    out = []
+    for row in range(logits.shape[0]):
+        n = int(mask[row].sum())
+        out.append(Decoded(tokenizer.decode_ctc(best[row, :n].tolist()), float(scores[row])))
+    return out
+
+
+@torch.no_grad()
+def attention_greedy(decoder: TransformerDecoder, memory: torch.Tensor, mask: torch.Tensor,
+                     forced: torch.Tensor | None = None, forced_len: torch.Tensor | None = None,
+                     ) -> dict[str, torch.Tensor]:
+    """Batched greedy decoding with a KV cache; rows stop at eos (whole batch stops early).
+
+    Args:
+        forced: optional ``(B, Lf)`` tokens to emit instead of the argmax while
+            ``step < forced_len[row]`` (used to branch into alternative candidates).
+    Returns:
+        ``tokens`` (B, L), ``probs`` (B, L) of the emitted tokens, ``second`` (B, L) the
+        runner-up token, ``lengths`` (B,) steps up to and including eos.
+    """
+    b, device = memory.shape[0], memory.device
+    state = decoder.start(memory, mask)
+    token = torch.full((b,), Tokenizer.BOS, dtype=torch.long, device=device)
+    done = torch.zeros(b, dtype=torch.bool, device=device)
+    lengths = torch.full((b,), decoder.max_length + 1, dtype=torch.long, device=device)
+    tokens, probs, seconds = [], [], []
+    for t in range(decoder.max_length + 1):
+        p = decoder.step(token, state).float().softmax(-1)
+        top2 = p.topk(2, dim=-1).indices
+        token = top2[:, 0]
+        if forced is not None and forced_len is not None and t < forced.shape[1]:
+            use = t < forced_len
+            token = torch.where(use, forced[:, t], token)
+        prob = p.gather(1, token[:, None])[:, 0]
+        tokens.append(token)
+        probs.append(torch.where(done, torch.ones_like(prob), prob))
+        seconds.append(top2[:, 1])
+        ended = (token == Tokenizer.EOS) & ~done
+        lengths = torch.where(ended, torch.full_like(lengths, t + 1), lengths)
+        done |= token == Tokenizer.EOS
+        if bool(done.all()):
+            break
+    return {"tokens": torch.stack(tokens, 1), "probs": torch.stack(probs, 1),
+            "second": torch.stack(seconds, 1), "lengths": lengths}
+
+
+def _to_decoded(result: dict[str, torch.Tensor], tokenizer: Tokenizer) -> list[Decoded]:
+    scores = result["probs"].prod(-1)
+    return [Decoded(tokenizer.decode_attention(row.tolist()), float(s))
+            for row, s in zip(result["tokens"], scores, strict=True)]
+
+
+def attention_candidates(decoder: TransformerDecoder, memory: torch.Tensor, mask: torch.Tensor,
+                         tokenizer: Tokenizer, num_candidates: int = 1) -> list[list[Decoded]]:
+    """Greedy text plus up to ``num_candidates - 1`` alternatives per row.
+
+    Alternative ``k`` takes the runner-up token at the row's ``k``-th least confident step and
+    decodes greedily from there (cheap branching instead of a slow beam search).
+    """
+    first = attention_greedy(decoder, memory, mask)
+    cands = [[d] for d in _to_decoded(first, tokenizer)]
+    steps = first["tokens"].shape[1]
+    if num_candidates <= 1:
+        return cands
+    pos = torch.arange(steps, device=memory.device)[None, :]
+    conf = first["probs"].masked_fill(pos >= first["lengths"][:, None], 2.0)
+    order = conf.argsort(dim=1)
+    for k in range(min(num_candidates - 1, steps)):
+        at = order[:, k]
+        forced = first["tokens"].clone()
+        forced.scatter_(1, at[:, None], first["second"].gather(1, at[:, None]))
+        alt = attention_greedy(decoder, memory, mask, forced=forced, forced_len=at + 1)
+        valid = at < first["lengths"]
+        for row, d in enumerate(_to_decoded(alt, tokenizer)):
+            if valid[row] and all(d.text != c.text for c in cands[row]):
+                cands[row].append(d)
+    return cands
+
+
+def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
+    """Combine the CTC text with the Transformer's candidate(s).
+
+    ``ctc_empty``: empty CTC text → empty output, else the first (greedy) candidate.
+    ``closest``: the candidate closest to the CTC text (Levenshtein) is kept when
+    ``distance / len(ctc) <= 0.5`` or ``distance <= 1``, else the CTC text.
+    """
+    if rule == "ctc_empty":
+        return Decoded("", ctc.score) if not ctc.text else candidates[0]
+    if rule == "closest":
+        dists = [Levenshtein.distance(c.text, ctc.text) for c in candidates]
+        best = min(range(len(candidates)), key=lambda i: dists[i])
+        d = dists[best]
+        if d <= 1 or (ctc.text and d / len(ctc.text) <= 0.5):
+            return candidates[best]
+        return ctc
+    raise ValueError(f"unknown merge rule {rule!r}; use ctc_empty or closest")

@@ -1,0 +1,57 @@
+"""``build_recognizer``: a ready predictor from a :class:`RecognizerConfig`."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from pipeline.device import select_device
+from pipeline.paths import resolve_path
+from recognition.checkpoint import load_checkpoint
+from recognition.config import RecognizerConfig
+from recognition.models import DEFAULT_CFGS, create_model
+from recognition.predictor import RecognitionPredictor
+from recognition.preprocess import PreprocessConfig
+from recognition.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
+                     ) -> RecognitionPredictor:
+    """Build the recognizer ``cfg`` describes.
+
+    With an existing ``cfg.weights`` checkpoint, its architecture, charset and input size are
+    used (they are what the weights were trained with). Without weights (``None`` or a missing
+    file) the architecture is built untrained from ``cfg`` and a WARNING says so.
+
+    Returns:
+        a :class:`RecognitionPredictor`; ``.description`` says what was loaded.
+    """
+    dev = device if isinstance(device, torch.device) else select_device(str(device))
+    path = resolve_path(cfg.weights) if cfg.weights is not None else None
+    if path is not None and path.is_file():
+        model, tokenizer, prep, regions = load_checkpoint(path, map_location="cpu")
+        if (prep.height, prep.width) != (cfg.height, cfg.width):
+            log.info("recognizer %s was trained at %dx%d; using that instead of %dx%d",
+                     path, prep.width, prep.height, cfg.width, cfg.height)
+        arch = type(model).__name__
+        description = f"recognizer {arch}, weights {cfg.weights}"
+    else:
+        why = "no weights given" if path is None else f"weights file {cfg.weights} not found"
+        log.warning("recognizer %s is UNTRAINED (%s): its output is random text",
+                    cfg.arch, why)
+        tokenizer = Tokenizer(cfg.charset)
+        model = create_model(cfg.arch, tokenizer.num_ctc_classes, tokenizer.num_attn_classes,
+                             **cfg.model)
+        two_row = cfg.two_row_aspect
+        if two_row is None and "two_row_aspect" not in cfg.model_fields_set:
+            two_row = DEFAULT_CFGS[cfg.arch]["two_row_aspect"]
+        prep = PreprocessConfig(cfg.height, cfg.width, two_row)
+        regions = []
+        description = f"recognizer {cfg.arch} UNTRAINED (no weights)"
+    return RecognitionPredictor(model, tokenizer, prep, merge=cfg.merge,
+                                batch_size=cfg.batch_size, device=dev,
+                                num_candidates=cfg.num_candidates, regions=regions,
+                                description=description)

@@ -1,0 +1,81 @@
+"""The recognition predictor: preprocess → model → postprocess, batched, in input order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from recognition.decoding import Decoded, MergeRule, attention_candidates, ctc_greedy, merge
+from recognition.preprocess import PreprocessConfig, normalize, prepare_image
+from recognition.tokenizer import Tokenizer
+from recognition.types import Recognition
+
+
+class RecognitionPredictor:
+    """Reads crops of any sizes; implements the :class:`recognition.types.Recognizer` protocol.
+
+    Crops are preprocessed to one fixed size, sorted by their real width (similar crops share
+    a batch), run in batches of ``batch_size`` and returned in input order. Padding is masked,
+    so a crop reads the same alone or in any batch.
+
+    Args:
+        model: a registered recognizer (eval mode is forced).
+        tokenizer: its tokenizer.
+        preprocess: its preprocessing settings.
+        merge: ``ctc_empty`` or ``closest`` (joint models only).
+        batch_size: crops per forward pass.
+        device: torch device to run on.
+        num_candidates: Transformer candidates for ``closest``.
+        regions: region names for a region head (index order).
+        description: what was loaded (for logs and ``pipeline run`` reports).
+    """
+
+    def __init__(self, model: nn.Module, tokenizer: Tokenizer, preprocess: PreprocessConfig,
+                 merge: MergeRule = "ctc_empty", batch_size: int = 32,
+                 device: torch.device | str = "cpu", num_candidates: int = 3,
+                 regions: Sequence[str] = (), description: str = ""):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.tokenizer, self.preprocess = tokenizer, preprocess
+        self.merge, self.batch_size = merge, batch_size
+        self.num_candidates = num_candidates if merge == "closest" else 1
+        self.regions = list(regions)
+        self.description = description
+
+    def predict(self, crops: Sequence[np.ndarray]) -> list[Recognition]:
+        """Read RGB ``uint8`` crops; one :class:`Recognition` per crop, in input order."""
+        prepared = [prepare_image(np.asarray(c), self.preprocess) for c in crops]
+        order = sorted(range(len(prepared)), key=lambda i: prepared[i][1])
+        results: list[Recognition | None] = [None] * len(prepared)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start: start + self.batch_size]
+            images = normalize(np.stack([prepared[i][0] for i in idx]))
+            widths = torch.tensor([prepared[i][1] for i in idx], dtype=torch.long)
+            for i, rec in zip(idx, self.predict_tensors(images, widths), strict=True):
+                results[i] = rec
+        return [r for r in results if r is not None]
+
+    @torch.inference_mode()
+    def predict_tensors(self, images: torch.Tensor, widths: torch.Tensor) -> list[Recognition]:
+        """Decode an already preprocessed batch (``images`` (B, 3, H, W), ``widths`` (B,))."""
+        images, widths = images.to(self.device), widths.to(self.device)
+        if getattr(self.model, "has_decoder", False):
+            out = self.model.encode(images, widths)
+        else:
+            out = self.model(images, widths)
+        ctc = ctc_greedy(out["ctc_logits"], out["mask"], self.tokenizer)
+        if "memory" in out:
+            cands = attention_candidates(self.model.decoder, out["memory"], out["mask"],
+                                         self.tokenizer, self.num_candidates)
+            final: list[Decoded] = [merge(c, k, self.merge) for c, k in zip(ctc, cands,
+                                                                              strict=True)]
+        else:
+            final = ctc
+        region_names: list[str | None] = [None] * len(final)
+        if "region_logits" in out and self.regions:
+            region_names = [self.regions[int(i)] for i in out["region_logits"].argmax(-1)]
+        return [Recognition(d.text, min(max(d.score, 0.0), 1.0), r)
+                for d, r in zip(final, region_names, strict=True)]

@@ -1,0 +1,147 @@
+"""Crop preprocessing shared by training and inference (the only place crops are resized).
+
+Steps: black (masked-out) background → white; two-row plates → one long row;
+grayscale; SmartResize keeping the aspect ratio into ``width × height`` padded with white;
+ImageNet normalisation. Every crop ends up the same size, so a crop's tensor does not depend
+on the other crops of its batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How crops become model inputs.
+
+    Attributes:
+        height: input height in pixels.
+        width: input width in pixels (crops are padded with white up to it).
+        two_row_aspect: crops with ``w / h`` below this are read as two rows (top, then
+            bottom) laid side by side; ``None`` disables it (text).
+    """
+
+    height: int = 96
+    width: int = 384
+    two_row_aspect: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
+        return cls(**data)
+
+
+def white_background(image: np.ndarray) -> np.ndarray:
+    """Turn a pure-black background (what polygon masking leaves) white.
+
+    Only black regions touching a black image corner are filled, so black ink of a binarised
+    scan stays black.
+    """
+    black = np.all(image == 0, axis=2) if image.ndim == 3 else image == 0
+    h, w = black.shape
+    corners = [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)]
+    if not any(black[y, x] for x, y in corners):
+        return image
+    fill = black.astype(np.uint8)
+    mask = np.zeros((h + 2, w + 2), np.uint8)
+    for x, y in corners:
+        if fill[y, x] == 1:
+            cv2.floodFill(fill, mask, (x, y), 2, flags=4)
+    out = image.copy()
+    out[fill == 2] = 255
+    return out
+
+
+def join_two_rows(image: np.ndarray, two_row_aspect: float | None) -> np.ndarray:
+    """Lay the bottom half of a tall crop to the right of its top half (top row read first)."""
+    h, w = image.shape[:2]
+    if two_row_aspect is None or h < 2 or w / h >= two_row_aspect:
+        return image
+    half = h // 2
+    top, bottom = image[:half], image[h - half:]
+    return np.concatenate([top, bottom], axis=1)
+
+
+def to_gray3(image: np.ndarray) -> np.ndarray:
+    """RGB (or gray) ``uint8`` → gray repeated on 3 channels (ConvNeXt stems expect 3)."""
+    if image.ndim == 2:
+        gray = image
+    elif image.shape[2] == 4:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    else:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return np.repeat(gray[:, :, None], 3, axis=2)
+
+
+def smart_resize(image: np.ndarray, height: int, width: int) -> tuple[np.ndarray, int]:
+    """Resize keeping the aspect ratio to fit ``height × width``; pad right/bottom with white.
+
+    Returns:
+        the ``(height, width, C)`` image and the width in pixels that holds the crop.
+    """
+    h, w = image.shape[:2]
+    scale = min(height / max(h, 1), width / max(w, 1))
+    new_w = min(width, max(1, round(w * scale)))
+    new_h = min(height, max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
+    if resized.ndim == 2:
+        resized = resized[:, :, None]
+    out = np.full((height, width, resized.shape[2]), 255, dtype=np.uint8)
+    top = (height - new_h) // 2
+    out[top: top + new_h, :new_w] = resized
+    return out, new_w
+
+
+def prepare_image(image: np.ndarray, cfg: PreprocessConfig) -> tuple[np.ndarray, int]:
+    """Every step but normalisation: ``uint8 (H, W, 3)`` at the model size, and its real width."""
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        image = np.full((cfg.height, cfg.height, 3), 255, np.uint8)
+    image = white_background(image)
+    image = join_two_rows(image, cfg.two_row_aspect)
+    image = to_gray3(image)
+    return smart_resize(image, cfg.height, cfg.width)
+
+
+def normalize(images: np.ndarray) -> torch.Tensor:
+    """``uint8 (B, H, W, 3)`` → ImageNet-normalised ``float (B, 3, H, W)``."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def preprocess_batch(crops: list[np.ndarray], cfg: PreprocessConfig
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Crops of any sizes → ``(images (B, 3, H, W), widths (B,))`` ready for a model."""
+    prepared = [prepare_image(c, cfg) for c in crops]
+    images = np.stack([p[0] for p in prepared])
+    widths = torch.tensor([p[1] for p in prepared], dtype=torch.long)
+    return normalize(images), widths
+
+
+def valid_columns(widths: torch.Tensor, stride: int, total: int) -> torch.Tensor:
+    """Boolean ``(B, total)`` mask of feature columns that cover real pixels."""
+    n = torch.clamp((widths + stride - 1) // stride, min=1, max=total)
+    return torch.arange(total, device=widths.device)[None, :] < n[:, None]
+
+
+def columns_for(width: int, stride: int) -> int:
+    """How many feature columns an input ``width`` gives at ``stride``."""
+    return math.ceil(width / stride)

@@ -1,0 +1,79 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from recognition.config import RecognizerConfig
+from recognition.decoding import Decoded, merge
+from recognition.factory import build_recognizer
+from recognition.models import create_model
+from recognition.predictor import RecognitionPredictor
+from recognition.preprocess import PreprocessConfig
+from recognition.tokenizer import Tokenizer
+from tests.recognition.helpers import TINY_CHARSET, TINY_KWARGS, TINY_SIZE, render_word
+
+
+def _predictor(arch, merge_rule="ctc_empty", batch_size=4):
+    tok = Tokenizer(TINY_CHARSET)
+    torch.manual_seed(1)
+    model = create_model(arch, tok.num_ctc_classes, tok.num_attn_classes, **TINY_KWARGS[arch])
+    h, w = TINY_SIZE[arch]
+    return RecognitionPredictor(model, tok, PreprocessConfig(h, w), merge=merge_rule,
+                                batch_size=batch_size)
+
+
+def _crops():
+    rng = np.random.default_rng(0)
+    crops = [render_word(t) for t in ["A1", "BOX77", "9", "TEXT", "HE", "MOP123"]]
+    crops += [rng.integers(0, 256, (int(rng.integers(5, 40)), int(rng.integers(5, 200)), 3),
+                           dtype=np.uint8) for _ in range(5)]
+    return crops
+
+
+@pytest.mark.parametrize("arch,merge_rule", [("joint_ctc_transformer", "ctc_empty"),
+                                             ("joint_ctc_transformer", "closest"),
+                                             ("crnn", "ctc_empty")])
+def test_batched_equals_single(arch, merge_rule):
+    pred = _predictor(arch, merge_rule)
+    crops = _crops()
+    batched = pred.predict(crops)
+    single = [pred.predict([c])[0] for c in crops]
+    assert len(batched) == len(crops)
+    for b, s in zip(batched, single, strict=True):
+        assert b.text == s.text
+        assert abs(b.score - s.score) <= 1e-4
+        assert math.log(max(b.score, 1e-300)) == pytest.approx(
+            math.log(max(s.score, 1e-300)), rel=1e-4, abs=1e-3)
+        assert 0.0 <= b.score <= 1.0
+
+
+def test_input_order_is_kept():
+    pred = _predictor("crnn", batch_size=2)
+    crops = _crops()
+    forward = pred.predict(crops)
+    backward = pred.predict(crops[::-1])
+    assert [r.text for r in forward] == [r.text for r in backward[::-1]]
+
+
+def test_merge_rules():
+    ctc = Decoded("HELLO", 0.9)
+    cands = [Decoded("HALLO", 0.5), Decoded("HELLO!", 0.4)]
+    assert merge(ctc, cands, "ctc_empty").text == "HALLO"
+    assert merge(Decoded("", 0.7), cands, "ctc_empty") == Decoded("", 0.7)
+    assert merge(ctc, cands, "closest").text == "HALLO"  # distance 1, first wins the tie
+    far = [Decoded("QQQQQQQ", 0.5)]
+    assert merge(ctc, far, "closest") == ctc
+    assert merge(Decoded("AB", 0.5), [Decoded("B", 0.2)], "closest").text == "B"
+
+
+def test_build_recognizer_without_weights_warns(caplog, tmp_path):
+    cfg = RecognizerConfig(arch="crnn", height=32, width=128, model=TINY_KWARGS["crnn"],
+                           weights=tmp_path / "missing.pt", charset=TINY_CHARSET)
+    with caplog.at_level("WARNING"):
+        rec = build_recognizer(cfg, device="cpu")
+    assert "UNTRAINED" in rec.description
+    assert any("UNTRAINED" in r.message and "missing.pt" in r.message for r in caplog.records)
+    out = rec.predict([render_word("AB12")])
+    assert len(out) == 1 and isinstance(out[0].text, str)
+    assert rec.preprocess.two_row_aspect == 1.75  # the crnn default for plates

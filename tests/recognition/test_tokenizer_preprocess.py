@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+import torch
+
+from recognition.alphabet import DEFAULT_ALPHABET
+from recognition.preprocess import (
+    PreprocessConfig,
+    join_two_rows,
+    prepare_image,
+    preprocess_batch,
+    smart_resize,
+    valid_columns,
+    white_background,
+)
+from recognition.tokenizer import Tokenizer
+
+
+def test_default_charset_covers_latin_cyrillic_and_provinces():
+    tok = Tokenizer("default")
+    assert tok.charset == DEFAULT_ALPHABET
+    assert not tok.unsupported("Ёлка Zebra 42 皖A12345")
+    assert tok.unsupported("€") == {"€"}
+
+
+def test_ctc_roundtrip_and_collapse():
+    tok = Tokenizer("ab")
+    targets, lengths = tok.encode_ctc(["ab", "b"])
+    assert targets.tolist() == [1, 2, 2] and lengths.tolist() == [2, 1]
+    assert tok.decode_ctc([0, 1, 1, 0, 1, 2, 2, 0]) == "aab"
+
+
+def test_attention_encode_decode():
+    tok = Tokenizer("abc")
+    rows = tok.encode_attention(["abc", "c"], max_length=10)
+    assert rows.tolist() == [[1, 3, 4, 5, 2], [1, 5, 2, 0, 0]]
+    assert tok.decode_attention(rows[0, 1:].tolist()) == "abc"
+    assert tok.decode_attention(rows[1, 1:].tolist()) == "c"
+
+
+def test_tokenizer_dict_roundtrip():
+    tok = Tokenizer("xyz")
+    assert Tokenizer.from_dict(tok.to_dict()).charset == "xyz"
+
+
+def test_smart_resize_keeps_aspect_and_pads_white():
+    img = np.zeros((10, 20, 3), np.uint8)
+    out, w = smart_resize(img, 32, 128)
+    assert out.shape == (32, 128, 3) and w == 64
+    assert (out[:, 64:] == 255).all() and (out[:, :64] == 0).all()
+    wide = np.zeros((10, 1000, 3), np.uint8)
+    out, w = smart_resize(wide, 32, 128)
+    assert w == 128 and out.shape == (32, 128, 3)
+
+
+def test_black_background_becomes_white_but_black_ink_stays():
+    img = np.full((20, 40, 3), 200, np.uint8)
+    img[:3, :] = 0          # masked-out border (touches corners)
+    img[10:12, 15:25] = 0   # ink in the middle
+    out = white_background(img)
+    assert (out[:3] == 255).all()
+    assert (out[10:12, 15:25] == 0).all()
+
+
+def test_two_row_plate_reads_top_then_bottom():
+    img = np.zeros((40, 50, 3), np.uint8)
+    img[:20] = 10
+    img[20:] = 20
+    joined = join_two_rows(img, 1.75)
+    assert joined.shape == (20, 100, 3)
+    assert (joined[:, :50] == 10).all() and (joined[:, 50:] == 20).all()
+    assert join_two_rows(img, None) is img
+    wide = np.zeros((20, 100, 3), np.uint8)
+    assert join_two_rows(wide, 1.75) is wide
+
+
+def test_preprocess_normalises_gray_imagenet():
+    cfg = PreprocessConfig(32, 64)
+    img = np.full((16, 16, 3), 255, np.uint8)
+    img[..., 0] = 0  # a red-less image: gray, so all three channels equal after preprocessing
+    x, widths = preprocess_batch([img], cfg)
+    assert x.shape == (1, 3, 32, 64) and widths.tolist() == [32]
+    raw, _ = prepare_image(img, cfg)
+    assert (raw[..., 0] == raw[..., 1]).all()
+    assert x[0, 0, 0, -1] == pytest.approx((1 - 0.485) / 0.229, rel=1e-5)
+
+
+def test_valid_columns_mask():
+    mask = valid_columns(torch.tensor([384, 100, 1]), 16, 24)
+    assert mask.sum(1).tolist() == [24, 7, 1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -16,9 +17,20 @@ PRESETS_DIR = CONFIGS_DIR / "pipeline"
 
 
 class AssemblerConfig(StrictModel):
-    """Reading-order settings (lines, columns, two-row plates)."""
+    """Reading-order settings (lines, columns, two-row plates); see ``pipeline.reading_order``.
 
-    kind: str = "page"
+    ``kind: page`` groups words into lines and columns; ``kind: plate`` makes one line per
+    plate (stacked or side-by-side regions of one plate merged, top row first). Lengths are in
+    median text heights.
+    """
+
+    kind: Literal["page", "plate"] = "page"
+    min_overlap: float = Field(0.5, gt=0.0, le=1.0)
+    column_gap: float = Field(1.5, gt=0.0)
+    min_column_rows: float = Field(1.8, ge=0.0)
+    deskew: bool = True
+    word_separator: str = " "
+    skip_labels: list[str] = Field(default_factory=lambda: ["line"])
 
 
 class PipelineConfig(StrictModel):

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.cli.common import SET_HELP, fail, not_available
+from pipeline.cli.common import EXIT_FAILED, EXIT_USAGE, SET_HELP, fail
+
+if TYPE_CHECKING:
+    from pipeline.ocr import OcrPipeline
+    from pipeline.presets import PipelineConfig
+    from pipeline.results import Page
+
+log = logging.getLogger("pipeline.run")
 
 
 class Mode(str, Enum):
@@ -25,20 +35,105 @@ def run(
     mode: Mode = typer.Option(Mode.ocr, help="ocr: full pipeline; detect: regions only; "
                               "recognize: every image is one crop."),
     viz: Path | None = typer.Option(None, help="Write pictures with polygons and text here."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
-    batch_size: int | None = typer.Option(None, help="Recognition batch size."),
-    resume: bool = typer.Option(False, help="Skip images already present in --out."),
+    device: str | None = typer.Option(None, help="auto, cpu or cuda[:N] (default: config)."),
+    batch_size: int | None = typer.Option(None, min=1, help="Recognition batch size."),
+    resume: bool = typer.Option(False, help="Skip images already done in --out."),
 ) -> None:
     """OCR images: detect words, read them, order lines, write results JSON."""
-    from pipeline.cli.common import load_config_or_exit  # noqa: F401  (used once implemented)
+    from pipeline.logs import setup_logging
+    from pipeline.results_file import ResultsWriter, file_key, read_results
+
+    setup_logging("INFO")
+    cfg = _load_config(preset, config, set_, batch_size)
+    images = _find_inputs(inputs)
+    previous: list[dict] = []
+    if resume and out.exists():
+        try:
+            previous = read_results(out)["images"]
+        except ValueError as exc:
+            fail(f"--resume: {exc}", EXIT_USAGE)
+    done = {file_key(e["file"]) for e in previous if not e.get("error")}
+    todo = [p for p in images if file_key(p) not in done]
+    if resume:
+        typer.echo(f"resume: {len(images) - len(todo)} of {len(images)} images already in {out}",
+                   err=True)
+    ocr = _build(cfg, device, mode.value)
+    writer = ResultsWriter(out, {"mode": mode.value, "config": cfg.name, "models": ocr.models},
+                           previous)
+    pages = _process(ocr, todo, writer, viz)
+    writer.flush()
+    failed = [p for p in pages if p.error]
+    typer.echo(f"{len(pages) - len(failed)} images ok, {len(failed)} failed -> {out}", err=True)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _load_config(preset: str, config: Path | None, overrides: Sequence[str],
+                 batch_size: int | None) -> PipelineConfig:
     from pipeline.config import ConfigError
     from pipeline.presets import load_pipeline_config
 
     try:
-        load_pipeline_config(preset, config, set_)
+        cfg = load_pipeline_config(preset, config, overrides)
     except ConfigError as exc:
-        fail(str(exc), 2)
-    not_available("pipeline run")
+        fail(str(exc), EXIT_USAGE)
+    if batch_size is not None:
+        cfg = cfg.model_copy(update={"batch_size": batch_size})
+    return cfg
+
+
+def _find_inputs(inputs: Sequence[Path]) -> list[Path]:
+    from pipeline.images import find_images
+
+    images, missing = find_images(inputs)
+    if missing:
+        fail(f"no such file or folder: {', '.join(str(m) for m in missing)}", EXIT_USAGE)
+    if not images:
+        fail(f"no images found in {', '.join(str(i) for i in inputs)} "
+             "(jpg, jpeg, png, bmp, tif, tiff, webp)", EXIT_USAGE)
+    return images
+
+
+def _build(cfg: PipelineConfig, device: str | None, mode: str) -> OcrPipeline:
+    from pipeline.device import select_device
+    from pipeline.ocr import OcrPipeline
+
+    try:
+        select_device(device or cfg.device)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        ocr = OcrPipeline.from_config(cfg, device=device, mode=mode)  # type: ignore[arg-type]
+    except Exception as exc:  # a corrupt checkpoint, a wrong model name in the config ...
+        log.debug("building the pipeline failed", exc_info=True)
+        fail(f"could not build the {mode} pipeline from config {cfg.name!r}: "
+             f"{type(exc).__name__}: {exc}", EXIT_USAGE)
+    for stage, what in ocr.models.items():
+        typer.echo(f"{stage}: {what}", err=True)
+        if "UNTRAINED" in what:
+            typer.echo(f"warning: the {stage} has no trained weights; its output is "
+                       "meaningless until you train it or point the config at weights", err=True)
+    return ocr
+
+
+def _process(ocr: OcrPipeline, images: Sequence[Path], writer, viz: Path | None) -> list[Page]:
+    from tqdm import tqdm
+
+    from pipeline.viz import save_page_picture, viz_path
+
+    taken: set[Path] = set()
+    pages = []
+    with tqdm(total=len(images), unit="img", desc="ocr", dynamic_ncols=True) as bar:
+        for page, image in ocr.iter_pages(images):
+            writer.add(page)
+            pages.append(page)
+            if viz is not None and image is not None:
+                try:
+                    save_page_picture(image, page, viz_path(viz, page.file, taken))
+                except OSError as exc:
+                    log.warning("%s: could not write picture: %s", page.file, exc)
+            bar.update(1)
+    return pages
 
 
 def submit(
@@ -46,15 +141,66 @@ def submit(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for the submission."),
     preset: str = typer.Option("documents", help="Shipped preset."),
     config: Path | None = typer.Option(None, help="Pipeline YAML config."),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     zip_: bool = typer.Option(False, "--zip", help="Also package a submission zip."),
+    package: bool = typer.Option(True, help="Write the submission folder (run.py, weights)."),
+    docker_image: str = typer.Option("ocr-pipeline:latest", "--image",
+                                      help="Docker image named in metadata.json."),
+    device: str | None = typer.Option(None, help="auto, cpu or cuda[:N] (default: config)."),
 ) -> None:
-    """Write NTO 'school notebooks' predictions (and optionally a submission package)."""
-    not_available("pipeline submit")
+    """Write NTO 'school notebooks' predictions (and a submission folder / zip).
+
+    Writes OUT/predictions.json, OUT/submission/ (metadata.json, run.py, config.yaml,
+    weights/, src/) and with --zip OUT/submission.zip.
+    """
+    from pipeline.logs import setup_logging
+    from pipeline.nto import predictions_from_pages
+    from pipeline.results_file import write_json_atomic
+    from pipeline.submission import package_submission
+
+    setup_logging("INFO")
+    cfg = _load_config(preset, config, set_, None)
+    paths = _find_inputs([images])
+    ocr = _build(cfg, device, "ocr")
+    pages = []
+    from tqdm import tqdm
+
+    for page, _ in tqdm(ocr.iter_pages(paths), total=len(paths), unit="img", desc="submit"):
+        if page.error:
+            log.warning("%s: %s", page.file, page.error)
+        pages.append(page)
+    pred_path = out / "predictions.json"
+    write_json_atomic(pred_path, predictions_from_pages(pages))
+    typer.echo(f"predictions: {pred_path} ({len(pages)} images)", err=True)
+    if package or zip_:
+        sub = package_submission(cfg, out / "submission", docker_image, make_zip=zip_)
+        typer.echo(f"submission: {sub.folder}" + (f", {sub.zip_path}" if sub.zip_path else ""),
+                   err=True)
+        for stage, w in sub.weights.items():
+            if w is None:
+                typer.echo(f"warning: no {stage} weights bundled; it runs UNTRAINED", err=True)
+    if any(p.error for p in pages):
+        raise typer.Exit(EXIT_FAILED)
 
 
 def evaluate_nto(
     gt: Path = typer.Option(..., help="COCO annotations.json in the NTO layout."),
     pred: Path = typer.Option(..., help="Predictions JSON in the NTO submission format."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Also write details as JSON."),
 ) -> None:
     """Compute the NTO metric (CER with polygon matching); lower is better."""
-    not_available("pipeline evaluate nto")
+    from pipeline.nto import nto_score, read_ground_truth, read_predictions
+    from pipeline.results_file import write_json_atomic
+
+    try:
+        truth = read_ground_truth(gt)
+        predictions = read_predictions(pred)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    result = nto_score(truth, predictions)
+    missing = sum(1 for s in result.images if s.num_pred == 0 and s.num_gt > 0)
+    typer.echo(f"images: {len(result.images)}  (without predictions: {missing}, "
+               f"predicted but not in gt: {len(result.extra_predictions)})")
+    typer.echo(f"NTO CER: {result.score:.4f}")
+    if out is not None:
+        write_json_atomic(out, result.export())

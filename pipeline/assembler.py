@@ -1,0 +1,44 @@
+"""Turning read words into ordered lines (pages) or plates, by the rules of ``reading_order``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.geometry import as_points, rotated_rect
+from pipeline.presets import AssemblerConfig
+from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
+from pipeline.results import Line, Word, points_tuple
+
+
+class Assembler:
+    """Orders words into :class:`Line` objects.
+
+    Args:
+        config: ``kind`` (``page`` or ``plate``) and the grouping thresholds.
+    """
+
+    def __init__(self, config: AssemblerConfig | None = None):
+        self.config = config or AssemblerConfig()
+
+    def assemble(self, words: Sequence[Word]) -> tuple[Line, ...]:
+        """Lines in reading order; a plate is one line with its rows top first."""
+        if not words:
+            return ()
+        polygons = [as_points(w.polygon) for w in words]
+        cfg = self.config
+        skew = estimate_skew(polygons) if cfg.deskew else 0.0
+        if cfg.kind == "plate":
+            groups = plate_order(polygons, min_overlap=cfg.min_overlap)
+        else:
+            layout = PageLayout(min_overlap=cfg.min_overlap, column_gap=cfg.column_gap,
+                                min_column_rows=cfg.min_column_rows)
+            groups = page_order(polygons, layout, skew=skew)
+        return tuple(self._line([words[i] for i in g], skew) for g in groups if g)
+
+    def _line(self, words: list[Word], skew: float) -> Line:
+        points = np.concatenate([as_points(w.polygon) for w in words])
+        text = self.config.word_separator.join(w.text for w in words if w.text)
+        return Line(text=text, polygon=points_tuple(rotated_rect(points, skew)),
+                    words=tuple(words))

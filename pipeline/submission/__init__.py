@@ -1,0 +1,100 @@
+"""Packaging an NTO submission: ``metadata.json``, ``run.py``, config, weights and the code.
+
+Layout of the folder (and of the zip, at its root)::
+
+    metadata.json   {"image": "<docker image>", "entry_point": "python run.py"}
+    run.py          python run.py TEST_IMAGES_PATH SAVE_PATH
+    config.yaml     the pipeline config, weights pointing into weights/
+    weights/        detector.pt, recognizer.pt (copied from the config's weights)
+    src/            pipeline/, detection/, recognition/ (this project's code)
+
+The docker image must provide the project's dependencies (torch, torchvision, ultralytics,
+timm, opencv, shapely, rapidfuzz, pydantic, pyyaml, pillow, numpy).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.paths import PROJECT_ROOT, resolve_path
+from pipeline.presets import PipelineConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DOCKER_IMAGE = "ocr-pipeline:latest"
+PACKAGES = ("pipeline", "detection", "recognition")
+TEMPLATE = Path(__file__).with_name("run_template.py")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Where a packaged submission was written and what it bundles."""
+
+    folder: Path
+    zip_path: Path | None
+    weights: dict[str, str | None]
+
+
+def package_submission(config: PipelineConfig, folder: Path,
+                       docker_image: str = DEFAULT_DOCKER_IMAGE, make_zip: bool = False
+                       ) -> Submission:
+    """Write a self-contained submission folder (and optionally ``<folder>.zip``).
+
+    Args:
+        config: the pipeline config to bundle; its weights files are copied.
+        folder: output folder (replaced if it exists).
+        docker_image: the ``image`` field of ``metadata.json``.
+        make_zip: also write ``<folder>.zip`` with the folder's contents at its root.
+
+    Returns:
+        The written paths; ``weights`` maps stage → bundled file, ``None`` when the config
+        names no weights or the file is missing (that stage then runs UNTRAINED; logged).
+    """
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "weights").mkdir(parents=True)
+    weights: dict[str, str | None] = {}
+    updates = {}
+    for stage, stage_cfg in (("detector", config.detector), ("recognizer", config.recognizer)):
+        src = resolve_path(stage_cfg.weights) if stage_cfg.weights is not None else None
+        if src is None or not src.is_file():
+            log.warning("submission: %s weights %s not found; the package runs it UNTRAINED",
+                        stage, stage_cfg.weights)
+            weights[stage] = None
+            updates[stage] = stage_cfg.model_copy(update={"weights": None})
+            continue
+        rel = Path("weights") / f"{stage}{src.suffix or '.pt'}"
+        shutil.copy2(src, folder / rel)
+        weights[stage] = str(rel)
+        updates[stage] = stage_cfg.model_copy(update={"weights": rel})
+    bundled = config.model_copy(update={**updates, "device": "auto"})
+    data = bundled.model_dump(mode="json")
+    (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                        encoding="utf-8")
+    (folder / "metadata.json").write_text(
+        json.dumps({"image": docker_image, "entry_point": "python run.py"}, indent=1) + "\n",
+        encoding="utf-8")
+    shutil.copyfile(TEMPLATE, folder / "run.py")
+    for package in PACKAGES:
+        shutil.copytree(PROJECT_ROOT / package, folder / "src" / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    zip_path = _zip(folder) if make_zip else None
+    return Submission(folder=folder, zip_path=zip_path, weights=weights)
+
+
+def _zip(folder: Path) -> Path:
+    zip_path = folder.with_suffix(".zip")
+    tmp = zip_path.with_name(zip_path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(folder).as_posix())
+    tmp.replace(zip_path)
+    return zip_path

@@ -187,7 +187,7 @@ class MaskRCNNDetector:
         for image in images:
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-            tensors.append(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+            tensors.append(torch.tensor(image).permute(2, 0, 1)
                            .to(self.device, dtype=torch.float32) / 255.0)
         model = self.model
         batch, _ = model.transform(tensors)

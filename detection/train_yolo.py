@@ -13,9 +13,8 @@ from typing import Any
 
 import torch
 
-from detection.coco import load_coco
 from detection.config import DetectorTrainConfig
-from detection.split import stratified_split
+from detection.data_split import load_splits
 from detection.yolo import load_yolo_weights, save_yolo_checkpoint
 from detection.yolo_dataset import write_dataset_yaml, write_yolo_split
 from pipeline.device import select_device
@@ -35,21 +34,12 @@ def prepare_yolo_dataset(cfg: DetectorTrainConfig, run_dir: Path) -> Path:
         ValueError: when a split ends up with no images.
     """
     classes = cfg.model.classes
-    train_src = cfg.data.train
-    train_images = load_coco(resolve_path(train_src.annotations))
-    if cfg.data.val is not None:
-        val_src = cfg.data.val
-        val_images = load_coco(resolve_path(val_src.annotations))
-    else:
-        val_src = train_src
-        train_images, val_images = stratified_split(train_images, cfg.data.val_fraction,
-                                                    cfg.data.stratify_keys, cfg.train.seed)
+    train, val = load_splits(cfg)
     out = run_dir / "dataset"
-    n_train = write_yolo_split(train_images, resolve_path(train_src.images_dir), out, "train",
-                               classes)
-    n_val = write_yolo_split(val_images, resolve_path(val_src.images_dir), out, "val", classes)
+    n_train = write_yolo_split(train.images, train.images_dir, out, "train", classes)
+    n_val = write_yolo_split(val.images, val.images_dir, out, "val", classes)
     if n_train == 0 or n_val == 0:
-        raise ValueError(f"{train_src.annotations}: empty split (train {n_train}, val {n_val} "
+        raise ValueError(f"{cfg.data.train.annotations}: empty split (train {n_train}, val {n_val} "
                          "images found); check data.*.images and data.val_fraction")
     log.info("YOLO dataset in %s: %d train, %d val images", out, n_train, n_val)
     return write_dataset_yaml(out, classes)

@@ -1,0 +1,225 @@
+"""Accuracy and speed of this project against Tesseract and RapidOCR, in one run.
+
+Every engine reads the same images from ``../shared/data`` (our validation parts, see
+``bench/realdata.py``). Writes a JSON file and a markdown table.
+
+    bash bench/setup_peers.sh
+    .venv/bin/python bench/bench_accuracy.py --out bench/out
+
+Normalisation (the same for every engine): plates compare upper-cased letters and digits
+only; pages and lines collapse runs of whitespace to one space. CER = Levenshtein / len(gt),
+summed over a set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peers import RapidOcr, Tesseract  # noqa: E402
+from realdata import Sample, load_set  # noqa: E402
+
+
+def plate_norm(text: str) -> str:
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
+def text_norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass
+class Task:
+    """One benchmark row: a set, how each engine reads it, and how it is scored."""
+
+    name: str
+    set_name: str
+    kind: str  # page | line | crop | scene
+    preset: str
+    mode: str
+    norm: Callable[[str], str]
+    tess_langs: str = "eng+rus"
+    contains: bool = False  # scene: the plate must appear somewhere in the output
+
+
+TASKS = [
+    Task("CN plate crops", "cn_plate_crops_lprnet", "crop", "plates", "recognize", plate_norm,
+         tess_langs="chi_sim+eng"),
+    Task("US plate crops", "openalpr_us_plate_crops", "crop", "plates", "recognize", plate_norm,
+         tess_langs="eng"),
+    Task("EU car photos (plate found)", "openalpr_eu", "scene", "plates", "ocr", plate_norm,
+         tess_langs="eng", contains=True),
+    Task("printed pages", "docs_printed_pages", "page", "documents", "ocr", text_norm),
+    Task("printed lines (EN+RU)", "printed_lines", "line", "documents", "ocr", text_norm),
+]
+
+
+@dataclass
+class Score:
+    n: int = 0
+    exact: int = 0
+    edits: int = 0
+    chars: int = 0
+    seconds: float = 0.0
+    examples: list = field(default_factory=list)
+
+    def add(self, pred: str, gt: str, seconds: float, contains: bool) -> None:
+        self.n += 1
+        self.seconds += seconds
+        if contains:
+            hit = bool(gt) and gt in pred
+            self.exact += hit
+            self.edits += 0 if hit else len(gt)
+        else:
+            self.exact += pred == gt
+            self.edits += Levenshtein.distance(pred, gt)
+        self.chars += len(gt)
+        if len(self.examples) < 3 and pred != gt:
+            self.examples.append({"gt": gt[:80], "pred": pred[:80]})
+
+    def export(self) -> dict:
+        return {
+            "n": self.n,
+            "exact": round(self.exact / max(self.n, 1), 4),
+            "cer": round(self.edits / max(self.chars, 1), 4),
+            "sec_per_image": round(self.seconds / max(self.n, 1), 4),
+            "examples": self.examples,
+        }
+
+
+class Ours:
+    """This project through its Python API, one pipeline per (preset, mode)."""
+
+    name = "ours"
+
+    def __init__(self, device: str = "cpu"):
+        self.device = device
+        self._pipelines: dict = {}
+
+    def version(self) -> str:
+        import pipeline
+
+        return f"ocr-pipeline {pipeline.__version__}"
+
+    def _pipeline(self, preset: str, mode: str):
+        from pipeline.ocr import OcrPipeline
+
+        key = (preset, mode)
+        if key not in self._pipelines:
+            self._pipelines[key] = OcrPipeline.from_preset(preset, device=self.device, mode=mode)
+        return self._pipelines[key]
+
+    def warm_up(self, task: Task, sample: Sample) -> None:
+        self._pipeline(task.preset, task.mode).run([sample.path])
+
+    def read(self, task: Task, sample: Sample) -> str:
+        page = self._pipeline(task.preset, task.mode).run([sample.path])[0]
+        return page.text
+
+
+def run_task(engine, task: Task, samples: list[Sample]) -> dict:
+    score = Score()
+    if isinstance(engine, Ours) and samples:
+        engine.warm_up(task, samples[0])  # model loading is not per-image time
+    for s in samples:
+        t0 = time.perf_counter()
+        if isinstance(engine, Ours):
+            pred = engine.read(task, s)
+        else:
+            pred = engine.read(s.path, task.kind, task.tess_langs)
+        dt = time.perf_counter() - t0
+        score.add(task.norm(pred), task.norm(s.text), dt, task.contains)
+    return score.export()
+
+
+def markdown(report: dict) -> str:
+    engines = report["engines"]
+    lines = [
+        f"# Benchmarks ({report['date']})",
+        "",
+        f"Machine: {report['machine']}. Engines: "
+        + "; ".join(f"{k}: {v}" for k, v in engines.items()) + ".",
+        "",
+        "Accuracy on our validation parts of `../shared/data` (see `bench/realdata.py`); "
+        "exact = exact-match rate (for EU photos: plate text found in the output), "
+        "CER = character error rate, s/img = seconds per image on this CPU.",
+        "",
+        "| task | n | " + " | ".join(f"{e} exact | {e} CER | {e} s/img" for e in engines) + " |",
+        "|---|---|" + "---|---|---|" * len(engines),
+    ]
+    for task, rows in report["tasks"].items():
+        n = next(iter(rows.values()))["n"] if rows else 0
+        cells = []
+        for e in engines:
+            r = rows.get(e)
+            cells += ([f"{r['exact']:.3f}", f"{r['cer']:.3f}", f"{r['sec_per_image']:.3f}"]
+                      if r else ["–", "–", "–"])
+        lines.append(f"| {task} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--engines", default="ours,tesseract,rapidocr")
+    parser.add_argument("--tasks", default="", help="Comma-separated task names (default all).")
+    parser.add_argument("--limit", type=int, default=0, help="At most N images per task.")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    makers = {"ours": lambda: Ours(args.device), "tesseract": Tesseract, "rapidocr": RapidOcr}
+    engines = {name: makers[name]() for name in args.engines.split(",")}
+    report = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {_cpu_name()}, threads={_threads()}",
+        "engines": {name: e.version() for name, e in engines.items()},
+        "tasks": {},
+    }
+    wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
+    for task in TASKS:
+        if wanted and task.set_name not in wanted and task.name not in wanted:
+            continue
+        samples = load_set(task.set_name, "val")
+        if args.limit:
+            samples = samples[: args.limit]
+        report["tasks"][task.name] = {}
+        for name, engine in engines.items():
+            row = run_task(engine, task, samples)
+            report["tasks"][task.name][name] = row
+            print(f"{task.name:30s} {name:10s} exact={row['exact']:.3f} cer={row['cer']:.3f} "
+                  f"s/img={row['sec_per_image']:.3f}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "accuracy.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (args.out / "accuracy.md").write_text(markdown(report), encoding="utf-8")
+    print(markdown(report))
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+if __name__ == "__main__":
+    main()

@@ -106,8 +106,8 @@ class Page:
 
     @property
     def text(self) -> str:
-        """The whole ordered text: lines joined by newlines."""
-        return "\n".join(line.text for line in self.lines)
+        """The whole ordered text: non-empty lines joined by newlines."""
+        return "\n".join(line.text for line in self.lines if line.text)
 
     @property
     def words(self) -> list[Word]:

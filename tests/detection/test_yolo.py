@@ -1,0 +1,81 @@
+import logging
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from detection.config import DetectorConfig, DetectorTrainConfig
+from detection.factory import build_detector
+from detection.geometry import is_valid_polygon
+from detection.train import train_detector
+from detection.yolo import load_yolo_weights, save_yolo_checkpoint
+from tests.detection.synthetic import YOLO_TINY, make_coco_pages, train_config
+
+
+def assert_regions_valid(regions, width, height):
+    for r in regions:
+        assert is_valid_polygon(r.polygon)
+        assert r.polygon[:, 0].min() >= 0 and r.polygon[:, 0].max() <= width
+        assert r.polygon[:, 1].min() >= 0 and r.polygon[:, 1].max() <= height
+        x1, y1, x2, y2 = r.bbox
+        assert x1 < x2 and y1 < y2 and 0 <= r.score <= 1
+
+
+def test_untrained_build_warns_and_predicts_in_image_coordinates(caplog):
+    cfg = DetectorConfig(**{**YOLO_TINY, "conf": 0.0, "max_det": 7, "batch_size": 2})
+    with caplog.at_level(logging.WARNING):
+        det = build_detector(cfg, device="cpu")
+    assert "UNTRAINED" in det.description and "UNTRAINED" in caplog.text
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+              for h, w in ((50, 120), (130, 40), (64, 64))]
+    batched = det.predict(images)
+    assert all(0 < len(r) <= 7 for r in batched)  # boxes wholly in the padding are dropped
+    for image, regions in zip(images, batched, strict=True):
+        assert_regions_valid(regions, image.shape[1], image.shape[0])
+        assert regions[0].label == "word"
+    single = [det.predict([im])[0] for im in images]
+    for a, b in zip(batched, single, strict=True):
+        np.testing.assert_allclose([r.bbox for r in a], [r.bbox for r in b], atol=1e-3)
+
+
+def test_missing_weights_file_is_named_in_description(tmp_path):
+    det = build_detector(DetectorConfig(**YOLO_TINY, weights=tmp_path / "none.pt"), "cpu")
+    assert "not found" in det.description and "UNTRAINED" in det.description
+
+
+def test_checkpoint_round_trip_gives_same_output(tmp_path):
+    cfg = DetectorConfig(**{**YOLO_TINY, "conf": 0.0, "max_det": 5})
+    det = build_detector(cfg, "cpu")
+    path = save_yolo_checkpoint(det.model, ["word"], tmp_path / "w.pt")
+    model, classes = load_yolo_weights(path)
+    assert classes == ["word"]
+    image = np.full((70, 90, 3), 200, np.uint8)
+    again = build_detector(cfg.model_copy(update={"weights": path}), "cpu")
+    assert "UNTRAINED" not in again.description
+    a, b = det.predict([image])[0], again.predict([image])[0]
+    np.testing.assert_allclose([r.bbox for r in a], [r.bbox for r in b], atol=1e-4)
+
+
+@pytest.mark.parametrize("model_yaml", ["yolov5l.yaml"])
+def test_recipe_yaml_builds_with_our_class_count(model_yaml):
+    det = build_detector(DetectorConfig(model=model_yaml, classes=["word", "line"], imgsz=64),
+                         "cpu")
+    assert det.model.model[-1].nc == 2 and det.model.yaml["scale"] == "l"
+
+
+def test_train_one_epoch_then_detect(tmp_path):
+    make_coco_pages(tmp_path / "data", n=6)
+    cfg = DetectorTrainConfig.model_validate(
+        train_config(tmp_path / "data", YOLO_TINY, tmp_path / "run", epochs=1))
+    weights = train_detector(cfg)
+    assert weights == (tmp_path / "run" / "best_detector.pt").resolve()
+    payload = torch.load(weights, weights_only=True)
+    assert payload["classes"] == ["word"]
+    det = build_detector(cfg.model.model_copy(update={"weights": weights, "conf": 0.0}), "cpu")
+    assert "UNTRAINED" not in det.description
+    image = np.asarray(Image.open(tmp_path / "data" / "images" / "001.jpg").convert("RGB"))
+    (regions,) = det.predict([image])
+    assert regions
+    assert_regions_valid(regions, image.shape[1], image.shape[0])

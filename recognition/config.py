@@ -31,3 +31,89 @@ class RecognizerConfig(StrictModel):
     batch_size: int = Field(32, ge=1)
     two_row_aspect: float | None = Field(None, gt=0)
     num_candidates: int = Field(3, ge=1)
+
+
+class DatasetConfig(StrictModel):
+    """One labelled dataset (see :mod:`recognition.datasets` for the layouts)."""
+
+    path: Path
+    kind: Literal["auto", "crops", "manifest", "plate_course", "ccpd", "coco"] = "auto"
+    weight: float = Field(1.0, gt=0, description="share of training samples drawn from it")
+    phase: str | None = None
+    region_field: str | None = None
+    categories: list[str] | None = None
+    limit: int | None = Field(None, ge=1)
+
+
+class DataConfig(StrictModel):
+    """Training and validation data. Without ``val``, a length-stratified split of ``train``."""
+
+    train: list[DatasetConfig] = Field(min_length=1)
+    val: list[DatasetConfig] = Field(default_factory=list)
+    val_fraction: float = Field(0.05, ge=0, lt=1)
+    val_max: int = Field(2000, ge=1)
+    samples_per_epoch: int | None = Field(None, ge=1)
+
+
+class AugmentConfig(StrictModel):
+    """Probabilities (``*_p``) and strengths of the training augmentations."""
+
+    enabled: bool = True
+    extra_lines_p: float = Field(0.2, ge=0, le=1)
+    extra_lines_max: int = Field(2, ge=1)
+    rotate_p: float = Field(0.3, ge=0, le=1)
+    rotate_limit: float = Field(5.0, ge=0)
+    distort_p: float = Field(0.3, ge=0, le=1)
+    grid_distort_limit: float = Field(0.2, ge=0)
+    optical_distort_limit: float = Field(0.1, ge=0)
+    blur_p: float = Field(0.2, ge=0, le=1)
+    blur_limit: int = Field(5, ge=3)
+    clahe_p: float = Field(0.2, ge=0, le=1)
+    clahe_clip: float = Field(4.0, gt=0)
+    shadow_p: float = Field(0.2, ge=0, le=1)
+    cutout_p: float = Field(0.2, ge=0, le=1)
+    cutout_holes: int = Field(3, ge=1)
+    cutout_size: float = Field(0.3, gt=0, le=1)
+
+
+class TrainSettings(StrictModel):
+    """Optimisation loop settings (MADGRAD, linear warm-up then cosine, per step)."""
+
+    epochs: int = Field(10, ge=1)
+    max_steps: int | None = Field(None, ge=1)
+    max_time_s: float | None = Field(None, gt=0)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(1e-4, gt=0)
+    min_lr_ratio: float = Field(0.01, ge=0, le=1)
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    warmup_epochs: float = Field(1.0, ge=0)
+    warmup_steps: int | None = Field(None, ge=0)
+    grad_clip: float = Field(5.0, gt=0)
+    ctc_weight: float = Field(0.25, ge=0)
+    ce_weight: float = Field(0.75, ge=0)
+    region_weight: float = Field(0.1, ge=0)
+    eval_every: int | None = Field(None, ge=1, description="steps; default once per epoch")
+    log_every: int = Field(20, ge=1)
+    num_workers: int = Field(0, ge=0)
+    seed: int = 0
+    device: str = "auto"
+    wandb: bool = False
+    wandb_project: str = "ocr-pipeline"
+
+
+class RecognizerTrainConfig(StrictModel):
+    """A recognizer training run (``pipeline train recognizer CONFIG``)."""
+
+    name: str = "recognizer"
+    output_dir: Path = Path("runs/recognition")
+    recognizer: RecognizerConfig = Field(default_factory=RecognizerConfig)
+    region_head: bool = False
+    data: DataConfig
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+
+    @property
+    def run_dir(self) -> Path:
+        """Where checkpoints and logs go: ``output_dir / name``."""
+        return self.output_dir / self.name

@@ -1,0 +1,34 @@
+import pytest
+import torch
+
+from pipeline.config import load_config
+from pipeline.paths import CONFIGS_DIR
+from recognition.config import RecognizerTrainConfig
+from recognition.models.registry import merged_kwargs
+
+CONFIGS = sorted((CONFIGS_DIR / "recognition").glob("*.yaml"))
+
+
+def test_shipped_configs_exist():
+    names = {p.stem for p in CONFIGS}
+    assert {"plates_crnn", "documents_joint", "nto_convnext_small"} <= names
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_shipped_config_validates(path):
+    cfg = load_config(path, RecognizerTrainConfig)
+    merged_kwargs(cfg.recognizer.arch, cfg.recognizer.model)  # no unknown model options
+
+
+def test_documents_config_gives_24_columns():
+    from recognition.models import create_model
+    from recognition.tokenizer import Tokenizer
+
+    cfg = load_config(CONFIGS_DIR / "recognition" / "documents_joint.yaml", RecognizerTrainConfig)
+    tok = Tokenizer(cfg.recognizer.charset)
+    model = create_model(cfg.recognizer.arch, tok.num_ctc_classes, tok.num_attn_classes,
+                         **cfg.recognizer.model).eval()
+    x = torch.zeros(1, 3, cfg.recognizer.height, cfg.recognizer.width)
+    with torch.no_grad():
+        out = model.encode(x, torch.tensor([cfg.recognizer.width]))
+    assert out["ctc_logits"].shape[1] == 24

@@ -1,0 +1,119 @@
+import pytest
+import torch
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.config import validate
+from recognition.augment import Augmenter
+from recognition.config import AugmentConfig, RecognizerTrainConfig
+from recognition.train import train
+from tests.recognition.helpers import (
+    TINY_CHARSET,
+    TINY_KWARGS,
+    TINY_SIZE,
+    render_word,
+    write_crops_dataset,
+)
+
+WORDS = ["A1", "B22", "C3", "E45", "H5", "K67", "M7", "O89", "P9", "T10", "X11", "Y12",
+         "AB", "BC", "CE", "EH", "HK", "KM", "MO", "OP"]
+
+
+@pytest.fixture(scope="module")
+def crops(tmp_path_factory):
+    return write_crops_dataset(tmp_path_factory.mktemp("crops"), WORDS)
+
+
+def _config(tmp_path, crops, arch="crnn", **train):
+    h, w = TINY_SIZE[arch]
+    data = {
+        "name": f"tiny_{arch}", "output_dir": str(tmp_path / "runs"),
+        "recognizer": {"arch": arch, "model": TINY_KWARGS[arch], "charset": TINY_CHARSET,
+                       "height": h, "width": w, "batch_size": 8},
+        "data": {"train": [{"path": str(crops)}], "val_fraction": 0.2},
+        "train": {"epochs": 50, "batch_size": 8, "lr": 3e-3, "warmup_steps": 2,
+                  "log_every": 1, "seed": 3, "device": "cpu", **train},
+        "augment": {"enabled": True},
+    }
+    return data
+
+
+@pytest.mark.parametrize("arch", ["crnn", "joint_ctc_transformer"])
+def test_few_steps_make_the_loss_fall(tmp_path, crops, arch):
+    data = _config(tmp_path, crops, arch, max_steps=24, eval_every=100)
+    data["augment"]["enabled"] = False
+    result = train(validate(data, RecognizerTrainConfig), progress=False)
+    first, last = result.losses[:3], result.losses[-3:]
+    assert result.step == 24
+    assert sum(last) / 3 < 0.8 * sum(first) / 3, result.losses
+    assert result.last.is_file() and result.best is not None
+    assert (result.run_dir / "metrics.csv").read_text().count("\n") >= 2
+    assert any((result.run_dir / "tensorboard").iterdir())
+
+
+def test_resume_continues_exactly(tmp_path, crops):
+    straight = _config(tmp_path / "a", crops, max_steps=6, eval_every=2)
+    full = train(validate(straight, RecognizerTrainConfig), progress=False)
+
+    split = _config(tmp_path / "b", crops, max_steps=6, eval_every=2)
+    cfg = validate(split, RecognizerTrainConfig)
+    part = train(cfg, progress=False, stop_after_steps=3)
+    assert part.step == 3
+    ckpt = torch.load(part.last, weights_only=True)
+    assert ckpt["train"]["step"] == 3 and ckpt["train"]["optimizer"]["state"]
+    resumed = train(cfg, resume=True, progress=False)
+    assert resumed.step == 6
+
+    a = torch.load(full.last, weights_only=True)
+    b = torch.load(resumed.last, weights_only=True)
+    for k, v in a["state_dict"].items():
+        assert torch.allclose(v.float(), b["state_dict"][k].float(), atol=1e-6), k
+    assert a["train"]["scheduler"]["last_epoch"] == b["train"]["scheduler"]["last_epoch"] == 6
+    assert full.losses[3:] == pytest.approx(resumed.losses, rel=1e-5)
+
+
+def test_augmentations_are_seeded():
+    aug = Augmenter(AugmentConfig(extra_lines_p=1, rotate_p=1, distort_p=1, blur_p=1, clahe_p=1,
+                                  shadow_p=1, cutout_p=1))
+    img = render_word("AB12")
+    a, b, c = aug(img, 5), aug(img, 5), aug(img, 6)
+    assert a.shape[2] == 3
+    assert (a == b).all() and not (a == c).all() and not (a == img).all()
+
+
+runner = CliRunner()
+
+
+def test_cli_train_then_evaluate(tmp_path, crops):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(_config(tmp_path, crops)), encoding="utf-8")
+    result = runner.invoke(app, ["train", "recognizer", str(path), "--set", "train.max_steps=2",
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.output
+    last = tmp_path / "runs" / "tiny_crnn" / "last.pt"
+    assert last.is_file() and "trained 2 steps" in result.output
+
+    result = runner.invoke(app, ["evaluate", "recognition", str(crops), "--weights", str(last),
+                                 "--out", str(tmp_path / "eval.json")])
+    assert result.exit_code == 0, result.output
+    assert "CER" in result.output and f"{len(WORDS)} samples" in result.output
+    assert (tmp_path / "eval.json").is_file()
+
+
+def test_cli_bad_config_exits_2_naming_the_field(tmp_path, crops):
+    data = _config(tmp_path, crops)
+    data["train"]["lr"] = "fast"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["train", "recognizer", str(path)])
+    assert result.exit_code == 2
+    assert "train.lr" in result.output and str(path) in result.output
+
+
+def test_cli_resume_without_checkpoint_fails_cleanly(tmp_path, crops):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(_config(tmp_path, crops)), encoding="utf-8")
+    result = runner.invoke(app, ["train", "recognizer", str(path), "--resume", "--no-progress"])
+    assert result.exit_code == 1
+    assert "last.pt" in result.output

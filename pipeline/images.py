@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -70,7 +71,7 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with _pil_open()(path) as img:
                 w, h = img.size
                 if w * h > max_pixels:
                     raise ImageLoadError(
@@ -87,6 +88,23 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # PIL reports truncated and corrupt data as OSError / SyntaxError / ValueError.
         raise ImageLoadError(f"corrupt or truncated image: {exc}") from exc
+    except Exception as exc:  # a decoder plug-in failing in its own way must not end the run
+        raise ImageLoadError(f"cannot decode image: {type(exc).__name__}: {exc}") from exc
+
+
+def _pil_open():
+    """Pillow's own ``Image.open``.
+
+    ultralytics replaces ``PIL.Image.open`` on import with a wrapper that, for any file Pillow
+    cannot identify, tries to install and import ``pi-heif`` (offline: ModuleNotFoundError).
+    A non-image must stay a plain "not an image" error, so the original is used.
+    """
+    opener = Image.open
+    if getattr(opener, "__module__", "PIL.Image") != "PIL.Image":
+        original = getattr(sys.modules.get(opener.__module__), "_image_open", None)
+        if callable(original):
+            return original
+    return opener
 
 
 def _exif_transpose(img: Image.Image) -> Image.Image:

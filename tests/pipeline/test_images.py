@@ -121,3 +121,14 @@ def test_find_images_recurses_and_filters(tmp_path):
     names = sorted(p.name for p in found)
     assert names == ["v.bmp", "w.webp", "x.JPG", "y.png", "z.tiff"]  # no duplicate y.png
     assert missing == [tmp_path / "nope"]
+
+
+def test_non_image_is_a_clean_error_after_ultralytics_patched_pil(tmp_path):
+    from pipeline.offline import setup_ultralytics
+
+    setup_ultralytics()
+    import ultralytics.utils.patches  # noqa: F401  (replaces PIL.Image.open on import)
+
+    (tmp_path / "notes.jpg").write_text("not an image")
+    with pytest.raises(ImageLoadError, match="not an image"):
+        load_image(tmp_path / "notes.jpg")

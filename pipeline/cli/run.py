@@ -60,8 +60,10 @@ def run(
     ocr = _build(cfg, device, mode.value)
     writer = ResultsWriter(out, {"mode": mode.value, "config": cfg.name, "models": ocr.models},
                            previous)
-    pages = _process(ocr, todo, writer, viz)
-    writer.flush()
+    try:
+        pages = _process(ocr, todo, writer, viz)
+    finally:  # Ctrl-C or a crash still leaves every finished image on disk
+        writer.flush()
     failed = [p for p in pages if p.error]
     typer.echo(f"{len(pages) - len(failed)} images ok, {len(failed)} failed -> {out}", err=True)
     if failed:

@@ -40,6 +40,9 @@ class DetectorConfig(StrictModel):
     backbone_weights: Path | None = Field(
         None, description="Local timm state dict for the backbone (pretrained start).")
     fpn_channels: int = Field(256, ge=8)
+    mask_head_channels: int = Field(
+        256, ge=8, description="Width of the 4-conv mask head; it runs on every detection, "
+                               "so on CPU with ~1000 words a narrow head matters.")
     mask_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     polygon_tolerance: float = Field(
         1.0, ge=0.0, description="Douglas-Peucker tolerance in pixels for mask polygons.")

@@ -38,7 +38,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 ANCHOR_SIZES = ((16,), (32,), (64,), (128,), (256,))
 ASPECT_RATIOS = (0.25, 0.5, 1.0, 2.0)
 # Fields of DetectorConfig that define the architecture (stored in every checkpoint).
-ARCH_FIELDS = ("model", "classes", "backbone_kwargs", "fpn_channels")
+ARCH_FIELDS = ("model", "classes", "backbone_kwargs", "fpn_channels", "mask_head_channels")
 
 
 class ConvNeXtFPN(nn.Module):
@@ -97,12 +97,14 @@ def build_maskrcnn_model(cfg: DetectorConfig, train_sizes: Sequence[int] | None 
     """
     from torchvision.models.detection import MaskRCNN
     from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
 
     backbone = ConvNeXtFPN(cfg.model, cfg.fpn_channels, cfg.backbone_kwargs,
                            cfg.backbone_weights)
     anchors = AnchorGenerator(ANCHOR_SIZES, (ASPECT_RATIOS,) * len(ANCHOR_SIZES))
     proposals = max(1000, 2 * cfg.max_det)
-    return MaskRCNN(
+    width = cfg.mask_head_channels
+    model = MaskRCNN(
         backbone, num_classes=len(cfg.classes) + 1,
         min_size=tuple(train_sizes or (cfg.imgsz,)), max_size=cfg.imgsz,
         image_mean=list(IMAGENET_MEAN), image_std=list(IMAGENET_STD),
@@ -110,6 +112,10 @@ def build_maskrcnn_model(cfg: DetectorConfig, train_sizes: Sequence[int] | None 
         rpn_pre_nms_top_n_test=proposals, rpn_post_nms_top_n_test=proposals,
         box_score_thresh=cfg.conf, box_nms_thresh=cfg.iou, box_detections_per_img=cfg.max_det,
         box_batch_size_per_image=512)
+    # torchvision fixes the mask head at 256 channels unless both parts are replaced.
+    model.roi_heads.mask_head = MaskRCNNHeads(cfg.fpn_channels, [width] * 4, 1)
+    model.roi_heads.mask_predictor = MaskRCNNPredictor(width, width, len(cfg.classes) + 1)
+    return model
 
 
 def arch_config(cfg: DetectorConfig) -> dict[str, Any]:

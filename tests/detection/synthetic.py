@@ -10,7 +10,8 @@ from PIL import Image, ImageDraw
 
 YOLO_TINY = {"backend": "yolo", "model": "yolov8n.yaml", "classes": ["word"], "imgsz": 64}
 MASKRCNN_TINY = {"backend": "maskrcnn", "model": "convnext_atto", "classes": ["word"],
-                 "imgsz": 96, "fpn_channels": 16, "max_det": 20, "conf": 0.0,
+                 "imgsz": 96, "fpn_channels": 16, "mask_head_channels": 16, "max_det": 20,
+                 "conf": 0.0,
                  "backbone_kwargs": {"depths": [1, 1, 1, 1], "dims": [8, 16, 32, 64]}}
 
 

@@ -3,8 +3,9 @@
 ultralytics phones home in several ways: an online check, settings sync / telemetry, and a
 download of ``Arial.ttf`` for plot labels. Here nothing may reach the network, so before
 the first import we point ``YOLO_CONFIG_DIR`` at a directory we own, set ``YOLO_OFFLINE=1``,
-put a local font there under the names it looks for, and switch ``sync`` and the
-third-party loggers off in its settings.
+put a local font there under the names it looks for, switch ``sync`` and the
+third-party loggers off in its settings, and stop its ``PIL.Image.open`` wrapper from trying
+to pip-install a HEIF plugin when a file is not an image.
 """
 
 from __future__ import annotations
@@ -82,9 +83,22 @@ def setup_ultralytics(config_dir: str | Path | None = None) -> ModuleType:
     if already and Path(USER_CONFIG_DIR) != wanted and config_dir is not None:
         log.warning("ultralytics already imported with config dir %s; keeping it", USER_CONFIG_DIR)
     _place_fonts(Path(USER_CONFIG_DIR))
+    _disable_heif_install()
     if any(SETTINGS.get(k) != v for k, v in _OFF_SETTINGS.items()):
         SETTINGS.update(_OFF_SETTINGS)
     return ultralytics
+
+
+def _disable_heif_install() -> None:
+    # ultralytics wraps PIL.Image.open so that the first unidentifiable file triggers a pip
+    # install of pi-heif; offline that turns one bad image into a crash of the whole run.
+    # Marking its plugins as registered makes the wrapper a plain call to Pillow's open.
+    try:
+        from ultralytics.utils import patches
+    except ImportError:
+        return
+    if hasattr(patches, "_pil_plugins_registered"):
+        patches._pil_plugins_registered = True
 
 
 def _place_fonts(config_dir: Path) -> None:

@@ -4,6 +4,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 
 def test_ultralytics_sees_offline_settings(tmp_path):
     """In a fresh process: config dir, YOLO_OFFLINE, sync off, fonts in place, no network."""
@@ -39,3 +41,16 @@ def test_ultralytics_sees_offline_settings(tmp_path):
 def test_socket_module_untouched():
     # The subprocess test above patches sockets only in its own process.
     assert socket.getaddrinfo.__module__ == "socket"
+
+
+def test_bad_image_after_ultralytics_import_raises_pillow_error(tmp_path):
+    """ultralytics wraps PIL.Image.open; a non-image must not trigger a package install."""
+    import PIL.Image
+
+    from pipeline.offline import setup_ultralytics
+
+    setup_ultralytics()
+    bad = tmp_path / "not-an-image.jpg"
+    bad.write_text("hello")
+    with pytest.raises(PIL.UnidentifiedImageError):
+        PIL.Image.open(bad)

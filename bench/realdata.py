@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-TRAINABLE = {"cn_plate_crops_lprnet", "openalpr_us_plate_crops"}
+TRAINABLE = {"cn_plate_crops_lprnet", "openalpr_us_plate_crops", "openalpr_eu"}
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,100 @@ def write_labels_tsv(samples: list[Sample], out: Path, region: str | None = None
     return path
 
 
+def plates_to_coco(samples: list[Sample]) -> dict:
+    """COCO (NTO layout, category ``plate``) of scene samples with ``plates[].bbox_xywh``.
+
+    ``file_name`` is absolute, so the file can be merged with others and read from anywhere.
+    """
+    from PIL import Image
+
+    coco: dict = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "plate"}]}
+    for image_id, s in enumerate(samples, 1):
+        with Image.open(s.path) as im:
+            width, height = im.size
+        coco["images"].append({"id": image_id, "file_name": str(s.path.resolve()),
+                               "width": width, "height": height})
+        for plate in s.meta.get("plates", []):
+            x, y, w, h = (float(v) for v in plate["bbox_xywh"])
+            coco["annotations"].append({
+                "id": len(coco["annotations"]) + 1, "image_id": image_id, "category_id": 1,
+                "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
+                "segmentation": [[x, y, x + w, y, x + w, y + h, x, y + h]],
+                "attributes": {"translation": plate["text"], "region": "eu"},
+            })
+    return coco
+
+
+def merge_coco(parts: list[tuple[Path, dict]]) -> dict:
+    """Merge COCO dicts (each with the folder its relative file names start from).
+
+    Categories are matched by name; image and annotation ids are renumbered; file names
+    become absolute.
+    """
+    out: dict = {"images": [], "annotations": [], "categories": []}
+    cat_ids: dict[str, int] = {}
+    for images_dir, coco in parts:
+        local = {c["id"]: c["name"] for c in coco["categories"]}
+        for name in local.values():
+            if name not in cat_ids:
+                cat_ids[name] = len(cat_ids) + 1
+                out["categories"].append({"id": cat_ids[name], "name": name})
+        new_ids = {}
+        for img in coco["images"]:
+            new_ids[img["id"]] = len(out["images"]) + 1
+            path = Path(img["file_name"])
+            if not path.is_absolute():
+                path = (images_dir / path).resolve()
+            out["images"].append({**img, "id": new_ids[img["id"]], "file_name": str(path)})
+        for ann in coco["annotations"]:
+            out["annotations"].append({**ann, "id": len(out["annotations"]) + 1,
+                                       "image_id": new_ids[ann["image_id"]],
+                                       "category_id": cat_ids[local[ann["category_id"]]]})
+    return out
+
+
+def write_plate_crops(samples: list[Sample], out: Path, pad: float = 0.08) -> Path:
+    """Cut each scene's plates by ``bbox_xywh`` (a little margin) into a ``labels.tsv`` folder."""
+    from PIL import Image
+
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for s in samples:
+        with Image.open(s.path) as im:
+            im = im.convert("RGB")
+            for k, plate in enumerate(s.meta.get("plates", [])):
+                x, y, w, h = (float(v) for v in plate["bbox_xywh"])
+                box = (max(0, x - pad * w), max(0, y - pad * h),
+                       min(im.width, x + w + pad * w), min(im.height, y + h + pad * h))
+                name = f"images/{s.path.stem}_{k}.png"
+                im.crop(tuple(round(v) for v in box)).save(out / name)
+                lines.append(f"{name}\t{plate['text']}\teu")
+    (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out / "labels.tsv"
+
+
 def main() -> None:
     """Write train / val ``labels.tsv`` of the plate crop sets under ``runs/realdata/``."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--out", type=Path, default=Path("runs/realdata"))
+    parser.add_argument("--plate-scenes", type=Path, default=None,
+                        help="Synthetic plate scenes (COCO dir) to merge with the EU train part.")
     args = parser.parse_args()
+    eu_train = plates_to_coco(load_set("openalpr_eu", "train"))
+    parts = [(Path("/"), eu_train)]
+    if args.plate_scenes is not None:
+        synth = json.loads((args.plate_scenes / "annotations.json").read_text(encoding="utf-8"))
+        parts.append((args.plate_scenes / "images", synth))
+    merged = merge_coco(parts)
+    (args.out / "plates_det").mkdir(parents=True, exist_ok=True)
+    (args.out / "plates_det" / "annotations.json").write_text(json.dumps(merged))
+    print(f"{args.out / 'plates_det' / 'annotations.json'}: {len(merged['images'])} images "
+          f"({len(eu_train['images'])} real EU train)")
+    for part in ("train", "val"):
+        path = write_plate_crops(load_set("openalpr_eu", part), args.out / f"openalpr_eu_{part}")
+        print(f"{path}: EU plate crops")
     regions = {"cn_plate_crops_lprnet": "cn", "openalpr_us_plate_crops": "us"}
     for name, region in regions.items():
         for part in ("train", "val"):

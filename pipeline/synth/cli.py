@@ -2,27 +2,80 @@
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import not_available
+from pipeline.cli.common import EXIT_USAGE, fail
 
 
 class SynthKind(str, Enum):
     notebooks = "notebooks"
     documents = "documents"
     plates = "plates"
+    plate_scenes = "plate_scenes"
     lines = "lines"
+    samples = "samples"
+
+
+PAGE_KINDS = ("notebooks", "documents", "plate_scenes")
 
 
 def synth(
-    kind: SynthKind = typer.Argument(..., help="What to generate."),
+    kind: SynthKind = typer.Argument(
+        ..., help="What to generate: lines (word/line crops), plates (plate crops; --scene for "
+        "car scenes), plate_scenes, documents, notebooks, samples (the shipped sample images)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     n: int = typer.Option(100, "--n", min=1, help="How many samples."),
     seed: int = typer.Option(0, help="Seed; the same seed gives the same data."),
     workers: int = typer.Option(1, min=1, help="Parallel worker processes."),
+    scene: bool = typer.Option(False, "--scene", help="plates only: whole car scenes (COCO) "
+                               "instead of plate crops (same as kind plate_scenes)."),
+    size: int | None = typer.Option(None, "--size", help="Long side in pixels of pages and "
+                                    "scenes (default 1600 pages, 1280 scenes)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
-    """Generate synthetic pages, plates or text-line crops with exact labels."""
-    not_available(f"pipeline synth {kind.value}")
+    """Generate synthetic pages, plates or text-line crops with exact labels.
+
+    Crops (lines, plates) → OUT/images/*.png + OUT/labels.tsv (file<TAB>text[<TAB>region]).
+    Pages and scenes → OUT/images/*.jpg + OUT/annotations.json (COCO, NTO layout).
+    """
+    name = kind.value
+    if scene:
+        if name != "plates":
+            fail(f"--scene only applies to kind 'plates', not {name!r}", EXIT_USAGE)
+        name = "plate_scenes"
+    if size is not None:
+        if name not in PAGE_KINDS and name != "samples":
+            fail(f"--size only applies to {', '.join(PAGE_KINDS)}, not {name!r}", EXIT_USAGE)
+        if not 64 <= size <= 8192:
+            fail(f"--size must be between 64 and 8192 pixels, got {size}", EXIT_USAGE)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
+
+    from pipeline.synth.fonts import MissingFontError
+
+    try:
+        if name == "samples":
+            from pipeline.synth.samples import write_samples
+
+            paths = write_samples(out, seed=seed, long_side=size or 1600)
+            typer.echo(f"wrote {len(paths)} sample images under {out}")
+            return
+        from pipeline.synth.kinds import renderer_factory
+        from pipeline.synth.runner import generate
+
+        options = {} if size is None or name not in PAGE_KINDS else {"long_side": size}
+        factory = renderer_factory(name, **options)
+        t0 = time.perf_counter()
+        summary = generate(factory, out, n, seed=seed, workers=workers, progress=progress)
+        elapsed = time.perf_counter() - t0
+    except MissingFontError as exc:
+        fail(str(exc))
+    rate = summary.written / max(elapsed, 1e-9)
+    typer.echo(f"wrote {summary.written} {name} samples to {out} ({summary.labels_path.name}); "
+               f"{summary.failed} failed; {rate:.1f} samples/s")
+    if summary.written == 0:
+        raise typer.Exit(1)

@@ -1,0 +1,40 @@
+"""Registry of synthetic data kinds: name → renderer class (imported lazily)."""
+
+from __future__ import annotations
+
+import importlib
+from functools import partial
+from typing import Any
+
+from pipeline.synth.base import Renderer
+
+# kind → "module:Class"; options are passed to the class as keyword arguments.
+KINDS: dict[str, str] = {
+    "lines": "pipeline.synth.lines:LineRenderer",
+    "plates": "pipeline.synth.plates:PlateCropRenderer",
+    "plate_scenes": "pipeline.synth.scenes:PlateSceneRenderer",
+    "documents": "pipeline.synth.pages:DocumentRenderer",
+    "notebooks": "pipeline.synth.pages:NotebookRenderer",
+}
+
+
+def renderer_class(kind: str) -> type[Renderer]:
+    """The renderer class registered for ``kind``.
+
+    Raises:
+        KeyError: unknown kind (the message lists the known ones).
+    """
+    if kind not in KINDS:
+        raise KeyError(f"unknown synth kind {kind!r}; known: {', '.join(KINDS)}")
+    module, name = KINDS[kind].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def make_renderer(kind: str, **options: Any) -> Renderer:
+    """Build the renderer for ``kind`` with ``options``."""
+    return renderer_class(kind)(**options)
+
+
+def renderer_factory(kind: str, **options: Any) -> partial[Renderer]:
+    """A picklable zero-argument factory (one renderer per worker process)."""
+    return partial(make_renderer, kind, **options)

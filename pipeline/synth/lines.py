@@ -1,0 +1,125 @@
+"""Word and short-line crops for recognizer training, written straight to ``labels.tsv``."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.synth import degrade
+from pipeline.synth.base import Renderer
+from pipeline.synth.fonts import FontBook, FontFace
+from pipeline.synth.glyphs import InkMask, draw_text
+from pipeline.synth.records import CropSample
+from pipeline.synth.text import SCRIPTS, WordSampler
+
+PRINTED_STYLES = ("serif", "sans", "mono")
+
+
+def pick_text_and_font(rng: np.random.Generator, fonts: FontBook, sampler: WordSampler,
+                       styles: tuple[str, ...], n_words: int,
+                       tries: int = 20) -> tuple[str, FontFace]:
+    """Draw a phrase and a font of ``styles`` that has a glyph for each of its characters.
+
+    Falls back to plain lowercase words (which every font of the script covers).
+    """
+    script = SCRIPTS[sampler.lang]
+    for _ in range(tries):
+        text = " ".join(sampler.words_n(rng, n_words))
+        face = fonts.pick(rng, styles, script, text)
+        if face is not None:
+            return text, face
+    text = " ".join(sampler.plain_word(rng) for _ in range(n_words))
+    face = fonts.pick(rng, styles, script, text)
+    if face is None:  # pragma: no cover - fonts(style, script) guarantees the letters
+        raise RuntimeError(f"no font of {styles} draws {text!r}")
+    return text, face
+
+
+class LineRenderer(Renderer):
+    """Tight crops of one word or a few words, printed or handwritten, RU or EN.
+
+    Args:
+        fonts: font catalogue (default: system fonts).
+        min_height / max_height: crop height range in pixels.
+        hand_prob: share of handwriting-font crops.
+        line_prob: share of multi-word crops (2–5 words).
+        ru_prob: share of Russian crops.
+    """
+
+    output = "crops"
+
+    def __init__(self, fonts: FontBook | None = None, min_height: int = 32, max_height: int = 96,
+                 hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55) -> None:
+        self.fonts = fonts or FontBook()
+        self.min_height = min_height
+        self.max_height = max_height
+        self.hand_prob = hand_prob
+        self.line_prob = line_prob
+        self.ru_prob = ru_prob
+        self.samplers = {lang: WordSampler(lang) for lang in ("ru", "en")}
+        for lang in self.samplers:  # fail early, with the packages to install
+            self.fonts.fonts("hand", SCRIPTS[lang])
+            for style in PRINTED_STYLES:
+                self.fonts.fonts(style, SCRIPTS[lang])
+
+    def render(self, rng: np.random.Generator) -> CropSample:
+        sampler = self.samplers["ru" if rng.random() < self.ru_prob else "en"]
+        hand = rng.random() < self.hand_prob
+        styles = ("hand",) if hand else (PRINTED_STYLES[int(rng.integers(3))],)
+        n_words = 1 if rng.random() >= self.line_prob else int(rng.integers(2, 6))
+        text, face = pick_text_and_font(rng, self.fonts, sampler, styles, n_words)
+        size = int(rng.integers(26, 72))
+        ink = draw_text(face, size, text)
+        if ink is None:  # pragma: no cover - covered glyphs always leave ink
+            raise RuntimeError(f"{face.name} left no ink for {text!r}")
+        image = self._paint(ink, size, hand, rng)
+        return CropSample(image=image, text=text)
+
+    def _paint(self, ink: InkMask, size: int, hand: bool, rng: np.random.Generator) -> np.ndarray:
+        mask = ink.mask
+        if hand and rng.random() < 0.5:  # slant the handwriting a little
+            shear = rng.uniform(-0.25, 0.15)
+            h, w = mask.shape
+            extra = int(np.ceil(abs(shear) * h))
+            m = np.array([[1, shear, extra if shear < 0 else 0], [0, 1, 0]], np.float32)
+            mask = cv2.warpAffine(mask, m, (w + extra, h))
+        if rng.random() < 0.25:  # pen / print weight
+            k = np.ones((2, 2), np.uint8)
+            mask = cv2.dilate(mask, k) if rng.random() < 0.6 else cv2.erode(mask, k)
+            if not (mask > 0).any():
+                mask = ink.mask
+        h, w = mask.shape
+        ml, mr, mt, mb = (rng.uniform(0.02, 0.25, 4) * size).astype(int) + 1
+        H, W = h + mt + mb, w + ml + mr
+        bg_color = None
+        if rng.random() < 0.2:  # coloured or grey background (forms, stickers, screens)
+            bg_color = tuple(rng.uniform(150, 255, 3))
+        canvas = degrade.paper(H, W, rng, color=bg_color, texture=rng.uniform(0.3, 1.5))
+        color = degrade.ink_color(rng, handwriting=hand)
+        if bg_color is not None and np.mean(bg_color) < 190:
+            color = color * 0.5
+        degrade.composite(canvas, mask, color, ml, mt)
+        if rng.random() < 0.5:
+            m, ow, oh = degrade.rotation_matrix(W, H, rng.uniform(-2.5, 2.5))
+            canvas = cv2.warpAffine(canvas, m[:2], (ow, oh), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        scale = 1.0
+        if canvas.shape[0] > self.max_height:
+            scale = self.max_height / canvas.shape[0]
+        elif canvas.shape[0] < self.min_height:
+            scale = self.min_height / canvas.shape[0]
+        # sometimes render small and upscale: low-resolution look
+        if rng.random() < 0.15:
+            low = max(0.35, self.min_height * 0.6 / canvas.shape[0])
+            small = cv2.resize(canvas, None, fx=low, fy=low, interpolation=cv2.INTER_AREA)
+            canvas = cv2.resize(small, (canvas.shape[1], canvas.shape[0]),
+                                interpolation=cv2.INTER_LINEAR)
+        if scale != 1.0:
+            canvas = cv2.resize(canvas, (max(1, round(canvas.shape[1] * scale)),
+                                         int(round(canvas.shape[0] * scale))),
+                                interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        canvas = degrade.blur(canvas, rng.uniform(0, 1.0) if rng.random() < 0.5 else 0)
+        canvas = degrade.gaussian_noise(canvas, rng, rng.uniform(0, 8))
+        if rng.random() < 0.3:
+            canvas = degrade.jpeg(canvas, int(rng.integers(40, 95)))
+        return np.ascontiguousarray(canvas)

@@ -1,0 +1,131 @@
+"""Random words and phrases in Russian and English, always inside the recognizer's alphabet.
+
+Words come from the frequency lists bundled with ``wordfreq`` (no download), sampled with a
+flattened Zipf weight so that rare words appear too. Variation (case, numbers, punctuation)
+is added here, so every renderer draws the same kind of text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from recognition.alphabet import DEFAULT_ALPHABET, unsupported_chars
+
+LANGUAGES = ("ru", "en")
+SCRIPTS = {"ru": "cyrillic", "en": "latin"}
+TRAILING = ",,,..:;!?"
+WRAPS = ("()", "«»", '""')
+
+
+@lru_cache(maxsize=4)
+def word_list(lang: str, size: int = 30000, alphabet: str = DEFAULT_ALPHABET) -> tuple[str, ...]:
+    """The ``size`` most frequent words of ``lang`` that the alphabet can write.
+
+    Raises:
+        ValueError: unknown language.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    from wordfreq import top_n_list
+
+    words = top_n_list(lang, size)
+    return tuple(w for w in words if w.strip() and not unsupported_chars(w, alphabet)
+                 and not any(c.isdigit() for c in w))
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How often each variation appears (probabilities per word)."""
+
+    upper: float = 0.06
+    title: float = 0.12
+    number: float = 0.06
+    trailing_punct: float = 0.12
+    wrap: float = 0.02
+    hyphen: float = 0.02
+
+
+class WordSampler:
+    """Draws words, numbers and phrases for one language.
+
+    Args:
+        lang: ``"ru"`` or ``"en"``.
+        style: variation probabilities.
+        size: how many of the most frequent words to draw from.
+    """
+
+    def __init__(self, lang: str, style: TextStyle | None = None, size: int = 30000) -> None:
+        self.lang = lang
+        self.script = SCRIPTS[lang]
+        self.style = style or TextStyle()
+        self.words = word_list(lang, size)
+        # Zipf ranks flattened by the square root: common words dominate less.
+        w = 1.0 / np.sqrt(np.arange(1, len(self.words) + 1))
+        self._cdf = np.cumsum(w / w.sum())
+
+    def plain_word(self, rng: np.random.Generator) -> str:
+        i = int(np.searchsorted(self._cdf, rng.random()))
+        return self.words[min(i, len(self.words) - 1)]
+
+    def number(self, rng: np.random.Generator) -> str:
+        kind = rng.integers(5)
+        if kind == 0:
+            return str(int(rng.integers(0, 100)))
+        if kind == 1:
+            return str(int(rng.integers(100, 100000)))
+        if kind == 2:
+            return f"{rng.integers(1, 29):02d}.{rng.integers(1, 13):02d}.{rng.integers(1950, 2030)}"
+        if kind == 3:
+            return f"{rng.integers(0, 1000)},{rng.integers(0, 100):02d}"
+        return f"{rng.integers(1, 100)}%"
+
+    def word(self, rng: np.random.Generator) -> str:
+        """One token: a word (maybe capitalised / punctuated) or a number."""
+        s = self.style
+        if rng.random() < s.number:
+            text = self.number(rng)
+        else:
+            text = self.plain_word(rng)
+            r = rng.random()
+            if r < s.upper:
+                text = text.upper()
+            elif r < s.upper + s.title:
+                text = text[:1].upper() + text[1:]
+            if rng.random() < s.hyphen:
+                text = f"{text}-{self.plain_word(rng)}"
+        if rng.random() < s.wrap:
+            a, b = WRAPS[int(rng.integers(len(WRAPS)))]
+            if self.lang == "en" and a == "«":
+                a, b = '"', '"'
+            text = f"{a}{text}{b}"
+        elif rng.random() < s.trailing_punct:
+            text += TRAILING[int(rng.integers(len(TRAILING)))]
+        return text
+
+    def words_n(self, rng: np.random.Generator, n: int) -> list[str]:
+        """``n`` tokens forming a phrase (the first one capitalised sometimes)."""
+        out = [self.word(rng) for _ in range(n)]
+        if out and rng.random() < 0.4:
+            out[0] = out[0][:1].upper() + out[0][1:]
+        return out
+
+    def sentence_words(self, rng: np.random.Generator, n: int) -> list[str]:
+        """Words of a prose paragraph: first capitalised, sentences ending with a full stop."""
+        plain = TextStyle(upper=0.01, title=0.03, number=0.03, trailing_punct=0.08,
+                          wrap=0.01, hyphen=0.01)
+        saved, self.style = self.style, plain
+        try:
+            out = [self.word(rng) for _ in range(n)]
+        finally:
+            self.style = saved
+        new_sentence = True
+        for i, w in enumerate(out):
+            if new_sentence:
+                out[i] = w[:1].upper() + w[1:]
+            new_sentence = w.endswith((".", "!", "?"))
+        if out and out[-1][-1:].isalnum():
+            out[-1] += "."
+        return out

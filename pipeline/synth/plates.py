@@ -1,0 +1,431 @@
+"""Licence plates: clean plate artwork per region layout, and degraded plate crops.
+
+Layouts (region code in the labels): ``ru`` (А123ВС77 with the region block, and square
+two-row plates), ``eu`` (blue EU band with a country code; DE/FR/PL/IT/NL/CZ strings),
+``us`` (state name on top, 7ABC123-like), ``cn`` (blue 7-character, green 8-character
+new-energy, yellow, and yellow two-row). Labels never contain spaces or separators; a
+two-row plate's label is its top row then its bottom row. Two-row crops have aspect
+w/h <= 1.6 and single-row crops >= 2.0 (the recognizer splits two-row crops by aspect).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.synth import degrade
+from pipeline.synth.base import Renderer
+from pipeline.synth.fonts import FontBook, FontFace
+from pipeline.synth.glyphs import draw_text
+from pipeline.synth.records import CropSample
+from recognition.alphabet import PROVINCES
+
+RU_LETTERS = "АВЕКМНОРСТУХ"
+LATIN_PLATE = "ABCDEFGHJKLMNPRSTUVWXYZ"  # no I, O, Q (rare on plates)
+CN_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # A–Z without I and O
+CN_ALNUM = CN_LETTERS + "0123456789"
+CN_PROVINCES = PROVINCES[:31]  # the 31 provinces, not 警 / 学
+DIGITS = "0123456789"
+US_STATES = ("CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ARIZONA", "NEVADA",
+             "OREGON", "GEORGIA", "ILLINOIS", "MICHIGAN", "VIRGINIA", "WASHINGTON", "UTAH",
+             "COLORADO", "NEW JERSEY", "PENNSYLVANIA", "MARYLAND", "INDIANA", "KANSAS")
+US_SLOGANS = ("dmv.ca.gov", "Sunshine State", "Empire State", "Lone Star State", "Grand Canyon",
+              "Land of Lincoln", "Great Lakes", "Garden State", "Silver State", "Life Elevated")
+EU_COUNTRIES = ("D", "F", "PL", "I", "NL", "CZ")
+TWO_ROW_MAX_ASPECT = 1.6
+ONE_ROW_MIN_ASPECT = 2.0
+
+
+def _pick(rng: np.random.Generator, chars: str, n: int = 1) -> str:
+    return "".join(chars[int(i)] for i in rng.integers(0, len(chars), n))
+
+
+@dataclass(frozen=True)
+class PlateArt:
+    """A clean, frontal plate image.
+
+    Attributes:
+        image: RGB uint8, the whole plate (its border is the image border).
+        ink: uint8 mask of the labelled characters only (not state names, flags, bands).
+        text: label, top row first for two-row plates, no spaces.
+        region: region code.
+        two_row: whether the plate has two text rows.
+    """
+
+    image: np.ndarray
+    ink: np.ndarray
+    text: str
+    region: str
+    two_row: bool
+
+
+class PlateCanvas:
+    """Drawing surface of one plate: paints colours and characters, records labelled ink."""
+
+    def __init__(self, w: int, h: int, color: Sequence[float]) -> None:
+        self.image = np.empty((h, w, 3), np.uint8)
+        self.image[:] = np.asarray(color, np.uint8)
+        self.ink = np.zeros((h, w), np.uint8)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[0]
+
+    def gradient(self, top: Sequence[float], bottom: Sequence[float]) -> None:
+        h = self.image.shape[0]
+        t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+        grad = (1 - t) * np.asarray(top, np.float32) + t * np.asarray(bottom, np.float32)
+        self.image[:] = np.broadcast_to(grad, self.image.shape).astype(np.uint8)
+
+    def rect(self, x0: float, y0: float, x1: float, y1: float, color: Sequence[float],
+             thickness: int = -1) -> None:
+        cv2.rectangle(self.image, (int(x0), int(y0)), (int(x1), int(y1)),
+                      tuple(int(c) for c in color), thickness, cv2.LINE_AA)
+
+    def border(self, color: Sequence[float], thickness: int, inset: int = 0) -> None:
+        w, h = self.size
+        self.rect(inset, inset, w - 1 - inset, h - 1 - inset, color, thickness)
+
+    def label(self, text: str, face: FontFace, box: Sequence[float], color: Sequence[float],
+              squeeze: float = 1.0) -> None:
+        """Decorative text (not part of the label) fitted and centred in ``box``."""
+        ink = draw_text(face, 64, text)
+        if ink is None:
+            return
+        self._paste_fitted(ink.mask, box, color, squeeze, record=False)
+
+    def chars(self, text: str, face: FontFace, box: Sequence[float], color: Sequence[float],
+              heights: Sequence[float] | None = None, squeeze: float = 1.0) -> None:
+        """Labelled characters laid out evenly across ``box``, bottoms aligned.
+
+        Args:
+            heights: per-character height as a fraction of the box height (default 1).
+            squeeze: horizontal scale of the glyphs (< 1 for condensed plate lettering).
+        """
+        x0, y0, x1, y1 = box
+        bw, bh = x1 - x0, y1 - y0
+        masks = []
+        for i, ch in enumerate(text):
+            ink = draw_text(face, 96, ch)
+            if ink is None:
+                raise RuntimeError(f"{face.name} draws nothing for {ch!r}")
+            hh = max(2, int(round(bh * (heights[i] if heights else 1.0))))
+            ww = max(1, int(round(ink.mask.shape[1] * hh / ink.mask.shape[0] * squeeze)))
+            masks.append((ink.mask, ww, hh))
+        total = sum(m[1] for m in masks)
+        scale = min(1.0, 0.94 * bw / total)
+        widths = [max(1, int(m[1] * scale)) for m in masks]
+        gap = (bw - sum(widths)) / (len(masks) + 1)
+        x = x0 + gap
+        for (mask, _, hh), ww in zip(masks, widths, strict=True):
+            resized = cv2.resize(mask, (ww, hh), interpolation=cv2.INTER_AREA)
+            self._paste(resized, int(round(x)), int(round(y1 - hh)), color, record=True)
+            x += ww + gap
+
+    def _paste_fitted(self, mask: np.ndarray, box: Sequence[float], color: Sequence[float],
+                      squeeze: float, record: bool) -> None:
+        x0, y0, x1, y1 = box
+        bw, bh = x1 - x0, y1 - y0
+        s = min(bh / mask.shape[0], bw / (mask.shape[1] * squeeze))
+        ww, hh = max(1, int(mask.shape[1] * s * squeeze)), max(1, int(mask.shape[0] * s))
+        resized = cv2.resize(mask, (ww, hh), interpolation=cv2.INTER_AREA)
+        self._paste(resized, int(x0 + (bw - ww) / 2), int(y0 + (bh - hh) / 2), color, record)
+
+    def _paste(self, mask: np.ndarray, x: int, y: int, color: Sequence[float],
+               record: bool) -> None:
+        degrade.composite(self.image, mask, np.asarray(color, np.float32), x, y)
+        if record:
+            h, w = mask.shape
+            region = self.ink[y:y + h, x:x + w]
+            np.maximum(region, mask[:region.shape[0], :region.shape[1]], out=region)
+
+
+class PlateDesigner:
+    """Draws clean plates of every registered layout.
+
+    Add a layout by adding a method ``(rng) -> PlateArt`` and registering it in ``layouts``.
+
+    Args:
+        fonts: font catalogue.
+    """
+
+    def __init__(self, fonts: FontBook | None = None) -> None:
+        self.fonts = fonts or FontBook()
+        sans = self.fonts.fonts("sans", "cyrillic")
+        bold = [f for f in sans if "bold" in f.path.lower() and "oblique" not in f.path.lower()
+                and "italic" not in f.path.lower()]
+        self.plate_fonts = bold or list(sans)
+        self.small_fonts = list(sans)
+        self.serif_fonts = list(self.fonts.fonts("serif", "latin"))
+        self.han_fonts = list(self.fonts.fonts("cjk", "han"))
+        self.layouts: dict[str, tuple[float, Callable[[np.random.Generator], PlateArt]]] = {
+            "ru": (0.22, self.ru),
+            "ru_square": (0.06, self.ru_square),
+            "eu": (0.18, self.eu),
+            "us": (0.14, self.us),
+            "cn_blue": (0.22, self.cn_blue),
+            "cn_green": (0.10, self.cn_green),
+            "cn_yellow": (0.04, self.cn_yellow),
+            "cn_yellow_two_row": (0.04, self.cn_yellow_two_row),
+        }
+
+    def _font(self, rng: np.random.Generator, faces: Sequence[FontFace]) -> FontFace:
+        return faces[int(rng.integers(len(faces)))]
+
+    def draw(self, rng: np.random.Generator, layout: str | None = None) -> PlateArt:
+        """A plate of ``layout`` (default: a random layout by weight)."""
+        if layout is None:
+            names = list(self.layouts)
+            p = np.array([self.layouts[k][0] for k in names])
+            layout = names[int(rng.choice(len(names), p=p / p.sum()))]
+        return self.layouts[layout][1](rng)
+
+    # --- Russia ---------------------------------------------------------------------------
+    def ru(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 520, 112
+        c = PlateCanvas(w, h, (rng.uniform(225, 250),) * 3)
+        c.border((20, 20, 20), 4, 2)
+        face = self._font(rng, self.plate_fonts)
+        main = _pick(rng, RU_LETTERS) + _pick(rng, DIGITS, 3) + _pick(rng, RU_LETTERS, 2)
+        region = str(int(rng.integers(1, 100))).zfill(2) if rng.random() < 0.7 \
+            else str(int(rng.integers(100, 800)))
+        sep = 392
+        c.chars(main, face, (14, 14, sep - 8, 98), (15, 15, 15),
+                heights=[0.78, 1, 1, 1, 0.78, 0.78], squeeze=0.9)
+        c.rect(sep, 6, sep + 3, h - 7, (20, 20, 20))
+        c.chars(region, face, (sep + 8, 8, w - 10, 74), (15, 15, 15), squeeze=0.85)
+        small = self._font(rng, self.small_fonts)
+        c.label("RUS", small, (sep + 10, 80, sep + 64, 102), (20, 20, 20))
+        fx = sep + 70
+        for i, col in enumerate(((250, 250, 250), (30, 60, 170), (200, 30, 30))):
+            c.rect(fx, 82 + i * 6, fx + 36, 87 + i * 6, col)
+        c.rect(fx, 82, fx + 36, 100, (60, 60, 60), 1)
+        return PlateArt(c.image, c.ink, main + region, "ru", False)
+
+    def ru_square(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 270, 180
+        c = PlateCanvas(w, h, (rng.uniform(225, 250),) * 3)
+        c.border((20, 20, 20), 4, 2)
+        face = self._font(rng, self.plate_fonts)
+        top = _pick(rng, DIGITS, 4)
+        letters = _pick(rng, RU_LETTERS, 2)
+        region = str(int(rng.integers(1, 100))).zfill(2)
+        c.chars(top, face, (20, 12, w - 20, 82), (15, 15, 15), squeeze=0.9)
+        c.chars(letters, face, (14, 98, 130, 162), (15, 15, 15), squeeze=0.9)
+        c.chars(region, face, (140, 94, w - 60, 162), (15, 15, 15), squeeze=0.85)
+        small = self._font(rng, self.small_fonts)
+        c.label("RUS", small, (w - 56, 100, w - 10, 122), (20, 20, 20))
+        for i, col in enumerate(((250, 250, 250), (30, 60, 170), (200, 30, 30))):
+            c.rect(w - 54, 130 + i * 8, w - 12, 137 + i * 8, col)
+        return PlateArt(c.image, c.ink, top + letters + region, "ru", True)
+
+    # --- EU -------------------------------------------------------------------------------
+    def eu(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 520, 112
+        country = EU_COUNTRIES[int(rng.integers(len(EU_COUNTRIES)))]
+        bg = (245, 200, 20) if country == "NL" else (rng.uniform(228, 252),) * 3
+        c = PlateCanvas(w, h, bg)
+        band = 50
+        c.rect(0, 0, band, h - 1, (20, 50, 160))
+        for k in range(12):
+            a = 2 * np.pi * k / 12
+            cv2.circle(c.image, (int(band / 2 + 13 * np.cos(a)), int(34 + 13 * np.sin(a))), 2,
+                       (240, 210, 30), -1, cv2.LINE_AA)
+        small = self._font(rng, self.small_fonts)
+        c.label(country, small, (6, 60, band - 6, 100), (250, 250, 250))
+        c.border((20, 20, 20), 3, 1)
+        face = self._font(rng, self.plate_fonts)
+        groups = self._eu_groups(rng, country)
+        x = band + 12
+        avail = w - x - 12
+        n_chars = sum(len(g) for g in groups)
+        gap = 22
+        per = (avail - gap * (len(groups) - 1)) / n_chars
+        for i, g in enumerate(groups):
+            gw = per * len(g)
+            c.chars(g, face, (x, 16, x + gw, 96), (15, 15, 15), squeeze=0.85)
+            x += gw
+            if i < len(groups) - 1:
+                if country in ("FR", "F", "NL"):  # hyphen separators (not in the label)
+                    c.rect(x + 6, 54, x + gap - 6, 60, (15, 15, 15))
+                x += gap
+        return PlateArt(c.image, c.ink, "".join(groups), "eu", False)
+
+    def _eu_groups(self, rng: np.random.Generator, country: str) -> list[str]:
+        L, D = LATIN_PLATE, DIGITS
+        if country == "D":
+            return [_pick(rng, L, int(rng.integers(1, 4))), _pick(rng, L, int(rng.integers(1, 3))),
+                    _pick(rng, D, int(rng.integers(1, 5)))]
+        if country == "F":
+            return [_pick(rng, L, 2), _pick(rng, D, 3), _pick(rng, L, 2)]
+        if country == "PL":
+            return [_pick(rng, L, 2 + int(rng.integers(2))), _pick(rng, D + L, 5)]
+        if country == "I":
+            return [_pick(rng, L, 2), _pick(rng, D, 3) + _pick(rng, L, 2)]
+        if country == "NL":
+            return [_pick(rng, D, 2), _pick(rng, L, 3), _pick(rng, D, 1)]
+        return [_pick(rng, D, 1) + _pick(rng, L, 2), _pick(rng, D, 4)]
+
+    # --- US -------------------------------------------------------------------------------
+    def us(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 300, 150
+        scheme = int(rng.integers(4))
+        if scheme == 0:
+            bg, fg, accent = (240, 240, 240), (20, 30, 120), (180, 30, 30)
+        elif scheme == 1:
+            bg, fg, accent = (245, 210, 60), (20, 30, 90), (20, 30, 90)
+        elif scheme == 2:
+            bg, fg, accent = (30, 30, 35), (235, 200, 60), (235, 235, 235)
+        else:
+            bg, fg, accent = (235, 240, 250), (120, 20, 30), (20, 60, 150)
+        c = PlateCanvas(w, h, bg)
+        if scheme in (0, 3):
+            c.gradient(bg, np.asarray(bg) * rng.uniform(0.8, 0.95))
+        c.border(accent, 3, 2)
+        state = US_STATES[int(rng.integers(len(US_STATES)))]
+        serif = self._font(rng, self.serif_fonts)
+        c.label(state, serif, (30, 8, w - 30, 36), accent)
+        kind = int(rng.integers(3))
+        if kind == 0:
+            text = _pick(rng, DIGITS) + _pick(rng, LATIN_PLATE, 3) + _pick(rng, DIGITS, 3)
+        elif kind == 1:
+            text = _pick(rng, LATIN_PLATE, 3) + _pick(rng, DIGITS, 4)
+        else:
+            text = _pick(rng, DIGITS, 3) + _pick(rng, LATIN_PLATE, 3)
+        face = self._font(rng, self.plate_fonts)
+        c.chars(text, face, (14, 44, w - 14, 118), fg, squeeze=0.8)
+        small = self._font(rng, self.small_fonts)
+        slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
+        c.label(slogan, small, (60, 124, w - 60, 142), accent)
+        return PlateArt(c.image, c.ink, text, "us", False)
+
+    # --- China ----------------------------------------------------------------------------
+    def _cn_text(self, rng: np.random.Generator, tail: int) -> str:
+        return _pick(rng, CN_PROVINCES) + _pick(rng, CN_LETTERS) + _pick(rng, CN_ALNUM, tail)
+
+    def _cn_row(self, c: PlateCanvas, rng: np.random.Generator, text: str,
+                box: tuple[float, float, float, float], color: Sequence[float],
+                dot_after: int = 2) -> None:
+        han = self._font(rng, self.han_fonts)
+        latin = self._font(rng, self.plate_fonts)
+        x0, y0, x1, y1 = box
+        n = len(text)
+        gap_dot = (x1 - x0) * 0.06
+        per = (x1 - x0 - gap_dot) / n
+        x = x0
+        for i, ch in enumerate(text):
+            face = han if ch in PROVINCES or ch > "\u2e80" else latin
+            c.chars(ch, face, (x, y0, x + per, y1), color, squeeze=0.9)
+            x += per
+            if i == dot_after - 1:
+                cv2.circle(c.image, (int(x + gap_dot / 2), int((y0 + y1) / 2)), 4,
+                           tuple(int(v) for v in color), -1, cv2.LINE_AA)
+                x += gap_dot
+
+    def cn_blue(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 440, 140
+        c = PlateCanvas(w, h, (20, 60, rng.uniform(160, 210)))
+        c.border((235, 235, 235), 3, 6)
+        text = self._cn_text(rng, 5)
+        self._cn_row(c, rng, text, (16, 22, w - 16, 120), (245, 245, 245))
+        return PlateArt(c.image, c.ink, text, "cn", False)
+
+    def cn_green(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 480, 140
+        c = PlateCanvas(w, h, (200, 240, 200))
+        c.gradient((235, 250, 235), (60, rng.uniform(170, 200), 90))
+        c.border((30, 30, 30), 2, 4)
+        text = _pick(rng, CN_PROVINCES) + _pick(rng, CN_LETTERS) + _pick(rng, "DF") \
+            + _pick(rng, CN_ALNUM) + _pick(rng, DIGITS, 4)
+        self._cn_row(c, rng, text, (14, 22, w - 14, 120), (15, 15, 15))
+        return PlateArt(c.image, c.ink, text, "cn", False)
+
+    def cn_yellow(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 440, 140
+        c = PlateCanvas(w, h, (240, rng.uniform(180, 205), 20))
+        c.border((20, 20, 20), 3, 6)
+        text = self._cn_text(rng, 5)
+        self._cn_row(c, rng, text, (16, 22, w - 16, 120), (15, 15, 15))
+        return PlateArt(c.image, c.ink, text, "cn", False)
+
+    def cn_yellow_two_row(self, rng: np.random.Generator) -> PlateArt:
+        w, h = 330, 220
+        c = PlateCanvas(w, h, (240, rng.uniform(180, 205), 20))
+        c.border((20, 20, 20), 3, 5)
+        top = _pick(rng, CN_PROVINCES) + _pick(rng, CN_LETTERS)
+        bottom = _pick(rng, CN_ALNUM, 5)
+        self._cn_row(c, rng, top, (90, 14, w - 90, 74), (15, 15, 15), dot_after=1)
+        self._cn_row(c, rng, bottom, (14, 88, w - 14, 204), (15, 15, 15), dot_after=0)
+        return PlateArt(c.image, c.ink, top + bottom, "cn", True)
+
+
+# Output crop heights per region (pixels): CCPD crops are about 94×24, US crops about 320×160.
+CROP_HEIGHTS = {"ru": (20, 64), "eu": (20, 64), "us": (60, 170), "cn": (22, 48)}
+
+
+class PlateCropRenderer(Renderer):
+    """Degraded plate crops like those a plate detector cuts from camera images.
+
+    Args:
+        fonts: font catalogue.
+        layouts: restrict to these layout names (default: all, by weight).
+    """
+
+    output = "crops"
+
+    def __init__(self, fonts: FontBook | None = None,
+                 layouts: Sequence[str] | None = None) -> None:
+        self.designer = PlateDesigner(fonts)
+        self.layouts = list(layouts) if layouts else None
+        if self.layouts:
+            unknown = set(self.layouts) - set(self.designer.layouts)
+            if unknown:
+                raise ValueError(f"unknown plate layouts {sorted(unknown)}; "
+                                 f"known: {sorted(self.designer.layouts)}")
+
+    def render(self, rng: np.random.Generator) -> CropSample:
+        layout = None
+        if self.layouts:
+            layout = self.layouts[int(rng.integers(len(self.layouts)))]
+        art = self.designer.draw(rng, layout)
+        return CropSample(image=plate_crop(art, rng), text=art.text, region=art.region)
+
+
+def plate_crop(art: PlateArt, rng: np.random.Generator) -> np.ndarray:
+    """A camera-like crop of ``art``: surroundings, perspective, lighting, blur, low res, JPEG."""
+    ph, pw = art.image.shape[:2]
+    mx, my = int(pw * rng.uniform(0.02, 0.12)), int(ph * rng.uniform(0.04, 0.25))
+    body = tuple(float(v) for v in rng.uniform(10, 240, 3))
+    canvas = degrade.paper(ph + 2 * my, pw + 2 * mx, rng, color=body, texture=1.5)
+    canvas[my:my + ph, mx:mx + pw] = art.image
+    m, ow, oh = degrade.perspective_matrix(canvas.shape[1], canvas.shape[0], rng,
+                                           strength=rng.uniform(0.0, 0.07),
+                                           rotate_deg=rng.uniform(-4, 4))
+    warped = cv2.warpPerspective(canvas, m, (ow, oh), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    # crop to the warped plate plus a little of the surroundings
+    corners = degrade.warp_points(np.array([[mx, my], [mx + pw, my], [mx + pw, my + ph],
+                                            [mx, my + ph]], np.float64), m)
+    lo, hi = corners.min(0), corners.max(0)
+    pad = (hi - lo) * rng.uniform(0.0, 0.08, 2)
+    x0, y0 = np.maximum(lo - pad, 0).astype(int)
+    x1, y1 = np.minimum(hi + pad, [ow, oh]).astype(int)
+    crop = warped[y0:y1, x0:x1]
+    crop = degrade.shading(crop, rng, strength=rng.uniform(0.1, 0.5))
+    lo_h, hi_h = CROP_HEIGHTS.get(art.region, (24, 64))
+    out_h = int(rng.integers(lo_h, hi_h + 1))
+    aspect = crop.shape[1] / crop.shape[0] * rng.uniform(0.92, 1.08)
+    aspect = min(aspect, TWO_ROW_MAX_ASPECT) if art.two_row else max(aspect, ONE_ROW_MIN_ASPECT)
+    out_w = max(int(np.ceil(out_h * aspect)), 1)
+    if art.region == "cn" and not art.two_row and rng.random() < 0.5:
+        out_w, out_h = 94, 24  # the usual CCPD crop size
+    crop = degrade.blur(crop, rng.uniform(0, 1.4) * crop.shape[0] / max(out_h, 1) * 0.5)
+    crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.3:
+        crop = degrade.motion_blur(crop, rng, int(rng.integers(2, 4)))
+    crop = degrade.gaussian_noise(crop, rng, rng.uniform(0, 8))
+    crop = degrade.jpeg(crop, int(rng.integers(35, 95)))
+    return np.ascontiguousarray(crop)

@@ -76,6 +76,12 @@ class FontFace:
         cmap = _cmap(self.path, self.index)
         return all(ord(c) in cmap for c in text if not c.isspace())
 
+    @property
+    def fullwidth_cyrillic(self) -> bool:
+        """Whether Cyrillic letters take a full em (CJK-style, e.g. Klee One); such text is
+        re-spaced proportionally when drawn."""
+        return _fullwidth_cyrillic(self.path, self.index)
+
     def pil(self, size: int) -> ImageFont.FreeTypeFont:
         """A cached PIL font of pixel ``size``."""
         return _pil_font(self.path, self.index, int(size))
@@ -91,6 +97,16 @@ def _cmap(path: str, index: int) -> frozenset[int]:
         return frozenset(cmap)
     finally:
         font.close()
+
+
+@cache
+def _fullwidth_cyrillic(path: str, index: int) -> bool:
+    cyr, lat = "оеаинтсрвлкмдпу", "oeaintsrvlkmdpu"
+    cmap = _cmap(path, index)
+    if not all(ord(c) in cmap for c in cyr + lat):
+        return False
+    font = _pil_font(path, index, 100)
+    return font.getlength(cyr) > 1.4 * font.getlength(lat)
 
 
 @lru_cache(maxsize=512)

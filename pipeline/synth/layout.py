@@ -88,7 +88,7 @@ class PageCanvas:
         face, size = spec.face, spec.size
         space = face.pil(size).getlength(" ") * spec.space
         ascent, descent = face.pil(size).getmetrics()
-        pad = int(np.ceil(spec.pad))
+        pad = int(round(spec.pad))
         masks, pens, pen = [], [], 0.0
         rest = list(words)
         while rest:
@@ -113,18 +113,22 @@ class PageCanvas:
             rest.pop(0)
         if not masks:
             return rest
-        top = int(np.ceil(ascent + spec.baseline_jitter * size)) + pad + 2
-        bottom = int(np.ceil(descent + spec.baseline_jitter * size)) + pad + 2
-        width = int(np.ceil(pen)) + 2 * pad + 4
-        height = top + bottom
+        # raw coordinates: origin at the pen start on the baseline
+        raw = [(p + ink.left, ink.top + dy) for (_, ink, dy), p in zip(masks, pens, strict=True)]
+        min_x = int(np.floor(min(x for x, _ in raw))) - pad - 1
+        min_y = int(np.floor(min(min(y for _, y in raw), -ascent))) - pad - 1
+        max_x = max(x + ink.mask.shape[1] for (x, _), (_, ink, _) in zip(raw, masks, strict=True))
+        max_y = max(max(y + ink.mask.shape[0] for (_, y), (_, ink, _) in
+                        zip(raw, masks, strict=True)), descent)
+        width = int(np.ceil(max_x)) + pad + 2 - min_x
+        height = int(np.ceil(max_y)) + pad + 2 - min_y
         alpha = np.zeros((height, width), np.uint8)
         ids = np.zeros((height, width), np.int32)
         local_words = []
-        for (word, ink, dy), p in zip(masks, pens, strict=True):
+        for (word, ink, _), (rx, ry) in zip(masks, raw, strict=True):
             mh, mw = ink.mask.shape
-            x0 = int(round(pad + 2 + p + ink.left))
-            y0 = int(round(top + ink.top + dy))
-            y0 = min(max(y0, 0), height - mh)
+            x0 = int(round(rx)) - min_x
+            y0 = int(round(ry)) - min_y
             mask = ink.mask
             attrs = {}
             if spec.strike_prob and rng.random() < spec.strike_prob:
@@ -142,10 +146,10 @@ class PageCanvas:
             quad = np.array([[x0 - pad, y0 - pad], [x0 + mw + pad, y0 - pad],
                              [x0 + mw + pad, y0 + mh + pad], [x0 - pad, y0 + mh + pad]], float)
             local_words.append(PlacedWord(word, quad, ink_id, attrs))
-        # local (0, top) is the pen start on the baseline; rotate about it
+        # local (-min_x, -min_y) is the pen start on the baseline; rotate about it
         t = np.deg2rad(spec.angle)
         rot = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
-        shift = np.array([x - pad - 2, baseline]) - rot @ np.array([0.0, top])
+        shift = np.array([x, baseline]) - rot @ np.array([-min_x, -min_y], float)
         m = np.hstack([rot, shift[:, None]])
         self._paste(alpha, ids, m, np.asarray(spec.color, np.float32))
         placed = []

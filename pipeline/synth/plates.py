@@ -419,7 +419,8 @@ def plate_crop(art: PlateArt, rng: np.random.Generator) -> np.ndarray:
     out_h = int(rng.integers(lo_h, hi_h + 1))
     aspect = crop.shape[1] / crop.shape[0] * rng.uniform(0.92, 1.08)
     aspect = min(aspect, TWO_ROW_MAX_ASPECT) if art.two_row else max(aspect, ONE_ROW_MIN_ASPECT)
-    out_w = max(int(np.ceil(out_h * aspect)), 1)
+    # floor for two-row, ceil for one-row: rounding must not break the aspect rule
+    out_w = max(int(np.floor(out_h * aspect) if art.two_row else np.ceil(out_h * aspect)), 1)
     if art.region == "cn" and not art.two_row and rng.random() < 0.5:
         out_w, out_h = 94, 24  # the usual CCPD crop size
     crop = degrade.blur(crop, rng.uniform(0, 1.4) * crop.shape[0] / max(out_h, 1) * 0.5)

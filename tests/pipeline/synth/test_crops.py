@@ -1,0 +1,77 @@
+import re
+
+import numpy as np
+import pytest
+
+from pipeline.synth.lines import LineRenderer
+from pipeline.synth.plates import (
+    ONE_ROW_MIN_ASPECT,
+    TWO_ROW_MAX_ASPECT,
+    PlateCropRenderer,
+    PlateDesigner,
+)
+from recognition.alphabet import PROVINCES, unsupported_chars
+
+
+@pytest.fixture(scope="module")
+def lines(fonts):
+    return LineRenderer(fonts=fonts)
+
+
+@pytest.fixture(scope="module")
+def plates(fonts):
+    return PlateCropRenderer(fonts=fonts)
+
+
+def test_line_crops_are_labelled_inked_and_sized(lines):
+    for i in range(40):
+        s = lines.render(np.random.default_rng([3, i]))
+        h, w = s.image.shape[:2]
+        assert s.image.dtype == np.uint8 and s.image.shape[2] == 3
+        assert 32 <= h <= 96 and w >= 8
+        assert s.text.strip() == s.text and s.text
+        assert not unsupported_chars(s.text)
+        gray = s.image.mean(2)
+        assert gray.max() - gray.min() > 40  # there is ink on it
+
+
+def test_line_crops_are_deterministic(lines):
+    a = lines.render(np.random.default_rng([5, 7]))
+    b = lines.render(np.random.default_rng([5, 7]))
+    assert a.text == b.text and np.array_equal(a.image, b.image)
+
+
+@pytest.mark.parametrize("layout", [
+    "ru", "ru_square", "eu", "us", "cn_blue", "cn_green", "cn_yellow", "cn_yellow_two_row"])
+def test_every_plate_layout(fonts, layout):
+    renderer = PlateCropRenderer(fonts=fonts, layouts=[layout])
+    for i in range(12):
+        s = renderer.render(np.random.default_rng([len(layout), i]))
+        h, w = s.image.shape[:2]
+        assert " " not in s.text and not unsupported_chars(s.text)
+        two_row = layout in ("ru_square", "cn_yellow_two_row")
+        if two_row:
+            assert w / h <= TWO_ROW_MAX_ASPECT
+        else:
+            assert w / h >= ONE_ROW_MIN_ASPECT
+        if layout == "ru":
+            assert re.fullmatch(r"[АВЕКМНОРСТУХ]\d{3}[АВЕКМНОРСТУХ]{2}\d{2,3}", s.text), s.text
+            assert s.region == "ru"
+        if layout.startswith("cn"):
+            assert s.region == "cn" and s.text[0] in PROVINCES
+            assert len(s.text) == (8 if layout == "cn_green" else 7)
+        if layout == "us":
+            assert s.region == "us" and len(s.text) in (6, 7)
+
+
+def test_plate_art_ink_is_only_the_labelled_characters(fonts):
+    designer = PlateDesigner(fonts)
+    art = designer.draw(np.random.default_rng(0), "us")
+    # the state name sits above the number; its rows carry no labelled ink
+    assert art.ink[:36].max() < 60
+    assert art.ink[44:118].max() > 200
+
+
+def test_unknown_plate_layout_is_rejected(fonts):
+    with pytest.raises(ValueError, match="unknown plate layouts"):
+        PlateCropRenderer(fonts=fonts, layouts=["mars"])

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from pipeline.synth.fonts import FontBook, MissingFontError, classify
+from pipeline.synth.glyphs import draw_text
+from pipeline.synth.text import WordSampler, word_list
+from recognition.alphabet import unsupported_chars
+
+
+def test_handwriting_fonts_for_cyrillic_cover_cyrillic(fonts):
+    hand = fonts.fonts("hand", "cyrillic")
+    assert hand
+    for face in hand:
+        assert face.covers("Съешь же ещё этих мягких булок")
+    latin_only = [f for f in fonts.fonts("hand", "latin") if not f.covers("жЖ")]
+    assert latin_only, "expected Latin-only handwriting fonts (dkg, comic, humor)"
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        face = fonts.pick(rng, ("hand",), "cyrillic", "привет")
+        assert face is not None and face.covers("привет")
+
+
+def test_pick_returns_none_when_no_font_has_the_glyphs(fonts):
+    assert fonts.pick(np.random.default_rng(0), ("hand",), "latin", "\u0d9e") is None
+
+
+def test_missing_fonts_error_names_debian_packages():
+    with pytest.raises(MissingFontError, match="fonts-sjfonts"):
+        FontBook(faces=()).fonts("hand", "cyrillic")
+
+
+def test_classify():
+    assert classify("DejaVu Sans Mono", "/x/DejaVuSansMono.ttf") == "mono"
+    assert classify("Liberation Serif", "/x/LiberationSerif-Regular.ttf") == "serif"
+    assert classify("Steve", "/x/SteveHand.ttf") == "hand"
+    assert classify("Noto Sans Arabic", "/x/NotoSansArabic-Regular.ttf") is None
+
+
+def test_full_width_cyrillic_is_respaced(fonts):
+    klee = [f for f in fonts.fonts("hand", "cyrillic") if "Klee" in f.family]
+    assert klee and klee[0].fullwidth_cyrillic
+    dejavu = [f for f in fonts.fonts("sans", "cyrillic") if "DejaVu" in f.family][0]
+    assert not dejavu.fullwidth_cyrillic
+    klee_w = draw_text(klee[0], 40, "школа").mask.shape[1]
+    latin_w = draw_text(klee[0], 40, "shkola").mask.shape[1]
+    assert klee_w < 1.5 * latin_w  # a full em per letter would be ~2x
+
+
+def test_word_lists_and_samples_stay_in_alphabet():
+    for lang in ("ru", "en"):
+        words = word_list(lang)
+        assert len(words) > 10000
+        sampler = WordSampler(lang)
+        rng = np.random.default_rng(1)
+        text = " ".join(sampler.words_n(rng, 300) + sampler.sentence_words(rng, 300))
+        assert not unsupported_chars(text)

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from pipeline.synth.pages import DocumentRenderer, NotebookRenderer
+from pipeline.synth.scenes import PlateSceneRenderer
+from tests.pipeline.synth.checks import assert_alphabet, assert_ink_agrees, assert_inside
+
+
+@pytest.fixture(scope="module")
+def documents(fonts):
+    return DocumentRenderer(fonts=fonts, long_side=480)
+
+
+@pytest.fixture(scope="module")
+def notebooks(fonts):
+    return NotebookRenderer(fonts=fonts, long_side=480, strike_prob=0.2)
+
+
+@pytest.fixture(scope="module")
+def scenes(fonts):
+    return PlateSceneRenderer(fonts=fonts, long_side=320)
+
+
+@pytest.mark.parametrize("name", ["documents", "notebooks"])
+def test_pages_have_words_and_lines_whose_polygons_cover_their_ink(request, name):
+    renderer = request.getfixturevalue(name)
+    for i in range(3):
+        s = renderer.render(np.random.default_rng([11, i]))
+        assert max(s.image.shape[:2]) == 480
+        words = [a for a in s.annotations if a.category == "word"]
+        lines = [a for a in s.annotations if a.category == "line"]
+        assert len(words) >= 5 and lines
+        assert " ".join(a.text for a in lines).split() == [a.text for a in words]
+        assert_inside(s)
+        assert_alphabet(s)
+        assert assert_ink_agrees(s, "word") >= 0.9 * len(words)
+
+
+def test_misaligned_labels_are_caught(documents):
+    """The ink check fails when words and polygons are paired wrongly."""
+    s = documents.render(np.random.default_rng([11, 0]))
+    words = [a for a in s.annotations if a.category == "word"]
+    shifted = [type(a)(a.category, b.polygon, a.text, a.attributes, a.ink_id)
+               for a, b in zip(words, words[1:] + words[:1], strict=True)]
+    bad = type(s)(s.image, shifted, s.ink)
+    with pytest.raises(AssertionError):
+        assert_ink_agrees(bad, "word")
+
+
+def test_notebooks_cross_out_some_words(notebooks):
+    crossed = 0
+    for i in range(3):
+        s = notebooks.render(np.random.default_rng([12, i]))
+        crossed += sum(bool(a.attributes.get("crossed_out")) for a in s.annotations)
+    assert crossed > 0
+
+
+def test_plate_scenes_polygons_cover_plates(scenes):
+    regions = set()
+    for i in range(4):
+        s = scenes.render(np.random.default_rng([13, i]))
+        assert s.annotations and all(a.category == "plate" for a in s.annotations)
+        assert_inside(s)
+        assert_alphabet(s)
+        assert assert_ink_agrees(s, "plate") == len(s.annotations)
+        regions |= {a.attributes["region"] for a in s.annotations}
+    assert regions <= {"ru", "eu", "us", "cn"} and regions
+
+
+def test_pages_are_deterministic(notebooks):
+    a = notebooks.render(np.random.default_rng([9, 9]))
+    b = notebooks.render(np.random.default_rng([9, 9]))
+    assert np.array_equal(a.image, b.image)
+    assert [x.text for x in a.annotations] == [x.text for x in b.annotations]

@@ -29,7 +29,8 @@ def paper(h: int, w: int, rng: np.random.Generator, color: tuple[int, int, int] 
     img[:] = np.asarray(color, np.float32)
     blotch = smooth_noise(h, w, rng, cells=int(rng.integers(3, 10))) * rng.uniform(2, 10) * texture
     img += blotch[..., None]
-    img += rng.normal(0, rng.uniform(0.5, 3) * texture, (h, w, 1)).astype(np.float32)
+    grain = np.float32(rng.uniform(0.5, 3) * texture)
+    img += rng.standard_normal((h, w, 1), dtype=np.float32) * grain
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
@@ -78,7 +79,7 @@ def shading(img: np.ndarray, rng: np.random.Generator, strength: float = 0.25) -
 def gaussian_noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return img
-    noise = rng.normal(0, sigma, img.shape[:2] + (1,)).astype(np.float32)
+    noise = rng.standard_normal(img.shape[:2] + (1,), dtype=np.float32) * np.float32(sigma)
     return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 

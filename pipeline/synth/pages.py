@@ -59,6 +59,13 @@ def _camera(canvas: PageCanvas, rng: np.random.Generator, strength: float,
     canvas.warp(m, w, h, background)
 
 
+def _table(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+    """The surface around the page (drawn at quarter resolution: it is only a backdrop)."""
+    small = degrade.paper(max(2, h // 4), max(2, w // 4), rng,
+                          color=tuple(rng.uniform(40, 200, 3)), texture=2)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _finish(img: np.ndarray, rng: np.random.Generator, photo: bool) -> np.ndarray:
     if photo:
         img = degrade.shading(img, rng, strength=rng.uniform(0.1, 0.4))
@@ -143,7 +150,7 @@ class DocumentRenderer(Renderer):
                     y += step
                 y += step * rng.uniform(0.3, 1.2)
         photo = rng.random() < 0.4
-        table = degrade.paper(h, w, rng, color=tuple(rng.uniform(40, 200, 3)), texture=2)
+        table = _table(w, h, rng)
         if photo:
             _camera(page, rng, rng.uniform(0.01, 0.07), rng.uniform(-3, 3), table)
         else:
@@ -237,7 +244,7 @@ class NotebookRenderer(Renderer):
                 words = []  # end of paragraph
             y += spacing * (2 if rng.random() < 0.1 else 1)
         self._blots(page, rng, color)
-        table = degrade.paper(h, w, rng, color=tuple(rng.uniform(40, 200, 3)), texture=2)
+        table = _table(w, h, rng)
         _camera(page, rng, rng.uniform(0.01, 0.08), rng.uniform(-4, 4), table)
         image = _finish(page.image, rng, photo=True)
         return PageSample(image=image, annotations=page.annotations(), ink=page.ink)

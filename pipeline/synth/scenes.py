@@ -54,7 +54,7 @@ def street_background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
                  max(2, h // 150), cv2.LINE_AA)
     texture = degrade.smooth_noise(h, w, rng, cells=12) * rng.uniform(5, 20)
     out = img.astype(np.float32) + texture[..., None]
-    out += rng.normal(0, 3, (h, w, 1)).astype(np.float32)
+    out += rng.standard_normal((h, w, 1), dtype=np.float32) * np.float32(3)
     return out.clip(0, 255).astype(np.uint8)
 
 

@@ -1,5 +1,5 @@
 # Two entry points, both self-contained on a fresh machine:
-#   make demo  - set up, then OCR the shipped sample images into results.json
+#   make demo  - set up, then OCR the shipped sample images (results.json, results_plates.json)
 #   make test  - set up, then run the test suite
 .PHONY: setup demo test lint samples
 
@@ -7,7 +7,7 @@ setup:
 	bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/pipeline run data/samples --out results.json
+	bash scripts/demo.sh
 
 test: setup
 	.venv/bin/python -m pytest -q

@@ -38,6 +38,7 @@ def run(
     device: str | None = typer.Option(None, help="auto, cpu or cuda[:N] (default: config)."),
     batch_size: int | None = typer.Option(None, min=1, help="Recognition batch size."),
     resume: bool = typer.Option(False, help="Skip images already done in --out."),
+    show: bool = typer.Option(False, help="Also print each image's text to stdout."),
 ) -> None:
     """OCR images: detect words, read them, order lines, write results JSON."""
     from pipeline.logs import setup_logging
@@ -65,6 +66,10 @@ def run(
     finally:  # Ctrl-C or a crash still leaves every finished image on disk
         writer.flush()
     failed = [p for p in pages if p.error]
+    if show:
+        for page in pages:
+            typer.echo(f"== {page.file}" + (f" (error: {page.error})" if page.error else ""))
+            typer.echo(page.text)
     typer.echo(f"{len(pages) - len(failed)} images ok, {len(failed)} failed -> {out}", err=True)
     if failed:
         raise typer.Exit(EXIT_FAILED)

@@ -172,3 +172,11 @@ def test_detect_mode_loads_no_recognizer(tmp_path, fakes):
     for word in (w for line in entry["lines"] for w in line["words"]):
         assert word["text"] == "" and word["rec_score"] is None and word["det_score"] == 0.9
         assert word["label"] == "word"
+
+
+def test_show_prints_each_images_text(tmp_path, fakes):
+    save(page(["abc", "de"]), tmp_path / "in" / "p1.png")
+    result = run_cli(tmp_path / "in", "--out", tmp_path / "r.json", "--show")
+    assert result.exit_code == 0, result.output
+    assert f"== {tmp_path / 'in' / 'p1.png'}" in result.output
+    assert "a b c\nd e" in result.output

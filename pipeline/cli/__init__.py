@@ -11,6 +11,7 @@ import typer
 
 from detection import cli as detection_cli
 from pipeline.cli import run as run_cli
+from pipeline.cli.convert import convert_app
 from pipeline.synth import cli as synth_cli
 from recognition import cli as recognition_cli
 
@@ -31,6 +32,7 @@ app.command("submit")(run_cli.submit)
 app.command("synth")(synth_cli.synth)
 app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(convert_app, name="convert")
 
 train_app.command("detector")(detection_cli.train_detector)
 train_app.command("recognizer")(recognition_cli.train_recognizer)

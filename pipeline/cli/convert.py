@@ -1,0 +1,216 @@
+"""``pipeline convert``: bring real data into the layouts the trainers read.
+
+A thin layer over the library readers and writers:
+
+* ``coco-to-yolo``: COCO / NTO pages → an ultralytics dataset folder
+  (:mod:`detection.yolo_dataset`, :func:`detection.coco.load_coco`).
+* ``yolo-to-coco``: a YOLO ``images/`` + ``labels/`` pair → COCO JSON.
+* ``crops``: CCPD names, the plate-course ``meta_<region>_ref`` files, COCO word polygons or a
+  manifest → a crops folder ``DIR/images/*.png`` + ``DIR/labels.tsv``
+  (:func:`recognition.datasets.read_dataset`).
+
+Heavy imports stay inside the command bodies so ``pipeline --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.common import EXIT_USAGE, fail
+
+log = logging.getLogger(__name__)
+
+convert_app = typer.Typer(
+    help="Convert real data: COCO <-> YOLO, CCPD / plate course / COCO words -> crops.",
+    no_args_is_help=True,
+)
+
+
+class CropsKind(str, Enum):
+    auto = "auto"
+    ccpd = "ccpd"
+    plate_course = "plate_course"
+    coco = "coco"
+    manifest = "manifest"
+    crops = "crops"
+
+
+def _split_names(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def _coco_category_names(path: Path) -> list[str]:
+    """Category names of a COCO file, ordered by category id."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    cats = sorted(data.get("categories") or [], key=lambda c: c.get("id", 0))
+    return [str(c["name"]) for c in cats if "name" in c]
+
+
+def _replace_links_with_copies(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            target = path.resolve()
+            path.unlink()
+            shutil.copy2(target, path)
+
+
+@convert_app.command("coco-to-yolo")
+def coco_to_yolo(
+    annotations: Path = typer.Argument(..., help="COCO annotations.json (NTO layout)."),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that file_name is relative to "
+        "(default: images/ next to the JSON, else the JSON's folder)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output dataset folder."),
+    classes: str | None = typer.Option(
+        None, "--classes", help="Comma-separated class names in YOLO id order, e.g. word,line "
+        "(default: every category of the file, by id)."),
+    val_fraction: float = typer.Option(
+        0.1, "--val-fraction", min=0.0, max=0.9,
+        help="Share of images for images/val; 0 makes val the same images as train."),
+    seed: int = typer.Option(0, help="Seed of the train / val split."),
+    copy: bool = typer.Option(False, "--copy", help="Copy images instead of symlinking them."),
+) -> None:
+    """COCO / NTO pages → YOLO: OUT/images/{train,val}, OUT/labels/{train,val}/*.txt, data.yaml."""
+    from pipeline.logs import setup_logging
+
+    setup_logging("INFO")
+    from detection.coco import CocoFormatError, load_coco
+    from detection.split import stratified_split
+    from detection.yolo_dataset import write_dataset_yaml, write_yolo_split
+
+    if not annotations.is_file():
+        fail(f"annotations file not found: {annotations}", EXIT_USAGE)
+    try:
+        records = load_coco(annotations)
+        names = _split_names(classes) or _coco_category_names(annotations)
+    except (CocoFormatError, json.JSONDecodeError, OSError) as exc:
+        fail(str(exc))
+    if not names:
+        fail(f"{annotations}: no categories; pass --classes", EXIT_USAGE)
+    known = {o.label for im in records for o in im.objects}
+    unused = [c for c in names if c not in known]
+    if unused:
+        log.warning("classes with no annotation in %s: %s", annotations, ", ".join(unused))
+    if images is None:
+        images = annotations.parent / "images"
+        if not images.is_dir():
+            images = annotations.parent
+    if not images.is_dir():
+        fail(f"--images folder not found: {images}", EXIT_USAGE)
+
+    train, val = stratified_split(records, val_fraction, seed=seed) if val_fraction else (
+        list(records), [])
+    if not val:
+        val = train
+    out.mkdir(parents=True, exist_ok=True)
+    n_train = write_yolo_split(train, images, out, "train", names)
+    n_val = write_yolo_split(val, images, out, "val", names)
+    if copy:
+        _replace_links_with_copies(out / "images")
+    if n_train == 0:
+        fail(f"no image of {annotations} was found under {images}")
+    yaml_path = write_dataset_yaml(out, names)
+    typer.echo(f"wrote {n_train} train / {n_val} val images, classes {names} -> {yaml_path}")
+
+
+@convert_app.command("yolo-to-coco")
+def yolo_to_coco(
+    images_dir: Path = typer.Argument(..., help="Folder of images."),
+    labels_dir: Path = typer.Argument(..., help="Folder of YOLO <image stem>.txt label files."),
+    classes: str = typer.Option(..., "--classes", help="Comma-separated class names in YOLO id "
+                                "order, e.g. word,line."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output annotations.json."),
+) -> None:
+    """YOLO images + labels → COCO JSON (boxes only; file_name relative to IMAGES_DIR)."""
+    from detection.yolo_dataset import yolo_dir_to_coco, yolo_labels_to_coco
+
+    names = _split_names(classes)
+    if not names:
+        fail("--classes needs at least one name", EXIT_USAGE)
+    for folder, what in ((images_dir, "IMAGES_DIR"), (labels_dir, "LABELS_DIR")):
+        if not folder.is_dir():
+            fail(f"{what} not found: {folder}", EXIT_USAGE)
+    try:
+        data = yolo_dir_to_coco(images_dir, labels_dir, names)
+    except (ValueError, IndexError, OSError) as exc:
+        # Name the offending label file: the library reports only the line.
+        for label in sorted(labels_dir.glob("*.txt")):
+            try:
+                yolo_labels_to_coco(label.read_text().splitlines(), 1, 1, names)
+            except (ValueError, IndexError) as bad:
+                fail(f"{label}: {bad or 'class id out of range for --classes'}")
+        fail(f"{images_dir}: {exc}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    typer.echo(f"wrote {len(data['images'])} images, {len(data['annotations'])} boxes -> {out}")
+
+
+@convert_app.command("crops")
+def crops(
+    data: Path = typer.Argument(..., help="Dataset folder (or COCO json)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output crops folder."),
+    kind: CropsKind = typer.Option(CropsKind.auto, "--kind", help="Input layout."),
+    phase: str | None = typer.Option(None, "--phase", help="plate_course only: train / test "
+                                     "(default: every phase)."),
+    categories: str | None = typer.Option(None, "--categories", help="coco only: comma-"
+                                          "separated categories (default: all but line)."),
+    region_field: str | None = typer.Option(
+        None, "--region-field", help="manifest only: entry field holding the region, e.g. "
+        "state (default: region)."),
+    charset: str = typer.Option("default", "--charset", help="Samples with other characters "
+                                "are skipped ('default' = the recognizer's alphabet)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Keep the first N samples."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
+) -> None:
+    """Real labelled data → OUT/images/*.png + OUT/labels.tsv (file<TAB>text[<TAB>region]).
+
+    CCPD plates are cut by the name's bbox, COCO words by their polygon (outside white).
+    Bad samples are logged with their file name and skipped.
+    """
+    from pipeline.logs import setup_logging
+
+    setup_logging("INFO")
+    import cv2
+
+    from recognition.datasets import UnreadableImage, load_sample, read_dataset
+
+    if not data.exists():
+        fail(f"dataset not found: {data}", EXIT_USAGE)
+    if (out / "labels.tsv").exists() and not overwrite:
+        fail(f"{out / 'labels.tsv'} exists; pass --overwrite to replace it", EXIT_USAGE)
+    try:
+        samples = read_dataset(data, kind=kind.value, charset=charset, phase=phase,
+                               region_field=region_field,
+                               categories=_split_names(categories) or None, limit=limit)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    if out.exists() and overwrite:
+        shutil.rmtree(out / "images", ignore_errors=True)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    lines, skipped = [], 0
+    for sample in samples:
+        if any(c in sample.text for c in "\t\r\n"):
+            skipped += 1
+            log.warning("skipping %s: label %r holds a tab or newline", sample.path, sample.text)
+            continue
+        try:
+            crop = load_sample(sample)
+        except UnreadableImage as exc:
+            skipped += 1
+            log.warning("skipping %s", exc)
+            continue
+        name = f"images/{len(lines) + 1:06d}.png"
+        if not cv2.imwrite(str(out / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)):
+            fail(f"cannot write {out / name}")
+        lines.append("\t".join([name, sample.text] + ([sample.region] if sample.region else [])))
+    if not lines:
+        fail(f"{data}: no sample could be cropped")
+    (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    msg = f"wrote {len(lines)} crops -> {out / 'labels.tsv'}"
+    typer.echo(msg + (f" ({skipped} skipped, see the log)" if skipped else ""))

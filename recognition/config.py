@@ -43,6 +43,9 @@ class DatasetConfig(StrictModel):
     region_field: str | None = None
     categories: list[str] | None = None
     limit: int | None = Field(None, ge=1)
+    max_chars: int | None = Field(
+        None, ge=1, description="drop samples whose text is longer (e.g. lines too long to "
+                                "fit the model's columns)")
 
 
 class DataConfig(StrictModel):

@@ -67,8 +67,18 @@ class TrainResult:
 
 
 def _read_all(specs: list[DatasetConfig], charset: str) -> list[list[TextSample]]:
-    return [read_dataset(resolve_path(s.path), s.kind, charset, s.phase, s.region_field,
-                         s.categories, s.limit) for s in specs]
+    parts = []
+    for spec in specs:
+        samples = read_dataset(resolve_path(spec.path), spec.kind, charset, spec.phase,
+                               spec.region_field, spec.categories, spec.limit)
+        if spec.max_chars is not None:
+            kept = [s for s in samples if len(s.text) <= spec.max_chars]
+            if len(kept) < len(samples):
+                log.info("%s: dropped %d samples longer than %d characters", spec.path,
+                         len(samples) - len(kept), spec.max_chars)
+            samples = kept
+        parts.append(samples)
+    return parts
 
 
 def _lr_lambda(warmup: int, total: int, min_ratio: float):

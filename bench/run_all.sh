@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# All benchmarks in one run: accuracy + speed of this project vs Tesseract and RapidOCR on
+# our validation parts of ../shared/data, recognizer crops/s (batched vs one at a time),
+# detector s/image, and pipeline crops/s in --mode recognize. Writes bench/out/*.json and
+# bench/RESULTS.md. Run it on an otherwise idle machine: timings share the 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash bench/setup_peers.sh
+PY=.venv/bin/python
+OUT=bench/out
+mkdir -p "$OUT"
+$PY bench/realdata.py --out runs/realdata >/dev/null
+$PY bench/bench_accuracy.py --out "$OUT"
+$PY bench/bench_recognizer.py --out "$OUT/recognizer.json" \
+  --weights-joint data/models/documents_recognizer.pt --weights-crnn data/models/plates_recognizer.pt \
+  | tee "$OUT/recognizer.txt"
+$PY bench/bench_detector.py --configs documents_yolo plates_yolo --out "$OUT/detector.json" \
+  | tee "$OUT/detector.txt"
+$PY bench/bench_pipeline.py --presets plates --crops runs/realdata/openalpr_eu_val/images \
+  --out "$OUT/pipeline.json" | tee "$OUT/pipeline.txt"
+$PY bench/write_results.py "$OUT" bench/RESULTS.md
+echo "wrote bench/RESULTS.md"

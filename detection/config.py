@@ -69,7 +69,8 @@ class DetectorDataConfig(StrictModel):
     words' ``attributes.translation``), or any image field / annotation attribute name.
     """
 
-    train: CocoSource
+    train: CocoSource | list[CocoSource] = Field(
+        description="One COCO source, or several merged (e.g. synthetic + real).")
     val: CocoSource | None = None
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     stratify_keys: list[str] = Field(default_factory=list)

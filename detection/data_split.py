@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from detection.coco import CocoImage, load_coco
-from detection.config import DetectorTrainConfig
+from detection.config import CocoSource, DetectorTrainConfig
 from detection.split import stratified_split
 from pipeline.paths import resolve_path
 
@@ -21,9 +21,7 @@ class SplitSet:
 
 def load_splits(cfg: DetectorTrainConfig) -> tuple[SplitSet, SplitSet]:
     """``(train, val)``: ``data.val`` when given, else a stratified hold-out of ``train``."""
-    train_src = cfg.data.train
-    train_dir = resolve_path(train_src.images_dir)
-    train_images = load_coco(resolve_path(train_src.annotations))
+    train_images, train_dir = _load_train(cfg.data.train)
     if cfg.data.val is not None:
         val = SplitSet(load_coco(resolve_path(cfg.data.val.annotations)),
                        resolve_path(cfg.data.val.images_dir))
@@ -31,3 +29,16 @@ def load_splits(cfg: DetectorTrainConfig) -> tuple[SplitSet, SplitSet]:
     train_images, val_images = stratified_split(train_images, cfg.data.val_fraction,
                                                 cfg.data.stratify_keys, cfg.train.seed)
     return SplitSet(train_images, train_dir), SplitSet(val_images, train_dir)
+
+
+def _load_train(sources: CocoSource | list[CocoSource]) -> tuple[list[CocoImage], Path]:
+    """One source as it is; several merged, with ids renumbered and file names absolute."""
+    if isinstance(sources, CocoSource):
+        return load_coco(resolve_path(sources.annotations)), resolve_path(sources.images_dir)
+    images: list[CocoImage] = []
+    for src in sources:
+        base = resolve_path(src.images_dir)
+        for image in load_coco(resolve_path(src.annotations)):
+            images.append(replace(image, id=len(images) + 1,
+                                  file_name=str((base / image.file_name).resolve())))
+    return images, Path("/")

@@ -62,3 +62,21 @@ def test_prepared_dataset_round_trips_source_boxes(tmp_path):
         expected = sorted((1 if o.label == "word" else 2, *np.round(o.bbox, 2))
                           for o in im.objects)
         np.testing.assert_allclose(np.array(coco[im.id]), np.array(expected), atol=0.02)
+
+
+def test_several_train_sources_are_merged(tmp_path):
+    from detection.data_split import load_splits
+
+    make_coco_pages(tmp_path / "a", n=4)
+    make_coco_pages(tmp_path / "b", n=3)
+    data = train_config(tmp_path / "a", YOLO_TINY, tmp_path / "run")
+    data["data"]["train"] = [{"annotations": str(tmp_path / d / "annotations.json")}
+                             for d in ("a", "b")]
+    data["data"]["val_fraction"] = 0.0
+    cfg = DetectorTrainConfig.model_validate(data)
+    train, _ = load_splits(cfg)
+    assert len(train.images) == 7
+    assert len({im.id for im in train.images}) == 7
+    for image in train.images:
+        path = train.images_dir / image.file_name
+        assert path.is_absolute() and path.is_file()

@@ -77,34 +77,6 @@ def plates_to_coco(samples: list[Sample]) -> dict:
     return coco
 
 
-def merge_coco(parts: list[tuple[Path, dict]]) -> dict:
-    """Merge COCO dicts (each with the folder its relative file names start from).
-
-    Categories are matched by name; image and annotation ids are renumbered; file names
-    become absolute.
-    """
-    out: dict = {"images": [], "annotations": [], "categories": []}
-    cat_ids: dict[str, int] = {}
-    for images_dir, coco in parts:
-        local = {c["id"]: c["name"] for c in coco["categories"]}
-        for name in local.values():
-            if name not in cat_ids:
-                cat_ids[name] = len(cat_ids) + 1
-                out["categories"].append({"id": cat_ids[name], "name": name})
-        new_ids = {}
-        for img in coco["images"]:
-            new_ids[img["id"]] = len(out["images"]) + 1
-            path = Path(img["file_name"])
-            if not path.is_absolute():
-                path = (images_dir / path).resolve()
-            out["images"].append({**img, "id": new_ids[img["id"]], "file_name": str(path)})
-        for ann in coco["annotations"]:
-            out["annotations"].append({**ann, "id": len(out["annotations"]) + 1,
-                                       "image_id": new_ids[ann["image_id"]],
-                                       "category_id": cat_ids[local[ann["category_id"]]]})
-    return out
-
-
 def write_plate_crops(samples: list[Sample], out: Path, pad: float = 0.08) -> Path:
     """Cut each scene's plates by ``bbox_xywh`` (a little margin) into a ``labels.tsv`` folder."""
     from PIL import Image
@@ -131,19 +103,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--out", type=Path, default=Path("runs/realdata"))
-    parser.add_argument("--plate-scenes", type=Path, default=None,
-                        help="Synthetic plate scenes (COCO dir) to merge with the EU train part.")
     args = parser.parse_args()
-    eu_train = plates_to_coco(load_set("openalpr_eu", "train"))
-    parts = [(Path("/"), eu_train)]
-    if args.plate_scenes is not None:
-        synth = json.loads((args.plate_scenes / "annotations.json").read_text(encoding="utf-8"))
-        parts.append((args.plate_scenes / "images", synth))
-    merged = merge_coco(parts)
-    (args.out / "plates_det").mkdir(parents=True, exist_ok=True)
-    (args.out / "plates_det" / "annotations.json").write_text(json.dumps(merged))
-    print(f"{args.out / 'plates_det' / 'annotations.json'}: {len(merged['images'])} images "
-          f"({len(eu_train['images'])} real EU train)")
+    for part in ("train", "val"):
+        coco = plates_to_coco(load_set("openalpr_eu", part))
+        path = args.out / f"openalpr_eu_{part}_coco" / "annotations.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(coco), encoding="utf-8")
+        print(f"{path}: {len(coco['images'])} EU car photos")
     for part in ("train", "val"):
         path = write_plate_crops(load_set("openalpr_eu", part), args.out / f"openalpr_eu_{part}")
         print(f"{path}: EU plate crops")

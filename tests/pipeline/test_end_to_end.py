@@ -23,8 +23,9 @@ runner = CliRunner()
 
 TINY_YOLO = ["detector.imgsz=64", "detector.conf=0.0", "detector.max_det=5",
              "detector.weights=null"]
-TINY_JOINT = ["recognizer.model.d_model=32", "recognizer.model.num_heads=2",
-              "recognizer.model.ffn_dim=64", "recognizer.model.num_decoder_layers=1",
+TINY_JOINT = ["recognizer.arch=joint_ctc_transformer", "recognizer.model.d_model=32",
+              "recognizer.model.num_heads=2", "recognizer.model.ffn_dim=64",
+              "recognizer.model.num_decoder_layers=1",
               "recognizer.model.max_length=4", "recognizer.height=32", "recognizer.width=64",
               "recognizer.weights=null"]
 TINY_CRNN = ["recognizer.model.channels=[8,8,16,16]", "recognizer.model.hidden=16",

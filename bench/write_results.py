@@ -7,13 +7,16 @@ from pathlib import Path
 
 SECTIONS = [
     ("accuracy.md", None),
+    ("accuracy_plates.md", None),
+    ("accuracy_docs.md", None),
+    ("accuracy_eu.md", None),
     ("recognizer.txt", "Recognizer throughput (crops/s, batched vs one at a time)"),
     ("detector.txt", "Detector speed (seconds per image, default sizes)"),
     ("pipeline.txt", "Pipeline `--mode recognize` on plate crops"),
 ]
 
 
-def main(out_dir: Path, target: Path) -> None:
+def main(out_dir: Path, target: Path, notes: Path | None = None) -> None:
     parts = []
     for name, title in SECTIONS:
         path = out_dir / name
@@ -22,8 +25,10 @@ def main(out_dir: Path, target: Path) -> None:
         body = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
                          if not line.startswith("wrote "))
         parts.append(f"## {title}\n\n{body.strip()}\n" if title else body.strip() + "\n")
+    if notes is not None and notes.is_file():
+        parts.append(notes.read_text(encoding="utf-8").strip() + "\n")
     target.write_text("\n".join(parts), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None)

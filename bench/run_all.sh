@@ -16,7 +16,7 @@ $PY bench/bench_recognizer.py --out "$OUT/recognizer.json" \
   | tee "$OUT/recognizer.txt"
 $PY bench/bench_detector.py --configs documents_yolo plates_yolo --out "$OUT/detector.json" \
   | tee "$OUT/detector.txt"
-$PY bench/bench_pipeline.py --presets plates --crops runs/realdata/openalpr_eu_val/images \
+$PY bench/bench_pipeline.py --presets plates --pages data/samples/plates --crops ../shared/data/cn_plate_crops_lprnet/images \
   --out "$OUT/pipeline.json" | tee "$OUT/pipeline.txt"
-$PY bench/write_results.py "$OUT" bench/RESULTS.md
+$PY bench/write_results.py "$OUT" bench/RESULTS.md bench/notes.md
 echo "wrote bench/RESULTS.md"

@@ -126,7 +126,7 @@ def main() -> None:
         pages, _ = find_images([pages_dir])
         crops, _ = find_images([crops_dir])
         rows = [bench(p, "ocr", pages, args.device, args.overrides, args.batch_size)
-                for p in args.presets]
+                for p in args.presets if pages]
         rows.append(bench("plates", "recognize", crops, args.device, args.overrides,
                           args.batch_size))
 

@@ -2,7 +2,8 @@
 
 The split is a pure function of the file name (CRC32), so training configs and benchmarks
 agree on it without storing lists: a file is in validation when ``crc32(name) % 10 < 3``.
-Sets we never train on (pages, EU scenes, printed lines) are validation in full.
+The plate sets (CN crops, US crops, EU photos) are split so; the sets we never train on
+(printed pages, printed lines) are validation in full.
 """
 
 from __future__ import annotations

@@ -326,12 +326,8 @@ class PlateDesigner:
                 x += gap_dot
 
     def cn_blue(self, rng: np.random.Generator) -> PlateArt:
-        w, h = 440, 140
-        c = PlateCanvas(w, h, (20, 60, rng.uniform(160, 210)))
-        c.border((235, 235, 235), 3, 6)
-        text = self._cn_text(rng, 5)
-        self._cn_row(c, rng, text, (16, 22, w - 16, 120), (245, 245, 245))
-        return PlateArt(c.image, c.ink, text, "cn", False)
+        return self._cn_single_row(rng, (20, 60, rng.uniform(160, 210)), (235, 235, 235),
+                                   (245, 245, 245))
 
     def cn_green(self, rng: np.random.Generator) -> PlateArt:
         w, h = 480, 140
@@ -344,11 +340,17 @@ class PlateDesigner:
         return PlateArt(c.image, c.ink, text, "cn", False)
 
     def cn_yellow(self, rng: np.random.Generator) -> PlateArt:
+        return self._cn_single_row(rng, (240, rng.uniform(180, 205), 20), (20, 20, 20),
+                                   (15, 15, 15))
+
+    def _cn_single_row(self, rng: np.random.Generator, background: tuple, border: tuple,
+                       ink: tuple) -> PlateArt:
+        """Blue and yellow 7-character CN plates: same layout, other colours."""
         w, h = 440, 140
-        c = PlateCanvas(w, h, (240, rng.uniform(180, 205), 20))
-        c.border((20, 20, 20), 3, 6)
+        c = PlateCanvas(w, h, background)
+        c.border(border, 3, 6)
         text = self._cn_text(rng, 5)
-        self._cn_row(c, rng, text, (16, 22, w - 16, 120), (15, 15, 15))
+        self._cn_row(c, rng, text, (16, 22, w - 16, 120), ink)
         return PlateArt(c.image, c.ink, text, "cn", False)
 
     def cn_yellow_two_row(self, rng: np.random.Generator) -> PlateArt:

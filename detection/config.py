@@ -32,6 +32,15 @@ class DetectorConfig(StrictModel):
     iou: float = Field(0.5, ge=0.0, le=1.0)
     max_det: int = Field(1000, ge=1)
     batch_size: int = Field(8, ge=1, description="Images per forward pass at inference.")
+    # YOLO only: text-scale normalisation.
+    text_height: float | None = Field(
+        None, gt=0.0,
+        description="YOLO only: the median box height (pixels at the letterboxed size) the "
+                    "detector was trained on. When set, a first pass at imgsz measures the "
+                    "image's median box height and, if the text is far off that scale, a "
+                    "second pass runs at the size that brings it there.")
+    min_imgsz: int = Field(160, ge=32, description="Smallest size the text-scale pass may pick.")
+    max_imgsz: int = Field(1600, ge=32, description="Largest size the text-scale pass may pick.")
     # Mask R-CNN only.
     backbone_kwargs: dict[str, Any] = Field(
         default_factory=dict,

@@ -139,6 +139,29 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[fl
     return out, scale, (float(left), float(top))
 
 
+def text_scale_imgsz(heights: Sequence[float], long_side: int, text_height: float, stride: int,
+                     min_size: int, max_size: int, min_boxes: int = 3) -> int | None:
+    """The letterbox size that makes the median box height about ``text_height`` pixels.
+
+    Args:
+        heights: box heights found on a first pass, in original image pixels.
+        long_side: the image's longer side in pixels.
+        text_height: wanted median box height at the letterboxed size.
+        stride: the model stride; the size is rounded up to a multiple of it.
+        min_size, max_size: bounds of the returned size.
+        min_boxes: below this many boxes the scale is not trusted and ``None`` is returned.
+    """
+    if len(heights) < min_boxes:
+        return None
+    median = float(np.median(heights))
+    if median <= 0:
+        return None
+    size = long_side * text_height / median
+    size = int(np.ceil(size / stride) * stride)
+    low = int(np.ceil(min_size / stride) * stride)
+    return int(min(max(size, low, stride), max_size // stride * stride))
+
+
 class YoloDetector:
     """Batched YOLO inference returning :class:`Region` lists in image coordinates.
 
@@ -157,6 +180,7 @@ class YoloDetector:
         self.cfg = cfg
         self.device = device
         stride = int(max(getattr(model, "stride", torch.tensor([32])).max().item(), 32))
+        self.stride = stride
         self.imgsz = max(stride, int(np.ceil(cfg.imgsz / stride) * stride))
         self.description = description
 
@@ -177,13 +201,27 @@ class YoloDetector:
         return results
 
     def _predict_batch(self, images: Sequence[np.ndarray]) -> list[list[Region]]:
+        out = self._infer(images, self.imgsz)
+        if self.cfg.text_height is None:
+            return out
+        # Text far from the training scale splits words into pieces (too big) or misses them
+        # (too small): measure the scale on the first pass, re-run where it is far off.
+        for i, (image, regions) in enumerate(zip(images, out, strict=True)):
+            heights = [r.bbox[3] - r.bbox[1] for r in regions]
+            size = text_scale_imgsz(heights, max(image.shape[:2]), self.cfg.text_height,
+                                    self.stride, self.cfg.min_imgsz, self.cfg.max_imgsz)
+            if size is not None and abs(size - self.imgsz) > 0.2 * self.imgsz:
+                out[i] = self._infer([image], size)[0]
+        return out
+
+    def _infer(self, images: Sequence[np.ndarray], imgsz: int) -> list[list[Region]]:
         from ultralytics.utils.nms import non_max_suppression
 
         boxes_in, scales, pads = [], [], []
         for image in images:
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-            padded, scale, pad = letterbox(np.ascontiguousarray(image), self.imgsz)
+            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz)
             boxes_in.append(padded)
             scales.append(scale)
             pads.append(pad)

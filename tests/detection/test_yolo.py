@@ -79,3 +79,41 @@ def test_train_one_epoch_then_detect(tmp_path):
     (regions,) = det.predict([image])
     assert regions
     assert_regions_valid(regions, image.shape[1], image.shape[0])
+
+
+def test_text_scale_size_brings_median_height_to_target():
+    from detection.yolo import text_scale_imgsz
+
+    # 40 px words on a 1000 px image, trained on 10 px words: a 250 px letterbox (to stride).
+    assert text_scale_imgsz([38, 40, 42], 1000, 10, 32, 64, 1600) == 256
+    # tiny text is enlarged, but never past max_size; huge text is bounded by min_size
+    assert text_scale_imgsz([5, 5, 5], 1000, 20, 32, 64, 1600) == 1600
+    assert text_scale_imgsz([900, 900, 900], 1000, 10, 32, 160, 1600) == 160
+    # too few boxes to trust a median: keep the configured size
+    assert text_scale_imgsz([40, 40], 1000, 10, 32, 64, 1600) is None
+
+
+def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
+    from detection.geometry import box_to_polygon
+    from detection.types import Region
+
+    cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 256, "text_height": 8.0, "min_imgsz": 64,
+                            "max_imgsz": 640})
+    det = build_detector(cfg, "cpu")
+    sizes = []
+
+    def fake_infer(images, imgsz):  # every pass finds three 40 px tall words
+        sizes.append(imgsz)
+        box = (10.0, 10.0, 100.0, 50.0)
+        return [[Region(polygon=box_to_polygon(box), bbox=box, score=0.9, label="word")] * 3
+                for _ in images]
+
+    monkeypatch.setattr(det, "_infer", fake_infer)
+    wide, small = np.full((120, 300, 3), 255, np.uint8), np.full((60, 60, 3), 255, np.uint8)
+    det.predict([wide])
+    # 40 px words -> 8 px: the 300 px side becomes 60 -> 64 (stride 32), far from 256: re-run
+    assert sizes == [256, 64]
+    sizes.clear()
+    monkeypatch.setattr(det.cfg, "text_height", None)
+    det.predict([wide, small])
+    assert sizes == [256]  # without text_height one pass only

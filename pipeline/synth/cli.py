@@ -35,6 +35,9 @@ def synth(
                                "instead of plate crops (same as kind plate_scenes)."),
     size: int | None = typer.Option(None, "--size", help="Long side in pixels of pages and "
                                     "scenes (default 1600 pages, 1280 scenes)."),
+    text_scale: float | None = typer.Option(
+        None, "--text-scale", help="documents only: body text size relative to the default "
+        "(2 = twice as large, fewer words per page)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic pages, plates or text-line crops with exact labels.
@@ -52,6 +55,9 @@ def synth(
             fail(f"--size only applies to {', '.join(PAGE_KINDS)}, not {name!r}", EXIT_USAGE)
         if not 64 <= size <= 8192:
             fail(f"--size must be between 64 and 8192 pixels, got {size}", EXIT_USAGE)
+    if text_scale is not None and (name != "documents" or not 0.2 <= text_scale <= 10):
+        fail(f"--text-scale applies to kind 'documents' only, between 0.2 and 10 "
+             f"(got kind {name!r}, {text_scale})", EXIT_USAGE)
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
 
@@ -68,6 +74,8 @@ def synth(
         from pipeline.synth.runner import generate
 
         options = {} if size is None or name not in PAGE_KINDS else {"long_side": size}
+        if text_scale is not None:
+            options["text_scale"] = text_scale
         factory = renderer_factory(name, **options)
         t0 = time.perf_counter()
         summary = generate(factory, out, n, seed=seed, workers=workers, progress=progress)

@@ -88,14 +88,21 @@ class DocumentRenderer(Renderer):
     Args:
         fonts: font catalogue.
         long_side: page long side in pixels.
+        text_scale: body text size relative to the usual 1.4-2.4 % of the page width; above
+            1 gives excerpts and photos of a few large lines, so a detector sees words at many
+            scales.
     """
 
     output = "coco"
     categories = ("word", "line")
 
-    def __init__(self, fonts: FontBook | None = None, long_side: int = 1600) -> None:
+    def __init__(self, fonts: FontBook | None = None, long_side: int = 1600,
+                 text_scale: float = 1.0) -> None:
+        if text_scale <= 0:
+            raise ValueError(f"text_scale must be positive, got {text_scale}")
         self.fonts = fonts or FontBook()
         self.long_side = long_side
+        self.text_scale = text_scale
         self.samplers = {lang: WordSampler(lang) for lang in ("ru", "en")}
         for lang in self.samplers:
             for style in ("serif", "sans", "mono"):
@@ -110,7 +117,7 @@ class DocumentRenderer(Renderer):
                 for lang in ("ru", "en")}
         head = {lang: self.fonts.pick(rng, ("sans", "serif"), SCRIPTS[lang])
                 for lang in ("ru", "en")}
-        size = max(8, int(w * rng.uniform(0.014, 0.024)))
+        size = max(8, int(w * rng.uniform(0.014, 0.024) * self.text_scale))
         color = tuple(float(c) for c in degrade.ink_color(rng))
         margin_x, margin_y = int(w * rng.uniform(0.06, 0.11)), int(h * rng.uniform(0.05, 0.09))
         n_cols = 2 if rng.random() < 0.4 else 1

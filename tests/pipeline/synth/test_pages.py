@@ -72,3 +72,22 @@ def test_pages_are_deterministic(notebooks):
     b = notebooks.render(np.random.default_rng([9, 9]))
     assert np.array_equal(a.image, b.image)
     assert [x.text for x in a.annotations] == [x.text for x in b.annotations]
+
+
+def test_document_text_scale_makes_fewer_larger_words(fonts):
+    def words(scale):
+        renderer = DocumentRenderer(fonts=fonts, long_side=480, text_scale=scale)
+        found = []
+        for i in range(2):
+            s = renderer.render(np.random.default_rng([5, i]))
+            found += [a for a in s.annotations if a.category == "word"]
+        return found
+
+    small, large = words(1.0), words(2.5)
+    def height(ws):
+        return np.median([a.polygon[:, 1].max() - a.polygon[:, 1].min() for a in ws])
+
+    assert height(large) > 1.8 * height(small)
+    assert len(large) < len(small)
+    with pytest.raises(ValueError, match="text_scale"):
+        DocumentRenderer(fonts=fonts, text_scale=0)

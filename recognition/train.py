@@ -117,6 +117,21 @@ class _Sampler(torch.utils.data.Sampler):
         return len(self.keys)
 
 
+def _start_from(model: torch.nn.Module, path: Path, arch: str, charset: str,
+                device: torch.device) -> None:
+    """Fine-tune: initialise ``model`` from the checkpoint named by ``recognizer.weights``."""
+    ckpt = read_checkpoint(path, map_location=device)
+    if ckpt["arch"] != arch or ckpt["tokenizer"]["charset"] != charset:
+        raise ValueError(f"recognizer.weights {path}: trained as {ckpt['arch']!r} with another "
+                         f"charset or architecture than the config ({arch!r})")
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as exc:
+        raise ValueError(f"recognizer.weights {path} does not fit recognizer.model: "
+                         f"{str(exc).splitlines()[0]}") from exc
+    log.info("starting from the weights of %s (step %s)", path, ckpt.get("meta", {}).get("step"))
+
+
 def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = True,
           stop_after_steps: int | None = None) -> TrainResult:
     """Train a recognizer as ``cfg`` says.
@@ -200,6 +215,8 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
         _restore_rng(st["rng"])
         log.info("resumed %s at step %d (epoch %d, batch %d)", last_path, step, epoch,
                  batch_in_epoch)
+    elif rc.weights is not None:
+        _start_from(model, rc.weights, rc.arch, tokenizer.charset, device)
 
     tb = _tensorboard(run_dir / "tensorboard", step)
     wandb_run = _wandb(cfg) if tc.wandb else None

@@ -73,6 +73,28 @@ def test_resume_continues_exactly(tmp_path, crops):
     assert full.losses[3:] == pytest.approx(resumed.losses, rel=1e-5)
 
 
+def test_fine_tune_starts_from_recognizer_weights(tmp_path, crops):
+    first = train(validate(_config(tmp_path / "a", crops, max_steps=12, eval_every=100),
+                           RecognizerTrainConfig), progress=False)
+    tuned = _config(tmp_path / "b", crops, max_steps=1, eval_every=100, lr=1e-9)
+    tuned["recognizer"]["weights"] = str(first.last)
+    again = train(validate(tuned, RecognizerTrainConfig), progress=False)
+    scratch = train(validate(_config(tmp_path / "c", crops, max_steps=1, eval_every=100,
+                                     lr=1e-9), RecognizerTrainConfig), progress=False)
+    # the first step of the fine-tune already has the trained model's low loss
+    assert again.losses[0] < 0.7 * scratch.losses[0], (again.losses, scratch.losses)
+    a = torch.load(first.last, weights_only=True)["state_dict"]
+    b = torch.load(again.last, weights_only=True)["state_dict"]
+    learned = [k for k in a if "running_" not in k and "num_batches" not in k]  # not BN stats
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-4) for k in learned)
+
+    wider = _config(tmp_path / "d", crops, max_steps=1)
+    wider["recognizer"]["weights"] = str(first.last)
+    wider["recognizer"]["model"] = {**wider["recognizer"]["model"], "hidden": 24}
+    with pytest.raises(ValueError, match="recognizer.weights"):
+        train(validate(wider, RecognizerTrainConfig), progress=False)
+
+
 def test_augmentations_are_seeded():
     aug = Augmenter(AugmentConfig(extra_lines_p=1, rotate_p=1, distort_p=1, blur_p=1, clahe_p=1,
                                   shadow_p=1, cutout_p=1))

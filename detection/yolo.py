@@ -139,6 +139,11 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[fl
     return out, scale, (float(left), float(top))
 
 
+def round_to_stride(size: float, stride: int) -> int:
+    """``size`` rounded up to a multiple of ``stride`` (at least one stride)."""
+    return max(stride, int(np.ceil(size / stride) * stride))
+
+
 def text_scale_imgsz(heights: Sequence[float], long_side: int, text_height: float, stride: int,
                      min_size: int, max_size: int, min_boxes: int = 3) -> int | None:
     """The letterbox size that makes the median box height about ``text_height`` pixels.
@@ -156,10 +161,8 @@ def text_scale_imgsz(heights: Sequence[float], long_side: int, text_height: floa
     median = float(np.median(heights))
     if median <= 0:
         return None
-    size = long_side * text_height / median
-    size = int(np.ceil(size / stride) * stride)
-    low = int(np.ceil(min_size / stride) * stride)
-    return int(min(max(size, low, stride), max_size // stride * stride))
+    size = round_to_stride(long_side * text_height / median, stride)
+    return min(max(size, round_to_stride(min_size, stride)), max_size // stride * stride)
 
 
 class YoloDetector:
@@ -179,9 +182,8 @@ class YoloDetector:
         self.classes = list(classes)
         self.cfg = cfg
         self.device = device
-        stride = int(max(getattr(model, "stride", torch.tensor([32])).max().item(), 32))
-        self.stride = stride
-        self.imgsz = max(stride, int(np.ceil(cfg.imgsz / stride) * stride))
+        self.stride = int(max(getattr(model, "stride", torch.tensor([32])).max().item(), 32))
+        self.imgsz = round_to_stride(cfg.imgsz, self.stride)
         self.description = description
 
     @torch.inference_mode()

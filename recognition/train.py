@@ -117,13 +117,20 @@ class _Sampler(torch.utils.data.Sampler):
         return len(self.keys)
 
 
+def _read_matching(path: Path, arch: str, charset: str, device: torch.device,
+                   what: str) -> dict[str, Any]:
+    """Read a checkpoint that must have been trained with ``arch`` and ``charset``."""
+    ckpt = read_checkpoint(path, map_location=device)
+    if ckpt["arch"] != arch or ckpt["tokenizer"]["charset"] != charset:
+        raise ValueError(f"{what}{path} was trained with another architecture or charset "
+                         f"({ckpt['arch']!r}) than the config ({arch!r})")
+    return ckpt
+
+
 def _start_from(model: torch.nn.Module, path: Path, arch: str, charset: str,
                 device: torch.device) -> None:
     """Fine-tune: initialise ``model`` from the checkpoint named by ``recognizer.weights``."""
-    ckpt = read_checkpoint(path, map_location=device)
-    if ckpt["arch"] != arch or ckpt["tokenizer"]["charset"] != charset:
-        raise ValueError(f"recognizer.weights {path}: trained as {ckpt['arch']!r} with another "
-                         f"charset or architecture than the config ({arch!r})")
+    ckpt = _read_matching(path, arch, charset, device, "recognizer.weights ")
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
@@ -203,9 +210,7 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
     if resume:
         if not last_path.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint to resume from at {last_path}")
-        ckpt = read_checkpoint(last_path, map_location=device)
-        if ckpt["arch"] != rc.arch or ckpt["tokenizer"]["charset"] != tokenizer.charset:
-            raise ValueError(f"{last_path} was trained with another architecture or charset")
+        ckpt = _read_matching(last_path, rc.arch, tokenizer.charset, device, "--resume: ")
         model.load_state_dict(ckpt["state_dict"])
         st = ckpt["train"]
         optimizer.load_state_dict(st["optimizer"])

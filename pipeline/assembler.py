@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from pipeline.geometry import as_points, rotated_rect
+from pipeline.postprocess import unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
 from pipeline.results import Line, Word, points_tuple
@@ -26,6 +28,9 @@ class Assembler:
         """Lines in reading order; a plate is one line with its rows top first."""
         if not words:
             return ()
+        if self.config.unify_scripts:
+            texts = unify_scripts([w.text for w in words])
+            words = [replace(w, text=t) for w, t in zip(words, texts, strict=True)]
         polygons = [as_points(w.polygon) for w in words]
         cfg = self.config
         skew = estimate_skew(polygons) if cfg.deskew else 0.0

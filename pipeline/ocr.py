@@ -22,6 +22,7 @@ from pipeline.assembler import Assembler
 from pipeline.crops import crop_polygon
 from pipeline.geometry import bbox_of, box_polygon, valid_polygon
 from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
+from pipeline.postprocess import merge_fragments
 from pipeline.presets import PipelineConfig, load_pipeline_config
 from pipeline.results import Page, Word, points_tuple
 from recognition.types import Recognition, Recognizer
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["ocr", "detect", "recognize"]
 ImageInput = np.ndarray | str | Path
 CROP_LABEL = "crop"
+LINE_LABEL = "line"
 
 
 def describe(component: object | None, missing: str) -> str:
@@ -202,6 +204,21 @@ class OcrPipeline:
     def _detect(self, images: list[np.ndarray], names: list[str]) -> list[list[Region] | str]:
         if self.detector is None:
             return [[_whole_image_region(img)] for img in images]
+        aspect = self.assembler.config.line_image_aspect
+        if aspect is not None:
+            strips = [img.shape[1] >= aspect * img.shape[0] for img in images]
+            if any(strips):
+                rest = iter(self._detect_regions(
+                    [img for img, s in zip(images, strips, strict=True) if not s],
+                    [name for name, s in zip(names, strips, strict=True) if not s]))
+                return [[_whole_image_region(img, LINE_LABEL)] if s else next(rest)
+                        for img, s in zip(images, strips, strict=True)]
+        return self._detect_regions(images, names)
+
+    def _detect_regions(self, images: list[np.ndarray], names: list[str]
+                        ) -> list[list[Region] | str]:
+        if not images:
+            return []
         try:
             raw = self.detector.predict(images)
         except Exception:
@@ -210,10 +227,15 @@ class OcrPipeline:
                 return ["detection failed: see log"]
             # One bad image must not cost the others: retry them one by one.
             return [r for img, name in zip(images, names, strict=True)
-                    for r in self._detect([img], [name])]
-        skip = set(self.assembler.config.skip_labels)
-        return [[r for r in (_clean_region(reg, img) for reg in regs if reg.label not in skip)
-                 if r is not None] for regs, img in zip(raw, images, strict=True)]
+                    for r in self._detect_regions([img], [name])]
+        cfg = self.assembler.config
+        skip = set(cfg.skip_labels)
+        out = [[r for r in (_clean_region(reg, img) for reg in regs if reg.label not in skip)
+                if r is not None] for regs, img in zip(raw, images, strict=True)]
+        if cfg.merge_fragments is not None:
+            out = [merge_fragments(regs, cfg.merge_fragments, cfg.max_merged_aspect)
+                   for regs in out]
+        return out
 
     def _recognize(self, crops: list[np.ndarray], owner: list[int], names: list[str]
                    ) -> list[Recognition | None | str]:
@@ -237,10 +259,10 @@ class OcrPipeline:
         return out
 
 
-def _whole_image_region(img: np.ndarray) -> Region:
+def _whole_image_region(img: np.ndarray, label: str = CROP_LABEL) -> Region:
     h, w = img.shape[:2]
     return Region(polygon=box_polygon(0, 0, w, h), bbox=(0.0, 0.0, float(w), float(h)),
-                  score=1.0, label=CROP_LABEL)
+                  score=1.0, label=label)
 
 
 def _clean_region(region: Region, img: np.ndarray) -> Region | None:

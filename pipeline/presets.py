@@ -31,6 +31,19 @@ class AssemblerConfig(StrictModel):
     deskew: bool = True
     word_separator: str = " "
     skip_labels: list[str] = Field(default_factory=lambda: ["line"])
+    merge_fragments: float | None = Field(
+        None, gt=0.0, le=1.0,
+        description="Before reading, join regions of one line whose horizontal overlap is "
+                    "at least this fraction of the narrower one (word pieces); off if null.")
+    max_merged_aspect: float = Field(
+        16.0, gt=0.0, description="Longest merged region, in text heights.")
+    line_image_aspect: float | None = Field(
+        None, gt=1.0,
+        description="Images at least this many times wider than high are one text line: "
+                    "read whole, without the detector (scanned line strips); off if null.")
+    unify_scripts: bool = Field(
+        False, description="After reading, rewrite Latin/Cyrillic look-alike letters of a "
+                           "word into the script of its other letters (or of the page).")
 
 
 class PipelineConfig(StrictModel):

@@ -1,0 +1,122 @@
+"""Clean-ups between the models: merge word fragments before reading, unify scripts after.
+
+A CPU-budget word detector often returns one word as several overlapping pieces ("неб",
+"ебесн", "сной"); read one by one they give repeated letters. :func:`merge_fragments` joins
+regions of one text line that overlap along the line into one region, which the recognizer
+(trained on multi-word lines) then reads once.
+
+A reader trained on Russian and English confuses look-alike letters (Latin ``o`` / Cyrillic
+``о``); :func:`unify_scripts` rewrites the look-alikes of each word into the script that the
+word's unambiguous letters (or, failing those, the page's) are written in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from detection.types import Region
+from pipeline.geometry import as_points, bbox_of, min_area_quad
+
+_CYR = "АВЕКМНОРСТХУаеорсух"
+_LAT = "ABEKMHOPCTXYaeopcyx"
+_CYR_TO_LAT = str.maketrans(_CYR + "іјѕ", _LAT + "ijs")
+_LAT_TO_CYR = str.maketrans(_LAT, _CYR)
+# Latin i, j, s have Cyrillic twins only outside modern Russian: they vote Latin.
+_LOOKALIKES = frozenset(_CYR + _LAT + "іјѕ")
+
+
+def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
+                    max_aspect: float = 16.0, min_vertical: float = 0.6) -> list[Region]:
+    """Join regions that are pieces of one word or of neighbouring words on one line.
+
+    Two regions merge when their vertical extents overlap by at least ``min_vertical`` of
+    the shorter one's height, their heights differ by less than 2x, their horizontal
+    extents overlap by at least ``min_overlap`` of the narrower one's width, and the merged
+    box is at most ``max_aspect`` times wider than high. Regions are visited left to right,
+    each joined to the first group it fits; a merged group is the minimum-area rectangle of
+    its pieces, with the best score and the first piece's label.
+
+    Args:
+        regions: detections of one image.
+        min_overlap: horizontal overlap (fraction of the narrower width) that makes pieces.
+        max_aspect: longest merged region, in heights (the recognizer's input ratio).
+        min_vertical: vertical overlap (fraction of the lower height) for "one line".
+
+    Returns:
+        The merged regions (untouched regions keep their polygon), left to right.
+    """
+    if len(regions) < 2:
+        return list(regions)
+    order = sorted(range(len(regions)), key=lambda i: regions[i].bbox[0])
+    boxes = np.zeros((0, 4))
+    members: list[list[int]] = []
+    for i in order:
+        x1, y1, x2, y2 = regions[i].bbox
+        h = max(y2 - y1, 1e-6)
+        if len(members):
+            gh = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)
+            v = np.minimum(boxes[:, 3], y2) - np.maximum(boxes[:, 1], y1)
+            o = np.minimum(boxes[:, 2], x2) - np.maximum(boxes[:, 0], x1)
+            w_min = np.maximum(np.minimum(boxes[:, 2] - boxes[:, 0], x2 - x1), 1e-6)
+            mw = np.maximum(boxes[:, 2], x2) - np.minimum(boxes[:, 0], x1)
+            mh = np.maximum(boxes[:, 3], y2) - np.minimum(boxes[:, 1], y1)
+            lo, hi = np.minimum(gh, h), np.maximum(gh, h)
+            fits = ((v >= min_vertical * lo) & (hi < 2 * lo)
+                    & (o >= min_overlap * w_min) & (mw <= max_aspect * mh))
+            hit = np.flatnonzero(fits)
+            if hit.size:
+                g = int(hit[0])
+                members[g].append(i)
+                boxes[g] = (min(boxes[g, 0], x1), min(boxes[g, 1], y1),
+                            max(boxes[g, 2], x2), max(boxes[g, 3], y2))
+                continue
+        members.append([i])
+        boxes = np.vstack([boxes, [x1, y1, x2, y2]])
+    out: list[Region] = []
+    for group in members:
+        if len(group) == 1:
+            out.append(regions[group[0]])
+            continue
+        points = np.concatenate([as_points(regions[k].polygon) for k in group])
+        quad = min_area_quad(points)
+        out.append(Region(polygon=quad, bbox=bbox_of(quad),
+                          score=max(float(regions[k].score) for k in group),
+                          label=regions[group[0]].label))
+    return out
+
+
+def _script_votes(text: str) -> tuple[int, int]:
+    """(Latin, Cyrillic) counts of the letters that are not look-alikes."""
+    lat = cyr = 0
+    for ch in text:
+        if not ch.isalpha() or ch in _LOOKALIKES:
+            continue
+        if "\u0400" <= ch <= "\u04ff":
+            cyr += 1
+        elif ch.isascii() or "\u00c0" <= ch <= "\u024f":
+            lat += 1
+    return lat, cyr
+
+
+def unify_scripts(texts: Sequence[str]) -> list[str]:
+    """Rewrite look-alike letters of each text into its script (see the module docstring).
+
+    A text with more unambiguous Latin than Cyrillic letters is Latin, and the reverse;
+    a text with neither (``"со"``, ``"OK"``) follows the majority of all texts together,
+    and is left as it is when that is a tie too.
+    """
+    page_lat, page_cyr = map(sum, zip(*(_script_votes(t) for t in texts), strict=True)) \
+        if texts else (0, 0)
+    out = []
+    for text in texts:
+        lat, cyr = _script_votes(text)
+        if lat == cyr:
+            lat, cyr = page_lat, page_cyr
+        if lat > cyr:
+            text = text.translate(_CYR_TO_LAT)
+        elif cyr > lat:
+            text = text.translate(_LAT_TO_CYR)
+        out.append(text)
+    return out

@@ -1,0 +1,109 @@
+"""Word-fragment merging before reading and script unification after it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detection.types import Region
+from pipeline.assembler import Assembler
+from pipeline.geometry import box_polygon
+from pipeline.ocr import OcrPipeline
+from pipeline.postprocess import merge_fragments, unify_scripts
+from pipeline.presets import AssemblerConfig
+from pipeline.results import Word
+from tests.pipeline.fakes import SizeRecognizer
+
+
+def box(x1, y1, x2, y2, score=0.5):
+    return Region(box_polygon(x1, y1, x2, y2), (x1, y1, x2, y2), score, "word")
+
+
+def boxes_of(regions):
+    return sorted(tuple(round(v) for v in r.bbox) for r in regions)
+
+
+def test_overlapping_pieces_of_a_line_merge_and_the_rest_stays():
+    pieces = [box(10, 100, 50, 120, 0.3), box(40, 101, 80, 121, 0.9), box(70, 99, 100, 120)]
+    apart = box(110, 100, 150, 120)        # next word: a gap, no overlap
+    other_line = box(40, 130, 80, 150)     # below: overlaps in x only
+    taller = box(90, 90, 130, 140)         # overlaps in x, but 2.5x the height
+    out = merge_fragments(pieces + [apart, other_line, taller], min_overlap=0.2)
+    assert boxes_of(out) == sorted([(10, 99, 100, 121), (110, 100, 150, 120),
+                                    (40, 130, 80, 150), (90, 90, 130, 140)])
+    merged = next(r for r in out if r.bbox[0] == 10)
+    assert merged.score == pytest.approx(0.9)
+    assert np.asarray(merged.polygon).shape == (4, 2)
+
+
+def test_small_overlaps_and_long_results_do_not_merge():
+    touching = [box(0, 0, 40, 20), box(38, 0, 80, 20)]       # 2 px of 40: neighbours
+    assert len(merge_fragments(touching, min_overlap=0.3)) == 2
+    assert len(merge_fragments(touching, min_overlap=0.04)) == 1
+    long = [box(0, 0, 200, 20), box(150, 0, 360, 20)]         # merged: 18 heights
+    assert len(merge_fragments(long, min_overlap=0.1, max_aspect=16)) == 2
+    assert len(merge_fragments(long, min_overlap=0.1, max_aspect=20)) == 1
+
+
+def test_unify_scripts_uses_the_word_then_the_page():
+    latin_o, cyr_o = "o", "\u043e"
+    out = unify_scripts([f"d{cyr_o}g", f"н{latin_o}с", "c" + cyr_o, "Hello"])
+    assert out[0] == "dog"
+    assert out[1] == "нос"                     # Latin o inside a Russian word
+    assert out[2] == "co"                      # only look-alikes: the page is Latin
+    assert out[3] == "Hello"
+    assert unify_scripts(["с" + latin_o, "мир", "дом"])[0] == "со"
+    assert unify_scripts(["OK"]) == ["OK"]     # no evidence anywhere: untouched
+    assert unify_scripts([]) == []
+
+
+def test_assembler_unifies_scripts_only_when_asked():
+    words = [Word("d\u043eg", box_polygon(0, 0, 30, 10), (0, 0, 30, 10)),
+             Word("cat", box_polygon(40, 0, 70, 10), (40, 0, 70, 10))]
+    assert Assembler(AssemblerConfig()).assemble(words)[0].text == "d\u043eg cat"
+    on = Assembler(AssemblerConfig(unify_scripts=True)).assemble(words)
+    assert on[0].text == "dog cat"
+    assert on[0].words[0].text == "dog"
+
+
+class PiecesDetector:
+    """Finds one word as two overlapping pieces."""
+
+    def predict(self, images):
+        return [[box(10, 10, 60, 30), box(40, 10, 90, 30)] for _ in images]
+
+
+def test_pipeline_reads_merged_fragments_as_one_crop():
+    img = np.full((60, 120, 3), 255, np.uint8)
+    plain = OcrPipeline(PiecesDetector(), SizeRecognizer()).run([img])[0]
+    assert plain.text == "50x20 50x20"
+    merged = OcrPipeline(PiecesDetector(), SizeRecognizer(),
+                         Assembler(AssemblerConfig(merge_fragments=0.3))).run([img])[0]
+    assert merged.text == "80x20"
+
+
+class CountingDetector(PiecesDetector):
+    def __init__(self):
+        self.seen: list[tuple[int, ...]] = []
+
+    def predict(self, images):
+        self.seen.append(tuple(img.shape[1] for img in images))
+        return super().predict(images)
+
+
+def test_line_strips_are_read_whole_and_only_the_rest_is_detected():
+    strip = np.full((20, 300, 3), 255, np.uint8)       # 15x wider than high
+    page = np.full((60, 120, 3), 255, np.uint8)
+    det = CountingDetector()
+    ocr = OcrPipeline(det, SizeRecognizer(), Assembler(AssemblerConfig(line_image_aspect=8)))
+    out = ocr.run([strip, page, strip])
+    assert det.seen == [(120,)]
+    assert [p.text for p in out] == ["300x20", "50x20 50x20", "300x20"]
+    assert out[0].lines[0].words[0].label == "line"
+    only_strips = CountingDetector()
+    ocr = OcrPipeline(only_strips, SizeRecognizer(),
+                      Assembler(AssemblerConfig(line_image_aspect=8)))
+    assert ocr.run([strip])[0].text == "300x20"
+    assert only_strips.seen == []
+    default = CountingDetector()
+    assert OcrPipeline(default, SizeRecognizer()).run([strip])[0].text == "50x10 50x10"  # clipped

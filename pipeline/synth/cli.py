@@ -38,6 +38,13 @@ def synth(
     text_scale: float | None = typer.Option(
         None, "--text-scale", help="documents only: body text size relative to the default "
         "(2 = twice as large, fewer words per page)."),
+    max_words: int | None = typer.Option(
+        None, "--max-words", help="lines only: multi-word crops have 2 to this many words "
+        "(default 5; ~12 gives whole printed lines)."),
+    line_prob: float | None = typer.Option(
+        None, "--line-prob", help="lines only: share of multi-word crops (default 0.4)."),
+    hand_prob: float | None = typer.Option(
+        None, "--hand-prob", help="lines only: share of handwriting crops (default 0.35)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic pages, plates or text-line crops with exact labels.
@@ -58,6 +65,16 @@ def synth(
     if text_scale is not None and (name != "documents" or not 0.2 <= text_scale <= 10):
         fail(f"--text-scale applies to kind 'documents' only, between 0.2 and 10 "
              f"(got kind {name!r}, {text_scale})", EXIT_USAGE)
+    line_options = {k: v for k, v in (("max_words", max_words), ("line_prob", line_prob),
+                                      ("hand_prob", hand_prob)) if v is not None}
+    if line_options and name != "lines":
+        fail(f"--max-words, --line-prob and --hand-prob apply to kind 'lines' only, "
+             f"not {name!r}", EXIT_USAGE)
+    if max_words is not None and not 2 <= max_words <= 40:
+        fail(f"--max-words must be between 2 and 40, got {max_words}", EXIT_USAGE)
+    for flag, value in (("--line-prob", line_prob), ("--hand-prob", hand_prob)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            fail(f"{flag} must be between 0 and 1, got {value}", EXIT_USAGE)
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
 
@@ -76,6 +93,7 @@ def synth(
         options = {} if size is None or name not in PAGE_KINDS else {"long_side": size}
         if text_scale is not None:
             options["text_scale"] = text_scale
+        options.update(line_options)
         factory = renderer_factory(name, **options)
         t0 = time.perf_counter()
         summary = generate(factory, out, n, seed=seed, workers=workers, progress=progress)

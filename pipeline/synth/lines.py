@@ -42,20 +42,25 @@ class LineRenderer(Renderer):
         fonts: font catalogue (default: system fonts).
         min_height / max_height: crop height range in pixels.
         hand_prob: share of handwriting-font crops.
-        line_prob: share of multi-word crops (2–5 words).
+        line_prob: share of multi-word crops (2 to ``max_words`` words).
         ru_prob: share of Russian crops.
+        max_words: most words in a multi-word crop.
     """
 
     output = "crops"
 
     def __init__(self, fonts: FontBook | None = None, min_height: int = 32, max_height: int = 96,
-                 hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55) -> None:
+                 hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55,
+                 max_words: int = 5) -> None:
+        if max_words < 2:
+            raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
         self.min_height = min_height
         self.max_height = max_height
         self.hand_prob = hand_prob
         self.line_prob = line_prob
         self.ru_prob = ru_prob
+        self.max_words = max_words
         self.samplers = {lang: WordSampler(lang) for lang in ("ru", "en")}
         for lang in self.samplers:  # fail early, with the packages to install
             self.fonts.fonts("hand", SCRIPTS[lang])
@@ -66,7 +71,7 @@ class LineRenderer(Renderer):
         sampler = self.samplers["ru" if rng.random() < self.ru_prob else "en"]
         hand = rng.random() < self.hand_prob
         styles = ("hand",) if hand else (PRINTED_STYLES[int(rng.integers(3))],)
-        n_words = 1 if rng.random() >= self.line_prob else int(rng.integers(2, 6))
+        n_words = 1 if rng.random() >= self.line_prob else int(rng.integers(2, self.max_words + 1))
         text, face = pick_text_and_font(rng, self.fonts, sampler, styles, n_words)
         size = int(rng.integers(26, 72))
         ink = draw_text(face, size, text)

@@ -74,6 +74,20 @@ def test_cli_lines_and_plates(tmp_path):
     assert len(rows) == 4 and all(len(r) == 3 and r[2] in {"ru", "eu", "us", "cn"} for r in rows)
 
 
+def test_cli_long_printed_lines(tmp_path):
+    def mean_words(name, *extra):
+        out = tmp_path / name
+        result = runner.invoke(app, ["synth", "lines", "--out", str(out), "--n", "16",
+                                     "--seed", "2", "--line-prob", "1", "--hand-prob", "0",
+                                     *extra, "--no-progress"])
+        assert result.exit_code == 0, result.output
+        rows = _read_tsv(out / "labels.tsv")
+        assert all(len(r[1].split()) >= 2 for r in rows)    # --line-prob 1: no single words
+        return sum(len(r[1].split()) for r in rows) / len(rows)
+
+    assert mean_words("long", "--max-words", "12") > mean_words("default") + 2
+
+
 def test_cli_plate_scenes_via_scene_flag(tmp_path):
     out = tmp_path / "scenes"
     result = runner.invoke(app, ["synth", "plates", "--scene", "--out", str(out), "--n", "1",
@@ -88,6 +102,9 @@ def test_cli_plate_scenes_via_scene_flag(tmp_path):
     (["synth", "lines", "--scene"], "--scene only applies"),
     (["synth", "lines", "--size", "500"], "--size only applies"),
     (["synth", "documents", "--size", "10"], "between 64 and 8192"),
+    (["synth", "plates", "--max-words", "8"], "apply to kind 'lines' only"),
+    (["synth", "lines", "--max-words", "1"], "between 2 and 40"),
+    (["synth", "lines", "--hand-prob", "1.5"], "--hand-prob must be between 0 and 1"),
     (["synth", "mars"], ""),
     (["synth", "lines", "--n", "0"], ""),
 ])

@@ -233,8 +233,8 @@ class OcrPipeline:
         out = [[r for r in (_clean_region(reg, img) for reg in regs if reg.label not in skip)
                 if r is not None] for regs, img in zip(raw, images, strict=True)]
         if cfg.merge_fragments is not None:
-            out = [merge_fragments(regs, cfg.merge_fragments, cfg.max_merged_aspect)
-                   for regs in out]
+            out = [merge_fragments(regs, cfg.merge_fragments, cfg.max_merged_aspect,
+                                   max_gap=cfg.merge_gap) for regs in out]
         return out
 
     def _recognize(self, crops: list[np.ndarray], owner: list[int], names: list[str]

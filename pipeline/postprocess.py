@@ -28,12 +28,14 @@ _LOOKALIKES = frozenset(_CYR + _LAT + "іјѕ")
 
 
 def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
-                    max_aspect: float = 16.0, min_vertical: float = 0.6) -> list[Region]:
+                    max_aspect: float = 16.0, min_vertical: float = 0.6,
+                    max_gap: float = 0.0) -> list[Region]:
     """Join regions that are pieces of one word or of neighbouring words on one line.
 
     Two regions merge when their vertical extents overlap by at least ``min_vertical`` of
     the shorter one's height, their heights differ by less than 2x, their horizontal
-    extents overlap by at least ``min_overlap`` of the narrower one's width, and the merged
+    extents overlap by at least ``min_overlap`` of the narrower one's width (or, with
+    ``max_gap`` > 0, are at most ``max_gap`` heights apart: neighbouring words), and the merged
     box is at most ``max_aspect`` times wider than high. Regions are visited left to right,
     each joined to the first group it fits; a merged group is the minimum-area rectangle of
     its pieces, with the best score and the first piece's label.
@@ -43,6 +45,8 @@ def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
         min_overlap: horizontal overlap (fraction of the narrower width) that makes pieces.
         max_aspect: longest merged region, in heights (the recognizer's input ratio).
         min_vertical: vertical overlap (fraction of the lower height) for "one line".
+        max_gap: also join regions this many (lower) heights apart or closer; 0 joins
+            only overlapping pieces. Joining whole lines suits a line recognizer.
 
     Returns:
         The merged regions (untouched regions keep their polygon), left to right.
@@ -63,8 +67,10 @@ def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
             mw = np.maximum(boxes[:, 2], x2) - np.minimum(boxes[:, 0], x1)
             mh = np.maximum(boxes[:, 3], y2) - np.minimum(boxes[:, 1], y1)
             lo, hi = np.minimum(gh, h), np.maximum(gh, h)
-            fits = ((v >= min_vertical * lo) & (hi < 2 * lo)
-                    & (o >= min_overlap * w_min) & (mw <= max_aspect * mh))
+            near = o >= min_overlap * w_min
+            if max_gap > 0:
+                near |= -o <= max_gap * lo
+            fits = (v >= min_vertical * lo) & (hi < 2 * lo) & near & (mw <= max_aspect * mh)
             hit = np.flatnonzero(fits)
             if hit.size:
                 g = int(hit[0])

@@ -35,6 +35,9 @@ class AssemblerConfig(StrictModel):
         None, gt=0.0, le=1.0,
         description="Before reading, join regions of one line whose horizontal overlap is "
                     "at least this fraction of the narrower one (word pieces); off if null.")
+    merge_gap: float = Field(
+        0.0, ge=0.0, description="With merge_fragments: also join regions of one line at most "
+                                 "this many text heights apart (whole lines for a line reader).")
     max_merged_aspect: float = Field(
         16.0, gt=0.0, description="Longest merged region, in text heights.")
     line_image_aspect: float | None = Field(

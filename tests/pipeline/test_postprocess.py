@@ -107,3 +107,11 @@ def test_line_strips_are_read_whole_and_only_the_rest_is_detected():
     assert only_strips.seen == []
     default = CountingDetector()
     assert OcrPipeline(default, SizeRecognizer()).run([strip])[0].text == "50x10 50x10"  # clipped
+
+
+def test_merge_gap_joins_neighbouring_words_but_not_columns():
+    words = [box(0, 0, 40, 20), box(48, 1, 90, 21), box(97, 0, 140, 20)]   # gaps of 8, 7 px
+    column = box(200, 0, 260, 20)                                          # 60 px: 3 heights
+    assert len(merge_fragments(words + [column], min_overlap=0.3)) == 4
+    out = merge_fragments(words + [column], min_overlap=0.3, max_gap=0.5)
+    assert boxes_of(out) == [(0, 0, 140, 21), (200, 0, 260, 20)]

@@ -116,7 +116,10 @@ def _train_args(cfg: DetectorTrainConfig, data_yaml: Path, run_dir: Path,
         "seed": t.seed, "amp": bool(t.amp and device.type == "cuda"),
         "device": ultralytics_device(device), "plots": False, "project": str(run_dir /
                                                                                ULTRALYTICS_NAME),
-        "name": "train", "exist_ok": True, "pretrained": False, "verbose": False,
+        "name": "train", "exist_ok": True, "verbose": False,
+        # ultralytics drops the weights of a .pt model when pretrained is False: keep them
+        # when the run starts from model.weights (nothing is downloaded either way).
+        "pretrained": cfg.model.weights is not None,
         "max_det": cfg.model.max_det,
     }
     args.update(t.ultralytics)

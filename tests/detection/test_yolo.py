@@ -81,6 +81,21 @@ def test_train_one_epoch_then_detect(tmp_path):
     assert_regions_valid(regions, image.shape[1], image.shape[0])
 
 
+def test_fine_tune_starts_from_model_weights(tmp_path):
+    # ultralytics silently drops a .pt model's weights when pretrained=False: a fine-tune at
+    # a vanishing learning rate must end where it started, not at a fresh initialisation.
+    make_coco_pages(tmp_path / "data", n=6)
+    first = train_detector(DetectorTrainConfig.model_validate(
+        train_config(tmp_path / "data", YOLO_TINY, tmp_path / "a", epochs=1)))
+    tuned = train_detector(DetectorTrainConfig.model_validate(
+        train_config(tmp_path / "data", {**YOLO_TINY, "weights": str(first)}, tmp_path / "b",
+                     epochs=1, lr0=1e-12, warmup_epochs=0.0)))
+    start, end = load_yolo_weights(first)[0], load_yolo_weights(tuned)[0]
+    for name, p in start.named_parameters():
+        if p.dim() == 4:  # conv kernels: no running statistics
+            assert torch.allclose(dict(end.named_parameters())[name], p, atol=1e-4), name
+
+
 def test_text_scale_size_brings_median_height_to_target():
     from detection.yolo import text_scale_imgsz
 

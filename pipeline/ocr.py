@@ -22,7 +22,7 @@ from pipeline.assembler import Assembler
 from pipeline.crops import crop_polygon
 from pipeline.geometry import bbox_of, box_polygon, valid_polygon
 from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
-from pipeline.postprocess import merge_fragments
+from pipeline.postprocess import merge_fragments, snap_to_ink
 from pipeline.presets import PipelineConfig, load_pipeline_config
 from pipeline.results import Page, Word, points_tuple
 from recognition.types import Recognition, Recognizer
@@ -232,6 +232,8 @@ class OcrPipeline:
         skip = set(cfg.skip_labels)
         out = [[r for r in (_clean_region(reg, img) for reg in regs if reg.label not in skip)
                 if r is not None] for regs, img in zip(raw, images, strict=True)]
+        if cfg.snap_to_ink:
+            out = [snap_to_ink(regs, img) for regs, img in zip(out, images, strict=True)]
         if cfg.merge_fragments is not None:
             out = [merge_fragments(regs, cfg.merge_fragments, cfg.max_merged_aspect,
                                    max_gap=cfg.merge_gap) for regs in out]

@@ -126,3 +126,63 @@ def unify_scripts(texts: Sequence[str]) -> list[str]:
             text = text.translate(_LAT_TO_CYR)
         out.append(text)
     return out
+
+
+def snap_to_ink(regions: Sequence[Region], image: np.ndarray, margin: float = 0.15
+                ) -> list[Region]:
+    """Move each axis-aligned region vertically onto the text line it overlaps most.
+
+    A weak detector's boxes often sit half a line off, so a crop holds the bottom of one line
+    and the top of the next. In a window of the box's columns, one box height above and
+    below, rows with ink form bands (text lines); the box takes the vertical extent of the
+    band it overlaps most (plus ``margin`` of its height). Rotated regions, boxes without a
+    clear band, and bands far from the box's height are left as they are.
+
+    Args:
+        regions: detections of ``image``.
+        image: the page, RGB ``uint8``.
+        margin: padding above and below the band, as a fraction of its height.
+    """
+    if not regions:
+        return []
+    gray = image.mean(axis=2) if image.ndim == 3 else image.astype(np.float64)
+    ink = gray < min(0.5 * (float(np.percentile(gray, 5)) + float(np.percentile(gray, 95))),
+                     200.0)
+    H, W = ink.shape
+    out: list[Region] = []
+    for region in regions:
+        pts = as_points(region.polygon)
+        x1, y1, x2, y2 = region.bbox
+        h = y2 - y1
+        if len(pts) != 4 or h < 4 or not _axis_aligned(pts):
+            out.append(region)
+            continue
+        top, bottom = int(max(0, y1 - h)), int(min(H, y2 + h))
+        cols = slice(int(max(0, x1)), int(min(W, x2)))
+        profile = ink[top:bottom, cols].mean(axis=1) if bottom > top else np.zeros(0)
+        rows = profile > 0.02
+        best, best_overlap = None, 0.0
+        start = None
+        for r in range(len(rows) + 1):
+            on = r < len(rows) and rows[r]
+            if on and start is None:
+                start = r
+            elif not on and start is not None:
+                b1, b2 = top + start, top + r
+                overlap = min(b2, y2) - max(b1, y1)
+                if overlap > best_overlap:
+                    best, best_overlap = (b1, b2), overlap
+                start = None
+        if best is None or not 0.4 * h <= best[1] - best[0] <= 1.6 * h:
+            out.append(region)
+            continue
+        pad = margin * (best[1] - best[0])
+        ny1, ny2 = max(0.0, best[0] - pad), min(float(H), best[1] + pad)
+        out.append(Region(polygon=np.array([[x1, ny1], [x2, ny1], [x2, ny2], [x1, ny2]]),
+                          bbox=(x1, ny1, x2, ny2), score=region.score, label=region.label))
+    return out
+
+
+def _axis_aligned(pts: np.ndarray) -> bool:
+    xs, ys = np.unique(np.round(pts[:, 0], 3)), np.unique(np.round(pts[:, 1], 3))
+    return len(xs) == 2 and len(ys) == 2

@@ -31,6 +31,9 @@ class AssemblerConfig(StrictModel):
     deskew: bool = True
     word_separator: str = " "
     skip_labels: list[str] = Field(default_factory=lambda: ["line"])
+    snap_to_ink: bool = Field(
+        False, description="Before reading, move axis-aligned boxes vertically onto the ink "
+                           "band (text line) they overlap most (printed pages).")
     merge_fragments: float | None = Field(
         None, gt=0.0, le=1.0,
         description="Before reading, join regions of one line whose horizontal overlap is "

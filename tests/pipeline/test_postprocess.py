@@ -9,7 +9,7 @@ from detection.types import Region
 from pipeline.assembler import Assembler
 from pipeline.geometry import box_polygon
 from pipeline.ocr import OcrPipeline
-from pipeline.postprocess import merge_fragments, unify_scripts
+from pipeline.postprocess import merge_fragments, snap_to_ink, unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.results import Word
 from tests.pipeline.fakes import SizeRecognizer
@@ -115,3 +115,19 @@ def test_merge_gap_joins_neighbouring_words_but_not_columns():
     assert len(merge_fragments(words + [column], min_overlap=0.3)) == 4
     out = merge_fragments(words + [column], min_overlap=0.3, max_gap=0.5)
     assert boxes_of(out) == [(0, 0, 140, 21), (200, 0, 260, 20)]
+
+
+def test_snap_to_ink_moves_boxes_onto_their_line():
+    page = np.full((120, 200, 3), 255, np.uint8)
+    page[20:40, 10:190] = 0                      # line 1
+    page[60:80, 10:190] = 0                      # line 2
+    off = box(20, 30, 80, 52)                    # mostly on line 1, spilling below
+    low = box(100, 66, 160, 90)                  # mostly on line 2
+    blank = box(20, 95, 80, 115)                 # no ink: left alone
+    tilted = Region(np.array([[20, 30], [80, 28], [81, 50], [21, 52]], float),
+                    (20, 28, 81, 52), 0.5, "word")
+    out = snap_to_ink([off, low, blank, tilted], page, margin=0.1)
+    assert out[0].bbox == pytest.approx((20, 18, 80, 42))
+    assert out[1].bbox == pytest.approx((100, 58, 160, 82))
+    assert out[2] is blank and out[3] is tilted
+    assert snap_to_ink([], page) == []

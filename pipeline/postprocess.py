@@ -160,7 +160,7 @@ def snap_to_ink(regions: Sequence[Region], image: np.ndarray, margin: float = 0.
         top, bottom = int(max(0, y1 - h)), int(min(H, y2 + h))
         cols = slice(int(max(0, x1)), int(min(W, x2)))
         profile = ink[top:bottom, cols].mean(axis=1) if bottom > top else np.zeros(0)
-        rows = profile > 0.02
+        rows = (profile > 0.02) & (profile < 0.85)  # a row inked across is a rule
         best, best_overlap = None, 0.0
         start = None
         for r in range(len(rows) + 1):

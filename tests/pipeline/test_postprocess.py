@@ -119,11 +119,12 @@ def test_merge_gap_joins_neighbouring_words_but_not_columns():
 
 def test_snap_to_ink_moves_boxes_onto_their_line():
     page = np.full((120, 200, 3), 255, np.uint8)
-    page[20:40, 10:190] = 0                      # line 1
-    page[60:80, 10:190] = 0                      # line 2
+    page[20:40, 10:190:3] = 0                    # line 1: strokes, a third of the columns
+    page[60:80, 11:190:3] = 0                    # line 2
+    page[104:106, :] = 0                         # a ruled line: inked across, not text
     off = box(20, 30, 80, 52)                    # mostly on line 1, spilling below
     low = box(100, 66, 160, 90)                  # mostly on line 2
-    blank = box(20, 95, 80, 115)                 # no ink: left alone
+    blank = box(20, 95, 80, 115)                 # only the rule: left alone
     tilted = Region(np.array([[20, 30], [80, 28], [81, 50], [21, 52]], float),
                     (20, 28, 81, 52), 0.5, "word")
     out = snap_to_ink([off, low, blank, tilted], page, margin=0.1)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from detection.types import Region
-from pipeline.geometry import as_points, bbox_of, min_area_quad
+from pipeline.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
 
 _CYR = "АВЕКМНОРСТХУаеорсух"
 _LAT = "ABEKMHOPCTXYaeopcyx"
@@ -113,11 +113,10 @@ def unify_scripts(texts: Sequence[str]) -> list[str]:
     a text with neither (``"со"``, ``"OK"``) follows the majority of all texts together,
     and is left as it is when that is a tie too.
     """
-    page_lat, page_cyr = map(sum, zip(*(_script_votes(t) for t in texts), strict=True)) \
-        if texts else (0, 0)
+    votes = [_script_votes(t) for t in texts]
+    page_lat, page_cyr = sum(v[0] for v in votes), sum(v[1] for v in votes)
     out = []
-    for text in texts:
-        lat, cyr = _script_votes(text)
+    for text, (lat, cyr) in zip(texts, votes, strict=True):
         if lat == cyr:
             lat, cyr = page_lat, page_cyr
         if lat > cyr:
@@ -145,44 +144,40 @@ def snap_to_ink(regions: Sequence[Region], image: np.ndarray, margin: float = 0.
     """
     if not regions:
         return []
-    gray = image.mean(axis=2) if image.ndim == 3 else image.astype(np.float64)
+    gray = image.mean(axis=2)
     ink = gray < min(0.5 * (float(np.percentile(gray, 5)) + float(np.percentile(gray, 95))),
                      200.0)
     H, W = ink.shape
     out: list[Region] = []
     for region in regions:
-        pts = as_points(region.polygon)
         x1, y1, x2, y2 = region.bbox
         h = y2 - y1
-        if len(pts) != 4 or h < 4 or not _axis_aligned(pts):
+        band = None
+        if h >= 4 and is_axis_aligned_box(region.polygon):
+            band = _best_ink_band(ink, x1, x2, y1, y2)
+        if band is None or not 0.4 * h <= band[1] - band[0] <= 1.6 * h:
             out.append(region)
             continue
-        top, bottom = int(max(0, y1 - h)), int(min(H, y2 + h))
-        cols = slice(int(max(0, x1)), int(min(W, x2)))
-        profile = ink[top:bottom, cols].mean(axis=1) if bottom > top else np.zeros(0)
-        rows = (profile > 0.02) & (profile < 0.85)  # a row inked across is a rule
-        best, best_overlap = None, 0.0
-        start = None
-        for r in range(len(rows) + 1):
-            on = r < len(rows) and rows[r]
-            if on and start is None:
-                start = r
-            elif not on and start is not None:
-                b1, b2 = top + start, top + r
-                overlap = min(b2, y2) - max(b1, y1)
-                if overlap > best_overlap:
-                    best, best_overlap = (b1, b2), overlap
-                start = None
-        if best is None or not 0.4 * h <= best[1] - best[0] <= 1.6 * h:
-            out.append(region)
-            continue
-        pad = margin * (best[1] - best[0])
-        ny1, ny2 = max(0.0, best[0] - pad), min(float(H), best[1] + pad)
-        out.append(Region(polygon=np.array([[x1, ny1], [x2, ny1], [x2, ny2], [x1, ny2]]),
-                          bbox=(x1, ny1, x2, ny2), score=region.score, label=region.label))
+        pad = margin * (band[1] - band[0])
+        ny1, ny2 = max(0.0, band[0] - pad), min(float(H), band[1] + pad)
+        out.append(Region(polygon=box_polygon(x1, ny1, x2, ny2), bbox=(x1, ny1, x2, ny2),
+                          score=region.score, label=region.label))
     return out
 
 
-def _axis_aligned(pts: np.ndarray) -> bool:
-    xs, ys = np.unique(np.round(pts[:, 0], 3)), np.unique(np.round(pts[:, 1], 3))
-    return len(xs) == 2 and len(ys) == 2
+def _best_ink_band(ink: np.ndarray, x1: float, x2: float, y1: float, y2: float
+                   ) -> tuple[int, int] | None:
+    """The run of inked rows, within one box height around ``y1..y2``, that overlaps it most."""
+    h = y2 - y1
+    top, bottom = int(max(0, y1 - h)), int(min(ink.shape[0], y2 + h))
+    profile = ink[top:bottom, int(max(0, x1)):int(min(ink.shape[1], x2))].mean(axis=1)
+    if profile.size == 0:
+        return None
+    rows = (profile > 0.02) & (profile < 0.85)  # a row inked across is a rule
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    bands = edges.reshape(-1, 2) + top                  # [start, end) of each run
+    if not len(bands):
+        return None
+    overlap = np.minimum(bands[:, 1], y2) - np.maximum(bands[:, 0], y1)
+    k = int(np.argmax(overlap))
+    return (int(bands[k, 0]), int(bands[k, 1])) if overlap[k] > 0 else None

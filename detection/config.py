@@ -23,7 +23,7 @@ class DetectorConfig(StrictModel):
     up to 2048 for dense pages.
     """
 
-    backend: Literal["yolo", "maskrcnn"] = "yolo"
+    backend: Literal["yolo", "maskrcnn", "ink"] = "yolo"
     model: str = "yolov8n.yaml"
     weights: Path | None = None
     classes: list[str] = Field(default_factory=lambda: ["word"], min_length=1)
@@ -32,6 +32,10 @@ class DetectorConfig(StrictModel):
     iou: float = Field(0.5, ge=0.0, le=1.0)
     max_det: int = Field(1000, ge=1)
     batch_size: int = Field(8, ge=1, description="Images per forward pass at inference.")
+    clean_scans: Literal["model", "ink"] = Field(
+        "model", description="'ink': images that are clean scans (nearly all pixels black or "
+                             "white) get word boxes from their ink (detection.ink), no model; "
+                             "other images still go to the model.")
     # YOLO only: text-scale normalisation.
     text_height: float | None = Field(
         None, gt=0.0,
@@ -125,6 +129,8 @@ class DetectorTrainConfig(StrictModel):
 
     @model_validator(mode="after")
     def _no_duplicate_classes(self) -> DetectorTrainConfig:
+        if self.model.backend == "ink":
+            raise ValueError("model.backend 'ink' has nothing to train: use yolo or maskrcnn")
         if len(set(self.model.classes)) != len(self.model.classes):
             raise ValueError(f"model.classes has duplicates: {self.model.classes}")
         return self

@@ -38,7 +38,8 @@ class Assembler:
             groups = plate_order(polygons, min_overlap=cfg.min_overlap)
         else:
             layout = PageLayout(min_overlap=cfg.min_overlap, column_gap=cfg.column_gap,
-                                min_column_rows=cfg.min_column_rows)
+                                min_column_rows=cfg.min_column_rows, order=cfg.order,
+                                gutter_gap=cfg.gutter_gap)
             groups = page_order(polygons, layout, skew=skew)
         return tuple(self._line([words[i] for i in g], skew) for g in groups if g)
 

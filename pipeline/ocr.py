@@ -236,7 +236,8 @@ class OcrPipeline:
             out = [snap_to_ink(regs, img) for regs, img in zip(out, images, strict=True)]
         if cfg.merge_fragments is not None:
             out = [merge_fragments(regs, cfg.merge_fragments, cfg.max_merged_aspect,
-                                   max_gap=cfg.merge_gap) for regs in out]
+                                   max_gap=cfg.merge_gap, gutter=cfg.gutter_gap)
+                   for regs in out]
         return out
 
     def _recognize(self, crops: list[np.ndarray], owner: list[int], names: list[str]

@@ -18,6 +18,7 @@ import numpy as np
 
 from detection.types import Region
 from pipeline.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
+from pipeline.reading_order import uncovered_run
 
 _CYR = "АВЕКМНОРСТХУаеорсух"
 _LAT = "ABEKMHOPCTXYaeopcyx"
@@ -29,7 +30,8 @@ _LOOKALIKES = frozenset(_CYR + _LAT + "іјѕ")
 
 def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
                     max_aspect: float = 16.0, min_vertical: float = 0.6,
-                    max_gap: float = 0.0) -> list[Region]:
+                    max_gap: float = 0.0, gutter: float | None = None,
+                    window: float = 2.2) -> list[Region]:
     """Join regions that are pieces of one word or of neighbouring words on one line.
 
     Two regions merge when their vertical extents overlap by at least ``min_vertical`` of
@@ -47,6 +49,10 @@ def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
         min_vertical: vertical overlap (fraction of the lower height) for "one line".
         max_gap: also join regions this many (lower) heights apart or closer; 0 joins
             only overlapping pieces. Joining whole lines suits a line recognizer.
+        gutter: never join across a gap of which at least this many heights stay
+            uncovered by the other regions within ``window`` heights above and below: a
+            column gutter (word gaps are covered by the words of neighbouring rows; see
+            :func:`pipeline.reading_order.line_segments`). Off if ``None``.
 
     Returns:
         The merged regions (untouched regions keep their polygon), left to right.
@@ -54,6 +60,7 @@ def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
     if len(regions) < 2:
         return list(regions)
     order = sorted(range(len(regions)), key=lambda i: regions[i].bbox[0])
+    all_boxes = np.array([r.bbox for r in regions], dtype=np.float64)
     boxes = np.zeros((0, 4))
     members: list[list[int]] = []
     for i in order:
@@ -71,9 +78,12 @@ def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
             if max_gap > 0:
                 near |= -o <= max_gap * lo
             fits = (v >= min_vertical * lo) & (hi < 2 * lo) & near & (mw <= max_aspect * mh)
-            hit = np.flatnonzero(fits)
-            if hit.size:
-                g = int(hit[0])
+            hit = [int(g) for g in np.flatnonzero(fits)]
+            if gutter is not None:
+                hit = [g for g in hit if o[g] >= 0 or not _is_gutter(
+                    all_boxes, members[g], i, boxes[g], gutter, window)]
+            if hit:
+                g = hit[0]
                 members[g].append(i)
                 boxes[g] = (min(boxes[g, 0], x1), min(boxes[g, 1], y1),
                             max(boxes[g, 2], x2), max(boxes[g, 3], y2))
@@ -91,6 +101,21 @@ def merge_fragments(regions: Sequence[Region], min_overlap: float = 0.3,
                           score=max(float(regions[k].score) for k in group),
                           label=regions[group[0]].label))
     return out
+
+
+def _is_gutter(all_boxes: np.ndarray, group: list[int], i: int, box: np.ndarray,
+               gutter: float, window: float) -> bool:
+    """Whether the gap between a group (its ``box``) and region ``i`` is a column gutter."""
+    x1, y1, x2, y2 = all_boxes[i]
+    h = max(y2 - y1, box[3] - box[1])
+    lo, hi = (box[2], x1) if box[2] <= x1 else (x2, box[0])
+    cy = (y1 + y2 + box[1] + box[3]) / 4
+    near = np.abs((all_boxes[:, 1] + all_boxes[:, 3]) / 2 - cy) <= window * h
+    near[group] = False
+    near[i] = False
+    if not near.any():
+        return False
+    return uncovered_run(lo, hi, all_boxes[near, 0], all_boxes[near, 2]) >= gutter * h
 
 
 def _script_votes(text: str) -> tuple[int, int]:

@@ -29,6 +29,10 @@ class AssemblerConfig(StrictModel):
     column_gap: float = Field(1.5, gt=0.0)
     min_column_rows: float = Field(1.8, ge=0.0)
     deskew: bool = True
+    order: Literal["cuts", "topological"] = Field(
+        "cuts", description="Page reading order: 'cuts' splits at full-height gutters and "
+                            "empty strips (XY cuts); 'topological' orders line segments by "
+                            "Breuel's partial order (columns around pictures and captions).")
     word_separator: str = " "
     skip_labels: list[str] = Field(default_factory=lambda: ["line"])
     snap_to_ink: bool = Field(
@@ -47,6 +51,12 @@ class AssemblerConfig(StrictModel):
         None, gt=1.0,
         description="Images at least this many times wider than high are one text line: "
                     "read whole, without the detector (scanned line strips); off if null.")
+    gutter_gap: float | None = Field(
+        0.4, gt=0.0,
+        description="A gap in a line at least this many text heights wide that the rows "
+                    "around it leave uncovered is a column gutter: merge_fragments never "
+                    "joins across it and the topological order cuts lines there; off if "
+                    "null.")
     unify_scripts: bool = Field(
         False, description="After reading, rewrite Latin/Cyrillic look-alike letters of a "
                            "word into the script of its other letters (or of the page).")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -231,6 +232,8 @@ class PageLayout:
     min_overlap: float = 0.5
     column_gap: float = 1.5
     min_column_rows: float = 1.8
+    order: Literal["cuts", "topological"] = "cuts"
+    gutter_gap: float | None = 0.4
 
 
 def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout(),
@@ -250,8 +253,129 @@ def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout()
     if skew is None:
         skew = estimate_skew(polygons)
     boxes = deskewed_boxes(polygons, skew)
+    if layout.order == "topological":
+        segments = line_segments(boxes, layout.min_overlap, layout.column_gap,
+                                 layout.gutter_gap)
+        return topological_order([_segment_box(boxes, s) for s in segments], segments)
     hm = float(np.median([b.h for b in boxes]))
     return _order_region(boxes, list(range(len(boxes))), hm, layout)
+
+
+def line_segments(boxes: Sequence[WordBox], min_overlap: float = 0.5,
+                  column_gap: float = 1.5, min_gap: float | None = 0.4,
+                  window: float = 2.2, min_piece: float = 3.0) -> list[list[int]]:
+    """Lines cut at column gutters, even gutters narrower than a justified word gap.
+
+    Words are chained into lines (:func:`group_lines`, neighbours at most ``column_gap``
+    heights apart). A gap of at least ``min_gap`` heights inside a line is a gutter too when
+    the other words within ``window`` heights above or below leave at least ``min_gap``
+    heights of it uncovered: between columns that strip is empty on every row, while the
+    rows around a word gap have words across it. One of the two regions beside the gap must
+    be at least ``min_piece`` heights wide (a line of a column, or a long word): a table of
+    short cells keeps its rows. ``min_gap=None`` cuts only at ``column_gap``.
+
+    Returns:
+        Segments as lists of word indices, each left to right.
+    """
+    if not boxes:
+        return []
+    x0 = np.array([b.x0 for b in boxes])
+    x1 = np.array([b.x1 for b in boxes])
+    cy = np.array([b.cy for b in boxes])
+    out: list[list[int]] = []
+    for line in group_lines(boxes, None, min_overlap, max_gap=column_gap):
+        cuts = [] if min_gap is None else _gutter_cuts(boxes, line, x0, x1, cy, min_gap,
+                                                        window, min_piece)
+        for start, end in zip([0, *cuts], [*cuts, len(line)], strict=True):
+            out.append(line[start:end])
+    return out
+
+
+def _gutter_cuts(boxes: Sequence[WordBox], line: list[int], x0: np.ndarray, x1: np.ndarray,
+                 cy: np.ndarray, min_gap: float, window: float, min_piece: float
+                 ) -> list[int]:
+    """Positions ``k`` in ``line`` where the gap before word ``k`` is a column gutter."""
+    mine = np.zeros(len(boxes), dtype=bool)
+    mine[line] = True
+    cuts = []
+    for k in range(1, len(line)):
+        a, b = boxes[line[k - 1]], boxes[line[k]]
+        h = max(a.h, b.h)
+        if b.x0 - a.x1 < min_gap * h or max(a.x1 - a.x0, b.x1 - b.x0) < min_piece * h:
+            continue
+        near = np.flatnonzero(~mine & (np.abs(cy - (a.cy + b.cy) / 2) <= window * h))
+        if len(near) and uncovered_run(a.x1, b.x0, x0[near], x1[near]) >= min_gap * h:
+            cuts.append(k)
+    return cuts
+
+
+def uncovered_run(lo: float, hi: float, starts: np.ndarray, ends: np.ndarray) -> float:
+    """Longest part of ``[lo, hi]`` that no interval ``[starts[i], ends[i]]`` covers."""
+    best, reach = 0.0, lo
+    for s, e in sorted(zip(starts.tolist(), ends.tolist(), strict=True)):
+        if e <= reach or s >= hi:
+            continue
+        best = max(best, s - reach)
+        reach = e
+    return max(best, hi - reach)
+
+
+def _segment_box(boxes: Sequence[WordBox], idx: Sequence[int]) -> WordBox:
+    y0 = min(boxes[i].y0 for i in idx)
+    y1 = max(boxes[i].y1 for i in idx)
+    return WordBox(x0=min(boxes[i].x0 for i in idx), x1=max(boxes[i].x1 for i in idx),
+                   cy=(y0 + y1) / 2, h=y1 - y0)
+
+
+def topological_order(segments: Sequence[WordBox], items: Sequence[list[int]] | None = None
+                      ) -> list[list[int]]:
+    """Order line segments by the partial order of Breuel's layout analysis (2003).
+
+    Segment ``a`` comes before ``b`` when (1) their x extents overlap and ``a`` is above
+    ``b``, or (2) ``a`` lies wholly left of ``b`` and no segment whose centre lies
+    vertically between theirs overlaps both in x (nothing spans the gutter between them).
+    Segments are then taken in that order, the topmost (then leftmost) free one first; a
+    cycle, possible on odd layouts, is broken the same way. Unlike cuts this reads columns
+    that flow around a picture or a caption, where no gutter runs the full height.
+
+    Args:
+        segments: line segments (words of one line within one column), deskewed.
+        items: what to return for each segment (default ``[[0], [1], ...]``).
+
+    Returns:
+        ``items`` in reading order.
+    """
+    n = len(segments)
+    items = [[i] for i in range(n)] if items is None else list(items)
+    if n <= 1:
+        return items
+    x0 = np.array([s.x0 for s in segments])
+    x1 = np.array([s.x1 for s in segments])
+    cy = np.array([s.cy for s in segments])
+    overlap_x = (x0[:, None] < x1[None, :]) & (x0[None, :] < x1[:, None])
+    before = overlap_x & (cy[:, None] < cy[None, :])
+    left_of = x1[:, None] <= x0[None, :]
+    lo = np.minimum(cy[:, None], cy[None, :])
+    hi = np.maximum(cy[:, None], cy[None, :])
+    for a in np.flatnonzero(left_of.any(axis=1)):
+        bs = np.flatnonzero(left_of[a])
+        # c spans the gutter between a and each b: centre between theirs, x over both.
+        between = (cy[None, :] > lo[a, bs][:, None]) & (cy[None, :] < hi[a, bs][:, None])
+        spans = between & overlap_x[a][None, :] & overlap_x[bs]
+        before[a, bs] = ~spans.any(axis=1)
+    np.fill_diagonal(before, False)
+    indegree = before.sum(axis=0)
+    done = np.zeros(n, dtype=bool)
+    rank = np.lexsort((x0, cy))  # topmost, then leftmost
+    out = []
+    for _ in range(n):
+        free = [i for i in rank if not done[i] and indegree[i] == 0]
+        pick = free[0] if free else next(i for i in rank if not done[i])
+        done[pick] = True
+        indegree -= before[pick]
+        indegree[pick] = -1
+        out.append(items[pick])
+    return out
 
 
 def _order_region(boxes: Sequence[WordBox], idx: list[int], hm: float,

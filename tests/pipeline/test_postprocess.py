@@ -132,3 +132,27 @@ def test_snap_to_ink_moves_boxes_onto_their_line():
     assert out[1].bbox == pytest.approx((100, 58, 160, 82))
     assert out[2] is blank and out[3] is tilted
     assert snap_to_ink([], page) == []
+
+
+def test_merge_never_joins_across_a_column_gutter():
+    # Two columns of 3-word rows, 30 px gutter, 10-14 px word gaps, 30 px text.
+    rng = np.random.default_rng(0)
+    regions = []
+    for x_start in (0.0, 430.0):
+        for row in range(6):
+            y = 40.0 * row
+            widths = rng.uniform(110, 126, 3)
+            x = x_start
+            for w in widths:
+                regions.append(Region(box_polygon(x, y, x + w, y + 30), (x, y, x + w, y + 30),
+                                      0.9, "word"))
+                x += w + rng.uniform(10, 14)
+
+    def spans_gutter(r):
+        return r.bbox[0] < 415 < r.bbox[2]
+    loose = merge_fragments(regions, max_aspect=40, max_gap=1.5)
+    assert any(spans_gutter(r) for r in loose)
+    merged = merge_fragments(regions, max_aspect=40, max_gap=1.5, gutter=0.4)
+    assert not any(spans_gutter(r) for r in merged)
+    # Words of a row still merge (a word gap that lines up with gaps above may not).
+    assert len(merged) <= 14 < len(regions)

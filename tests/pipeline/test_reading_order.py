@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from pipeline.geometry import bbox_of, box_polygon, rotate_points
-from pipeline.reading_order import estimate_skew, page_order, plate_order
+from pipeline.reading_order import (
+    PageLayout,
+    WordBox,
+    estimate_skew,
+    page_order,
+    plate_order,
+    topological_order,
+)
 
 
 def grid(rows, cols, x0=50.0, y0=50.0, w=80.0, h=30.0, gap=20.0, spacing=50.0, names="w"):
@@ -117,3 +124,72 @@ def test_two_plates_are_separate_and_ordered_left_to_right():
     car2 = [box_polygon(100, 310, 220, 345)]
     plates = plate_order(car1 + car2)
     assert plates == [[2], [0, 1]]
+
+
+TOPOLOGICAL = PageLayout(order="topological")
+
+
+def justified_column(rows, x0, seed, width=400.0, h=30.0, spacing=40.0, names="w", words=3):
+    """Rows of ``words`` words (or merged word runs, each > 3 heights) filling ``width``,
+    word gaps 8-20 px at random places."""
+    rng = np.random.default_rng(seed)
+    polys, labels = [], []
+    for r in range(rows):
+        n = words
+        gaps = rng.uniform(8, 20, n - 1)
+        weights = rng.uniform(0.8, 1.2, n)
+        widths = weights / weights.sum() * (width - gaps.sum())
+        x = x0
+        for c in range(n):
+            polys.append(box_polygon(x, 50 + r * spacing, x + widths[c], 50 + r * spacing + h))
+            labels.append(f"{names}{r}.{c}")
+            x += widths[c] + (gaps[c] if c < n - 1 else 0)
+    return polys, labels
+
+
+def test_topological_reads_columns_split_by_a_gutter_narrower_than_column_gap():
+    # Gutter of 30 px = 1 text height: less than column_gap (1.5), wider than word gaps.
+    left, left_names = justified_column(8, 0.0, seed=1, names="L")
+    right, right_names = justified_column(8, 430.0, seed=2, names="R")
+    polys, labels = shuffled(left + right, left_names + right_names)
+    lines = read(page_order(polys, TOPOLOGICAL), labels)
+    # Whole left column, then whole right column, rows in order, words left to right (a
+    # word gap that happens to line up with gaps above may still end a segment early).
+    assert [w for line in lines for w in line] == left_names + right_names
+    assert all(line[0][0] == line[-1][0] for line in lines)
+    # The XY cuts need a full column_gap and read the rows across the gutter.
+    assert len(page_order(polys)) == 8
+
+
+def test_topological_keeps_justified_rows_whole():
+    polys, labels = justified_column(12, 0.0, seed=3)
+    lines = read(page_order(polys, TOPOLOGICAL), labels)
+    assert lines == read(page_order(polys), labels)
+    assert len(lines) == 12
+
+
+def test_topological_title_columns_and_footer():
+    # A title over two columns, a footer under both: title, left, right, footer.
+    title = [box_polygon(300, 0, 520, 30)]
+    left, left_names = justified_column(5, 0.0, seed=4, names="L", words=1)
+    right, right_names = justified_column(5, 460.0, seed=5, names="R", words=1)
+    footer = [box_polygon(0, 260, 860, 290)]
+    polys = title + left + right + footer
+    labels = ["title"] + left_names + right_names + ["footer"]
+    firsts = [line[0] for line in read(page_order(polys, TOPOLOGICAL), labels)]
+    assert firsts == (["title"] + [f"L{r}.0" for r in range(5)]
+                      + [f"R{r}.0" for r in range(5)] + ["footer"])
+
+
+def test_topological_order_breaks_cycles_and_keeps_every_segment():
+    boxes = [WordBox(0, 100, 10, 10), WordBox(120, 220, 10, 10), WordBox(50, 170, 40, 10),
+             WordBox(0, 100, 70, 10)]
+    order = topological_order(boxes)
+    assert sorted(i for item in order for i in item) == [0, 1, 2, 3]
+    assert order[0] == [0]
+
+
+def test_topological_keeps_rows_of_a_table_of_short_cells():
+    polys, labels = grid(4, 5, w=40.0, h=30.0, gap=20.0)
+    lines = read(page_order(polys, TOPOLOGICAL), labels)
+    assert lines == [[f"w{r}.{c}" for c in range(5)] for r in range(4)]

@@ -9,6 +9,7 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 FONT_PACKAGES=(
   fonts-dejavu fonts-liberation2 fonts-noto-core fonts-freefont-ttf
+  fonts-paratype fonts-ebgaramond fonts-linuxlibertine fonts-cmu
   fonts-sjfonts fonts-klee fonts-dkg-handwriting fonts-comic-neue fonts-humor-sans
   fonts-wqy-zenhei
 )

@@ -24,8 +24,10 @@ STYLES = ("serif", "sans", "mono", "hand", "cjk")
 
 # Debian packages that provide fonts of a given style for a given script.
 PACKAGES: dict[tuple[str, str], str] = {
-    ("serif", "latin"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-noto-core",
-    ("serif", "cyrillic"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-noto-core",
+    ("serif", "latin"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-noto-core "
+                        "fonts-paratype fonts-ebgaramond fonts-linuxlibertine fonts-cmu",
+    ("serif", "cyrillic"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-noto-core "
+                           "fonts-paratype fonts-ebgaramond fonts-linuxlibertine fonts-cmu",
     ("sans", "latin"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-noto-core",
     ("sans", "cyrillic"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-noto-core",
     ("mono", "latin"): "fonts-dejavu fonts-liberation2 fonts-freefont-ttf",
@@ -43,6 +45,8 @@ SCRIPT_SAMPLES = {
 
 _HAND_NAMES = ("steve", "klee", "dkg", "handwriting", "comic", "humor", "kristi", "dancing",
                "kaushan", "breip", "ecolier", "script", "delphine")
+# Book faces whose names do not say "serif" (Garamond, Libertine: old-style book type).
+_SERIF_NAMES = ("times", "georgia", "garamond", "libertine")
 # Noto ships one family per script; only the general-purpose ones suit page text.
 _NOTO_GENERAL = re.compile(r"^Noto (Sans|Serif)( Mono| Display)?$")
 
@@ -123,11 +127,11 @@ def classify(family: str, path: str) -> str | None:
         return "cjk"
     if family.startswith("Noto") and not _NOTO_GENERAL.match(family):
         return None
-    if "math" in low or "music" in low or "symbol" in low or "emoji" in low:
+    if any(k in low for k in ("math", "music", "symbol", "emoji", "initials")):
         return None
-    if "mono" in low or "courier" in low:
+    if "mono" in low or "courier" in low or "typewriter" in low:
         return "mono"
-    if "serif" in low.replace("sans serif", "") or "times" in low or "georgia" in low:
+    if "serif" in low.replace("sans serif", "") or any(k in low for k in _SERIF_NAMES):
         return "serif"
     if "sans" in low or "arial" in low or "helvetica" in low:
         return "sans"

@@ -13,6 +13,23 @@ from pipeline.synth.records import CropSample
 from pipeline.synth.text import SCRIPTS, WordSampler
 
 PRINTED_STYLES = ("serif", "sans", "mono")
+_OPENERS = frozenset(" ([{\u00ab-")
+
+
+def typographic_quotes(text: str) -> str:
+    """Straight quotes as typeset: ``"`` as an opening or closing curly quote, ``'`` as a
+    closing one (apostrophe) or an opening one after a space. Ground truth keeps the straight
+    ones (as transcriptions do), so the reader learns that both shapes read the same."""
+    out = []
+    for i, c in enumerate(text):
+        opening = i == 0 or text[i - 1] in _OPENERS
+        if c == '"':
+            out.append("\u201c" if opening else "\u201d")
+        elif c == "'":
+            out.append("\u2018" if opening else "\u2019")
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def pick_text_and_font(rng: np.random.Generator, fonts: FontBook, sampler: WordSampler,
@@ -45,13 +62,17 @@ class LineRenderer(Renderer):
         line_prob: share of multi-word crops (2 to ``max_words`` words).
         ru_prob: share of Russian crops.
         max_words: most words in a multi-word crop.
+        curly_prob: share of printed crops whose straight quotes are drawn curly (the label
+            keeps them straight; :func:`typographic_quotes`).
+        bilevel_prob: share of printed crops binarized before scaling, like 1-bit scans.
     """
 
     output = "crops"
 
     def __init__(self, fonts: FontBook | None = None, min_height: int = 32, max_height: int = 96,
                  hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55,
-                 max_words: int = 5) -> None:
+                 max_words: int = 5, curly_prob: float = 0.0,
+                 bilevel_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -61,6 +82,8 @@ class LineRenderer(Renderer):
         self.line_prob = line_prob
         self.ru_prob = ru_prob
         self.max_words = max_words
+        self.curly_prob = curly_prob
+        self.bilevel_prob = bilevel_prob
         self.samplers = {lang: WordSampler(lang) for lang in ("ru", "en")}
         for lang in self.samplers:  # fail early, with the packages to install
             self.fonts.fonts("hand", SCRIPTS[lang])
@@ -74,13 +97,19 @@ class LineRenderer(Renderer):
         n_words = 1 if rng.random() >= self.line_prob else int(rng.integers(2, self.max_words + 1))
         text, face = pick_text_and_font(rng, self.fonts, sampler, styles, n_words)
         size = int(rng.integers(26, 72))
-        ink = draw_text(face, size, text)
+        shown = text
+        if not hand and self.curly_prob and rng.random() < self.curly_prob:
+            curly = typographic_quotes(text)
+            shown = curly if face.covers(curly) else text
+        ink = draw_text(face, size, shown)
         if ink is None:  # pragma: no cover - covered glyphs always leave ink
             raise RuntimeError(f"{face.name} left no ink for {text!r}")
-        image = self._paint(ink, size, hand, rng)
+        bilevel = not hand and self.bilevel_prob and rng.random() < self.bilevel_prob
+        image = self._paint(ink, size, hand, rng, bilevel=bool(bilevel))
         return CropSample(image=image, text=text)
 
-    def _paint(self, ink: InkMask, size: int, hand: bool, rng: np.random.Generator) -> np.ndarray:
+    def _paint(self, ink: InkMask, size: int, hand: bool, rng: np.random.Generator,
+               bilevel: bool = False) -> np.ndarray:
         mask = ink.mask
         if hand and rng.random() < 0.5:  # slant the handwriting a little
             shear = rng.uniform(-0.25, 0.15)
@@ -108,6 +137,10 @@ class LineRenderer(Renderer):
             m, ow, oh = degrade.rotation_matrix(W, H, rng.uniform(-2.5, 2.5))
             canvas = cv2.warpAffine(canvas, m[:2], (ow, oh), flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
+        if bilevel:  # a 1-bit scan: black ink on white, hard edges, then scaled like a crop
+            gray = cv2.cvtColor(canvas, cv2.COLOR_RGB2GRAY)
+            _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            canvas = np.repeat(bw[:, :, None], 3, axis=2)
         scale = 1.0
         if canvas.shape[0] > self.max_height:
             scale = self.max_height / canvas.shape[0]
@@ -123,6 +156,8 @@ class LineRenderer(Renderer):
             canvas = cv2.resize(canvas, (max(1, round(canvas.shape[1] * scale)),
                                          int(round(canvas.shape[0] * scale))),
                                 interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if bilevel:
+            return np.ascontiguousarray(canvas)
         canvas = degrade.blur(canvas, rng.uniform(0, 1.0) if rng.random() < 0.5 else 0)
         canvas = degrade.gaussian_noise(canvas, rng, rng.uniform(0, 8))
         if rng.random() < 0.3:

@@ -3,7 +3,7 @@ import re
 import numpy as np
 import pytest
 
-from pipeline.synth.lines import LineRenderer
+from pipeline.synth.lines import LineRenderer, typographic_quotes
 from pipeline.synth.plates import (
     ONE_ROW_MIN_ASPECT,
     TWO_ROW_MAX_ASPECT,
@@ -39,6 +39,25 @@ def test_line_crops_are_deterministic(lines):
     a = lines.render(np.random.default_rng([5, 7]))
     b = lines.render(np.random.default_rng([5, 7]))
     assert a.text == b.text and np.array_equal(a.image, b.image)
+
+
+def test_typographic_quotes():
+    assert typographic_quotes('"Yes," she said, "it\'s \'ok\'."') == (
+        "\u201cYes,\u201d she said, \u201cit\u2019s \u2018ok\u2019.\u201d")
+    assert typographic_quotes("(\"a\")") == "(\u201ca\u201d)"
+    assert typographic_quotes("no quotes") == "no quotes"
+
+
+def test_bilevel_printed_crops_look_like_1_bit_scans(fonts):
+    renderer = LineRenderer(fonts=fonts, hand_prob=0.0, bilevel_prob=1.0, curly_prob=1.0)
+    for i in range(12):
+        s = renderer.render(np.random.default_rng([9, i]))
+        img = s.image.astype(int)
+        # Black on white, no colour, no noise: pure white paper around the ink.
+        assert (img[:, :, 0] == img[:, :, 1]).all() and (img[:, :, 1] == img[:, :, 2]).all()
+        assert (img[0] == 255).all() and (img[-1] == 255).all()
+        assert img.min() < 60
+        assert "\u201c" not in s.text and "\u2019" not in s.text  # labels keep straight quotes
 
 
 @pytest.mark.parametrize("layout", [

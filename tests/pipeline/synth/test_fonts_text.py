@@ -34,6 +34,10 @@ def test_classify():
     assert classify("Liberation Serif", "/x/LiberationSerif-Regular.ttf") == "serif"
     assert classify("Steve", "/x/SteveHand.ttf") == "hand"
     assert classify("Noto Sans Arabic", "/x/NotoSansArabic-Regular.ttf") is None
+    assert classify("EB Garamond", "/x/EBGaramond12-Regular.otf") == "serif"
+    assert classify("Linux Libertine O", "/x/LinLibertine_R.otf") == "serif"
+    assert classify("Linux Libertine Initials O", "/x/LinLibertine_I.otf") is None
+    assert classify("CMU Typewriter Text", "/x/cmuntt.ttf") == "mono"
 
 
 def test_full_width_cyrillic_is_respaced(fonts):

@@ -105,6 +105,8 @@ def test_cli_plate_scenes_via_scene_flag(tmp_path):
     (["synth", "plates", "--max-words", "8"], "apply to kind 'lines' only"),
     (["synth", "lines", "--max-words", "1"], "between 2 and 40"),
     (["synth", "lines", "--hand-prob", "1.5"], "--hand-prob must be between 0 and 1"),
+    (["synth", "lines", "--bilevel-prob", "-0.1"], "--bilevel-prob must be between 0 and 1"),
+    (["synth", "plates", "--curly-prob", "0.5"], "apply to kind 'lines' only"),
     (["synth", "mars"], ""),
     (["synth", "lines", "--n", "0"], ""),
 ])

@@ -91,15 +91,20 @@ class DocumentRenderer(Renderer):
         text_scale: body text size relative to the usual 1.4-2.4 % of the page width; above
             1 gives excerpts and photos of a few large lines, so a detector sees words at many
             scales.
+        bilevel_prob: share of pages given the look of a 1-bit office scan (straight, black
+            on white, no noise) instead of a photo or a grey scan.
     """
 
     output = "coco"
     categories = ("word", "line")
 
     def __init__(self, fonts: FontBook | None = None, long_side: int = 1600,
-                 text_scale: float = 1.0) -> None:
+                 text_scale: float = 1.0, bilevel_prob: float = 0.0) -> None:
         if text_scale <= 0:
             raise ValueError(f"text_scale must be positive, got {text_scale}")
+        if not 0.0 <= bilevel_prob <= 1.0:
+            raise ValueError(f"bilevel_prob must be between 0 and 1, got {bilevel_prob}")
+        self.bilevel_prob = bilevel_prob
         self.fonts = fonts or FontBook()
         self.long_side = long_side
         self.text_scale = text_scale
@@ -156,6 +161,11 @@ class DocumentRenderer(Renderer):
                     indent = 0
                     y += step
                 y += step * rng.uniform(0.3, 1.2)
+        if self.bilevel_prob and rng.random() < self.bilevel_prob:
+            gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
+            _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            return PageSample(image=np.repeat(bw[:, :, None], 3, axis=2),
+                              annotations=page.annotations(), ink=page.ink)
         photo = rng.random() < 0.4
         table = _table(w, h, rng)
         if photo:

@@ -1,6 +1,7 @@
 """The sample images shipped in ``data/samples``, regenerated deterministically.
 
-``documents/``: one notebook page and one printed page; ``plates/``: two car scenes. Each
+``documents/``: one notebook page, one printed page (photo or grey scan) and one 1-bit
+scan (PNG, lossless: a JPEG would blur its two levels); ``plates/``: two car scenes. Each
 folder gets an ``annotations.json`` (COCO NTO layout) with the ground truth.
 """
 
@@ -47,7 +48,13 @@ def _write(folder: Path, named: list[tuple[str, PageSample]], categories: tuple[
     records, paths = [], []
     for name, sample in named:
         path = folder / name
-        path.write_bytes(_encode(sample.image, max_bytes))
+        if path.suffix == ".png":
+            ok, buf = cv2.imencode(".png", np.ascontiguousarray(sample.image[..., ::-1]))
+            if not ok or len(buf) > max_bytes:
+                raise ValueError(f"cannot encode {name} as PNG under {max_bytes} bytes")
+            path.write_bytes(buf.tobytes())
+        else:
+            path.write_bytes(_encode(sample.image, max_bytes))
         h, w = sample.image.shape[:2]
         records.append({"file": name, "width": w, "height": h, "annotations": _export(sample)})
         paths.append(path)
@@ -69,7 +76,9 @@ def write_samples(out: Path, seed: int = 0, long_side: int = 1600) -> list[Path]
     out = Path(out)
     notebook = _pick(NotebookRenderer(long_side=long_side), seed, 0, want=20)
     printed = _pick(DocumentRenderer(long_side=long_side), seed, 100, want=60)
-    paths = _write(out / "documents", [("notebook.jpg", notebook), ("printed.jpg", printed)],
+    scan = _pick(DocumentRenderer(long_side=long_side, bilevel_prob=1.0), seed, 400, want=60)
+    paths = _write(out / "documents", [("notebook.jpg", notebook), ("printed.jpg", printed),
+                                       ("scan.png", scan)],
                    NotebookRenderer.categories, DOCUMENT_MAX_BYTES)
     scenes = PlateSceneRenderer(long_side=long_side)
     cars = [_pick(scenes, seed, 200, want=1), _pick(scenes, seed, 300, want=2)]

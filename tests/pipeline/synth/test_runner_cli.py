@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 from pycocotools.coco import COCO
 from typer.testing import CliRunner
 
@@ -122,15 +123,18 @@ def test_every_registered_kind_has_a_cli_choice():
         assert kind in result.output
 
 
-def test_samples_are_small_jpegs_with_ground_truth(tmp_path):
+def test_samples_are_small_images_with_ground_truth(tmp_path):
     paths = write_samples(tmp_path, seed=0, long_side=320)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in paths) == [
-        "documents/notebook.jpg", "documents/printed.jpg", "plates/car_1.jpg", "plates/car_2.jpg"]
+        "documents/notebook.jpg", "documents/printed.jpg", "documents/scan.png",
+        "plates/car_1.jpg", "plates/car_2.jpg"]
     for p in paths:
-        assert p.read_bytes()[:2] == b"\xff\xd8"
-    for folder in ("documents", "plates"):
+        assert p.read_bytes()[:4] == (b"\x89PNG" if p.suffix == ".png" else b"\xff\xd8\xff\xe0")
+    scan = np.asarray(Image.open(tmp_path / "documents" / "scan.png").convert("L"))
+    assert set(np.unique(scan)) == {0, 255}  # a 1-bit scan, losslessly stored
+    for folder, n in (("documents", 3), ("plates", 2)):
         coco = COCO(str(tmp_path / folder / "annotations.json"))
-        assert len(coco.getImgIds()) == 2 and coco.getAnnIds()
+        assert len(coco.getImgIds()) == n and coco.getAnnIds()
     again = write_samples(tmp_path / "again", seed=0, long_side=320)
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
     assert np.all([p.stat().st_size < 300_000 for p in paths])

@@ -104,7 +104,10 @@ def _neighbour_angles(pts: Sequence[np.ndarray], cone_deg: float = 25.0) -> list
         d = centres - centres[i]
         gap = boxes[:, 0] - boxes[i, 2]
         ok = (d[:, 0] > 0) & (np.abs(d[:, 1]) <= d[:, 0] * tan_cone)
-        ok &= gap <= 3.0 * np.maximum(heights, heights[i])
+        h = np.maximum(heights, heights[i])
+        # To the right: starting before this word ends (a longer region of the next row,
+        # whose centre happens to lie right of this one's) is not a neighbour on the row.
+        ok &= (gap <= 3.0 * h) & (gap >= -0.5 * h)
         ok[i] = False
         if not ok.any():
             continue

@@ -193,3 +193,15 @@ def test_topological_keeps_rows_of_a_table_of_short_cells():
     polys, labels = grid(4, 5, w=40.0, h=30.0, gap=20.0)
     lines = read(page_order(polys, TOPOLOGICAL), labels)
     assert lines == [[f"w{r}.{c}" for c in range(5)] for r in range(4)]
+
+
+def test_whole_line_boxes_of_different_lengths_are_not_skew_evidence():
+    # One box per line (a line detector, or merged words): a short line's nearest box to the
+    # right-and-below is the next, longer line, which must not read as a 12-degree slope.
+    lengths = [550, 590, 200, 560, 560, 570, 530]
+    polys = [box_polygon(30, 90 + 34 * r + (34 if r > 2 else 0),
+                         30 + n, 130 + 34 * r + (34 if r > 2 else 0))
+             for r, n in enumerate(lengths)]
+    assert estimate_skew(polys) == 0.0
+    for layout in (PageLayout(), TOPOLOGICAL):
+        assert page_order(polys, layout) == [[r] for r in range(len(lengths))]

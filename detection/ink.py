@@ -48,8 +48,8 @@ class InkDetector:
         pad: each box grows by this many of its heights on every side.
         max_height: components taller than this many text heights are not text (pictures,
             frames, vertical rules); so are components wider than ``max_width`` heights.
-        min_height: components below this many text heights count only as marks inside
-            a word (dots, commas), never on their own.
+        min_height: joined runs lower than this many text heights are dropped (specks,
+            stray dots); dots and commas next to letters join their word first.
         min_components: fewer text-size components than this: the image has no text.
     """
 

@@ -97,11 +97,13 @@ class InkDetector:
         joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE,
                                   cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
         _, _, runs, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        runs = runs[1:][runs[1:, cv2.CC_STAT_HEIGHT] >= self.min_height * h0, :4]
+        if len(runs):
+            row = float(np.median(runs[:, 3]))
+            runs = [box for run in runs for box in _split_rows(ink, *run, row)]
         height, width = gray.shape
         out = []
-        for rx, ry, rw, rh, _ in runs[1:]:
-            if rh < self.min_height * h0:
-                continue
+        for rx, ry, rw, rh in runs:
             pad = self.pad * rh
             x1, y1 = max(0.0, rx - pad), max(0.0, ry - pad)
             x2, y2 = min(float(width), rx + rw + pad), min(float(height), ry + rh + pad)
@@ -109,6 +111,30 @@ class InkDetector:
                               score=1.0, label="word"))
         out.sort(key=lambda r: (r.bbox[1], r.bbox[0]))
         return out
+
+
+def _split_rows(ink: np.ndarray, x: int, y: int, w: int, h: int, row: float,
+                tall: float = 1.7, valley: float = 0.15) -> list[tuple[int, int, int, int]]:
+    """Cut a run ``tall`` times the median run height or more (two text rows joined by a
+    descender that touches the ascender below) at its emptiest ink row, while that row holds
+    at most ``valley`` of the ink of the run's fullest rows (90th percentile); a tall run
+    without such a gap (large type, a drop cap) stays whole."""
+    if h < tall * row:
+        return [(x, y, w, h)]
+    profile = (ink[y:y + h, x:x + w] > 0).sum(axis=1)
+    lo, hi = int(0.25 * h), int(0.75 * h)
+    cut = lo + int(np.argmin(profile[lo:hi]))
+    if profile[cut] > valley * float(np.percentile(profile, 90)):
+        return [(x, y, w, h)]
+    out = []
+    for top, bottom in ((0, cut), (cut + 1, h)):
+        cols = np.flatnonzero((ink[y + top:y + bottom, x:x + w] > 0).any(axis=0))
+        rows = np.flatnonzero(profile[top:bottom])
+        if len(cols) and len(rows):
+            out += _split_rows(ink, x + int(cols[0]), y + top + int(rows[0]),
+                               int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1), row,
+                               tall, valley)
+    return out
 
 
 class CleanScanRouter:

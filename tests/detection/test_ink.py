@@ -111,3 +111,25 @@ def test_config_builds_ink_detector_and_refuses_to_train_it(tmp_path):
     with pytest.raises(ValidationError, match="nothing to train"):
         DetectorTrainConfig(model={"backend": "ink"},
                             data={"train": {"annotations": str(tmp_path / "a.json")}})
+
+
+def test_two_rows_joined_by_a_stroke_are_cut_apart():
+    img, truth = scan()
+    # A descender of "alpha" (row 0) runs down into "delta" (row 1): one component.
+    x = (truth[0][0] + truth[0][2]) // 2
+    img[truth[0][3] - 2:truth[3][1] + 3, x:x + 2] = 0
+    regions = InkDetector().words(img)
+    rows = {0: (truth[0][1], truth[0][3]), 1: (truth[3][1], truth[3][3])}
+    for r in regions:
+        spans = [k for k, (top, bottom) in rows.items() if r.bbox[1] < bottom and r.bbox[3] > top]
+        assert len(spans) <= 1, r.bbox
+    assert any(inside(truth[0], r.bbox) for r in regions)
+
+
+def test_large_type_is_not_cut():
+    img, truth = scan()
+    cv2.putText(img, "TITLE", (300, 380), FONT, 4.0, (0, 0, 0), 8)
+    regions = InkDetector().words(img)
+    title = [r for r in regions if r.bbox[3] > 260]
+    # Its letters may stand apart (wide spacing for body text) but none is cut in rows.
+    assert title and all(r.bbox[1] < 290 and r.bbox[3] > 380 for r in title)

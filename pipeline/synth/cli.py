@@ -51,6 +51,9 @@ def synth(
     bilevel_prob: float | None = typer.Option(
         None, "--bilevel-prob", help="lines only: share of printed crops binarized like a "
         "1-bit scan (default 0)."),
+    symbol_prob: float | None = typer.Option(
+        None, "--symbol-prob", help="lines only: per-word chance of a rarer mark ([] {} $ # "
+        "@ / „“) and of an accented Latin letter (default 0)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic pages, plates or text-line crops with exact labels.
@@ -73,14 +76,16 @@ def synth(
              f"(got kind {name!r}, {text_scale})", EXIT_USAGE)
     line_options = {k: v for k, v in (("max_words", max_words), ("line_prob", line_prob),
                                       ("hand_prob", hand_prob), ("curly_prob", curly_prob),
-                                      ("bilevel_prob", bilevel_prob)) if v is not None}
+                                      ("bilevel_prob", bilevel_prob),
+                                      ("symbol_prob", symbol_prob)) if v is not None}
     if line_options and name != "lines":
-        fail(f"--max-words, --line-prob, --hand-prob, --curly-prob and --bilevel-prob apply "
-             f"to kind 'lines' only, not {name!r}", EXIT_USAGE)
+        fail(f"--max-words, --line-prob, --hand-prob, --curly-prob, --bilevel-prob and "
+             f"--symbol-prob apply to kind 'lines' only, not {name!r}", EXIT_USAGE)
     if max_words is not None and not 2 <= max_words <= 40:
         fail(f"--max-words must be between 2 and 40, got {max_words}", EXIT_USAGE)
     for flag, value in (("--line-prob", line_prob), ("--hand-prob", hand_prob),
-                        ("--curly-prob", curly_prob), ("--bilevel-prob", bilevel_prob)):
+                        ("--curly-prob", curly_prob), ("--bilevel-prob", bilevel_prob),
+                        ("--symbol-prob", symbol_prob)):
         if value is not None and not 0.0 <= value <= 1.0:
             fail(f"{flag} must be between 0 and 1, got {value}", EXIT_USAGE)
     if out.exists() and not out.is_dir():

@@ -10,7 +10,7 @@ from pipeline.synth.base import Renderer
 from pipeline.synth.fonts import FontBook, FontFace
 from pipeline.synth.glyphs import InkMask, draw_text
 from pipeline.synth.records import CropSample
-from pipeline.synth.text import SCRIPTS, WordSampler
+from pipeline.synth.text import SCRIPTS, TextStyle, WordSampler
 
 PRINTED_STYLES = ("serif", "sans", "mono")
 _OPENERS = frozenset(" ([{\u00ab-")
@@ -65,6 +65,9 @@ class LineRenderer(Renderer):
         curly_prob: share of printed crops whose straight quotes are drawn curly (the label
             keeps them straight; :func:`typographic_quotes`).
         bilevel_prob: share of printed crops binarized before scaling, like 1-bit scans.
+        symbol_prob: per-word chance of a rarer mark (brackets, $, #, @, /, „“) and, for
+            Latin, of an accented letter (é, ü, ñ, ç...): the glyphs of European and
+            technical print.
     """
 
     output = "crops"
@@ -72,7 +75,7 @@ class LineRenderer(Renderer):
     def __init__(self, fonts: FontBook | None = None, min_height: int = 32, max_height: int = 96,
                  hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55,
                  max_words: int = 5, curly_prob: float = 0.0,
-                 bilevel_prob: float = 0.0) -> None:
+                 bilevel_prob: float = 0.0, symbol_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -84,7 +87,8 @@ class LineRenderer(Renderer):
         self.max_words = max_words
         self.curly_prob = curly_prob
         self.bilevel_prob = bilevel_prob
-        self.samplers = {lang: WordSampler(lang) for lang in ("ru", "en")}
+        style = TextStyle(symbols=symbol_prob, accents=symbol_prob)
+        self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
         for lang in self.samplers:  # fail early, with the packages to install
             self.fonts.fonts("hand", SCRIPTS[lang])
             for style in PRINTED_STYLES:

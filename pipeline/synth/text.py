@@ -18,6 +18,15 @@ LANGUAGES = ("ru", "en")
 SCRIPTS = {"ru": "cyrillic", "en": "latin"}
 TRAILING = ",,,..:;!?"
 WRAPS = ("()", "«»", '""')
+# Rarer marks of printed text (prices, e-mail, code, German quotes), drawn with ``symbols``.
+SYMBOL_WRAPS = ("[]", "{}", "<>", "„“", "‘’", "**")
+SYMBOL_PREFIXES = ("$", "#", "№", "+", "-", "*", "~")
+SYMBOL_TOKENS = ("&", "/", "—", "–", "=", "+", "*", "%", "…")
+JOINERS = ("/", "|", "_", "\\", "&")
+# Accented Latin letters (French, German, Spanish, Portuguese...), drawn with ``accents``.
+ACCENTED = {"a": "àáâãä", "e": "èéêë", "i": "íîï", "o": "óôõö", "u": "úùûü", "c": "ç",
+            "n": "ñ", "y": "ÿ", "A": "ÀÁÂÃÄ", "E": "ÈÉÊË", "I": "ÍÎÏ", "O": "ÓÔÕÖ", "U": "ÚÙÛÜ",
+            "C": "Ç", "N": "Ñ", "s": "ß"}
 
 
 @lru_cache(maxsize=4)
@@ -46,6 +55,8 @@ class TextStyle:
     trailing_punct: float = 0.12
     wrap: float = 0.02
     hyphen: float = 0.02
+    symbols: float = 0.0
+    accents: float = 0.0
 
 
 class WordSampler:
@@ -96,6 +107,10 @@ class WordSampler:
                 text = text[:1].upper() + text[1:]
             if rng.random() < s.hyphen:
                 text = f"{text}-{self.plain_word(rng)}"
+        if self.script == "latin" and rng.random() < s.accents:
+            text = _accent(text, rng)
+        if rng.random() < s.symbols:
+            return _symbolize(text, self.plain_word(rng), rng)
         if rng.random() < s.wrap:
             a, b = WRAPS[int(rng.integers(len(WRAPS)))]
             if self.lang == "en" and a == "«":
@@ -129,3 +144,28 @@ class WordSampler:
         if out and out[-1][-1:].isalnum():
             out[-1] += "."
         return out
+
+
+def _accent(text: str, rng: np.random.Generator) -> str:
+    """One letter of ``text`` that has accented forms, replaced by one of them."""
+    spots = [i for i, c in enumerate(text) if c in ACCENTED]
+    if not spots:
+        return text
+    i = spots[int(rng.integers(len(spots)))]
+    forms = ACCENTED[text[i]]
+    return text[:i] + forms[int(rng.integers(len(forms)))] + text[i + 1:]
+
+
+def _symbolize(text: str, other: str, rng: np.random.Generator) -> str:
+    """``text`` with a rarer printed mark: wrapped, prefixed, joined or replaced."""
+    kind = int(rng.integers(5))
+    if kind == 0:
+        a, b = SYMBOL_WRAPS[int(rng.integers(len(SYMBOL_WRAPS)))]
+        return f"{a}{text}{b}"
+    if kind == 1:
+        return SYMBOL_PREFIXES[int(rng.integers(len(SYMBOL_PREFIXES)))] + text
+    if kind == 2:
+        return f"{text}@{other}." + ("com", "org", "ru", "net")[int(rng.integers(4))]
+    if kind == 3:
+        return text + JOINERS[int(rng.integers(len(JOINERS)))] + other
+    return SYMBOL_TOKENS[int(rng.integers(len(SYMBOL_TOKENS)))]

@@ -3,7 +3,7 @@ import pytest
 
 from pipeline.synth.fonts import FontBook, MissingFontError, classify
 from pipeline.synth.glyphs import draw_text
-from pipeline.synth.text import WordSampler, word_list
+from pipeline.synth.text import TextStyle, WordSampler, word_list
 from recognition.alphabet import unsupported_chars
 
 
@@ -58,3 +58,14 @@ def test_word_lists_and_samples_stay_in_alphabet():
         rng = np.random.default_rng(1)
         text = " ".join(sampler.words_n(rng, 300) + sampler.sentence_words(rng, 300))
         assert not unsupported_chars(text)
+
+
+def test_symbols_and_accents_draw_rare_printed_glyphs_inside_the_alphabet():
+    rng = np.random.default_rng(2)
+    plain = " ".join(WordSampler("en").words_n(rng, 400))
+    rich = " ".join(WordSampler("en", TextStyle(symbols=0.3, accents=0.3)).words_n(rng, 400))
+    ru = " ".join(WordSampler("ru", TextStyle(symbols=0.3, accents=0.3)).words_n(rng, 400))
+    assert not unsupported_chars(rich + ru)
+    rare = set("[]{}<>@#$/\\|„“éüñçàöß")
+    assert len(rare & set(rich)) >= 12 and not rare & set(plain)
+    assert not set("éüñçàöß") & set(ru)  # accents are for Latin words only

@@ -17,6 +17,11 @@ Page rules (see README "Reading order"):
    whose last word overlaps it vertically by at least ``min_overlap`` of the smaller height;
    lines are read top to bottom and words in a line left to right.
 
+``order: "topological"`` replaces rules 1-3 for pages whose columns flow around pictures or
+captions: lines are cut into segments at column gutters (:func:`line_segments`, which also
+finds gutters narrower than ``column_gap``), and segments are sorted by Breuel's partial
+order (:func:`topological_order`).
+
 Plates: regions that touch side by side or are stacked (a two-row plate read as rows or
 characters) form one plate; a plate is read top row first, each row left to right.
 """
@@ -362,9 +367,10 @@ def topological_order(segments: Sequence[WordBox], items: Sequence[list[int]] | 
     hi = np.maximum(cy[:, None], cy[None, :])
     for a in np.flatnonzero(left_of.any(axis=1)):
         bs = np.flatnonzero(left_of[a])
+        cs = np.flatnonzero(overlap_x[a])  # only these can span the gap right of a
         # c spans the gutter between a and each b: centre between theirs, x over both.
-        between = (cy[None, :] > lo[a, bs][:, None]) & (cy[None, :] < hi[a, bs][:, None])
-        spans = between & overlap_x[a][None, :] & overlap_x[bs]
+        between = (cy[cs][None, :] > lo[a, bs][:, None]) & (cy[cs][None, :] < hi[a, bs][:, None])
+        spans = between & overlap_x[np.ix_(bs, cs)]
         before[a, bs] = ~spans.any(axis=1)
     np.fill_diagonal(before, False)
     indegree = before.sum(axis=0)

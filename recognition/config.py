@@ -31,6 +31,11 @@ class RecognizerConfig(StrictModel):
     batch_size: int = Field(32, ge=1)
     two_row_aspect: float | None = Field(None, gt=0)
     num_candidates: int = Field(3, ge=1)
+    width_step: int | None = Field(
+        None, ge=8, description="Inference: pad each crop only up to the next multiple of "
+                                "this many pixels instead of the full width (short crops "
+                                "cost less); a crop still reads the same alone or in any "
+                                "batch. Off (full width) if null.")
 
 
 class DatasetConfig(StrictModel):

@@ -54,4 +54,4 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
     return RecognitionPredictor(model, tokenizer, prep, merge=cfg.merge,
                                 batch_size=cfg.batch_size, device=dev,
                                 num_candidates=cfg.num_candidates, regions=regions,
-                                description=description)
+                                description=description, width_step=cfg.width_step)

@@ -19,7 +19,9 @@ class RecognitionPredictor:
 
     Crops are preprocessed to one fixed size, sorted by their real width (similar crops share
     a batch), run in batches of ``batch_size`` and returned in input order. Padding is masked,
-    so a crop reads the same alone or in any batch.
+    so a crop reads the same alone or in any batch. With ``width_step`` each crop is padded
+    only to the next multiple of it (its own bucket, whatever the batch), and crops of one
+    bucket share batches: short crops cost less.
 
     Args:
         model: a registered recognizer (eval mode is forced).
@@ -31,12 +33,14 @@ class RecognitionPredictor:
         num_candidates: Transformer candidates for ``closest``.
         regions: region names for a region head (index order).
         description: what was loaded (for logs and ``pipeline run`` reports).
+        width_step: pad to the next multiple of this (pixels) instead of the full width.
     """
 
     def __init__(self, model: nn.Module, tokenizer: Tokenizer, preprocess: PreprocessConfig,
                  merge: MergeRule = "ctc_empty", batch_size: int = 32,
                  device: torch.device | str = "cpu", num_candidates: int = 3,
-                 regions: Sequence[str] = (), description: str = ""):
+                 regions: Sequence[str] = (), description: str = "",
+                 width_step: int | None = None):
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer, self.preprocess = tokenizer, preprocess
@@ -44,19 +48,30 @@ class RecognitionPredictor:
         self.num_candidates = num_candidates if merge == "closest" else 1
         self.regions = list(regions)
         self.description = description
+        self.width_step = width_step
 
     def predict(self, crops: Sequence[np.ndarray]) -> list[Recognition]:
         """Read RGB ``uint8`` crops; one :class:`Recognition` per crop, in input order."""
         prepared = [prepare_image(np.asarray(c), self.preprocess) for c in crops]
-        order = sorted(range(len(prepared)), key=lambda i: prepared[i][1])
+        full = self.preprocess.width
+        buckets: dict[int, list[int]] = {}
+        for i in sorted(range(len(prepared)), key=lambda i: prepared[i][1]):
+            buckets.setdefault(self._padded_width(prepared[i][1], full), []).append(i)
         results: list[Recognition | None] = [None] * len(prepared)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start: start + self.batch_size]
-            images = normalize(np.stack([prepared[i][0] for i in idx]))
-            widths = torch.tensor([prepared[i][1] for i in idx], dtype=torch.long)
-            for i, rec in zip(idx, self.predict_tensors(images, widths), strict=True):
-                results[i] = rec
+        for width, order in buckets.items():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start: start + self.batch_size]
+                images = normalize(np.stack([prepared[i][0][:, :width] for i in idx]))
+                widths = torch.tensor([prepared[i][1] for i in idx], dtype=torch.long)
+                for i, rec in zip(idx, self.predict_tensors(images, widths), strict=True):
+                    results[i] = rec
         return [r for r in results if r is not None]
+
+    def _padded_width(self, width: int, full: int) -> int:
+        if self.width_step is None:
+            return full
+        step = self.width_step
+        return min(full, max(step, -(-width // step) * step))
 
     @torch.inference_mode()
     def predict_tensors(self, images: torch.Tensor, widths: torch.Tensor) -> list[Recognition]:

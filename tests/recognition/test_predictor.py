@@ -14,13 +14,13 @@ from recognition.tokenizer import Tokenizer
 from tests.recognition.helpers import TINY_CHARSET, TINY_KWARGS, TINY_SIZE, render_word
 
 
-def _predictor(arch, merge_rule="ctc_empty", batch_size=4):
+def _predictor(arch, merge_rule="ctc_empty", batch_size=4, width_step=None):
     tok = Tokenizer(TINY_CHARSET)
     torch.manual_seed(1)
     model = create_model(arch, tok.num_ctc_classes, tok.num_attn_classes, **TINY_KWARGS[arch])
     h, w = TINY_SIZE[arch]
     return RecognitionPredictor(model, tok, PreprocessConfig(h, w), merge=merge_rule,
-                                batch_size=batch_size)
+                                batch_size=batch_size, width_step=width_step)
 
 
 def _crops():
@@ -46,6 +46,29 @@ def test_batched_equals_single(arch, merge_rule):
         assert math.log(max(b.score, 1e-300)) == pytest.approx(
             math.log(max(s.score, 1e-300)), rel=1e-4, abs=1e-3)
         assert 0.0 <= b.score <= 1.0
+
+
+@pytest.mark.parametrize("arch", ["crnn", "joint_ctc_transformer"])
+def test_width_step_pads_each_crop_to_its_own_bucket(arch):
+    pred = _predictor(arch, width_step=16)
+    full = pred.preprocess.width
+    seen = []
+    run = pred.predict_tensors
+
+    def spy(images, widths):
+        seen.append((images.shape[-1], widths.tolist()))
+        return run(images, widths)
+
+    pred.predict_tensors = spy
+    crops = _crops()
+    batched = pred.predict(crops)
+    assert any(width < full for width, _ in seen)  # short crops ran narrower
+    for width, widths in seen:
+        assert width % 16 == 0 or width == full
+        assert all(w <= width and (width == 16 or w > width - 16) for w in widths)
+    single = [pred.predict([c])[0] for c in crops]  # same bucket alone: same read
+    for b, s in zip(batched, single, strict=True):
+        assert b.text == s.text and abs(b.score - s.score) <= 1e-4
 
 
 def test_input_order_is_kept():

@@ -18,7 +18,7 @@ import numpy as np
 
 from detection.types import Region
 from pipeline.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
-from pipeline.reading_order import uncovered_run
+from pipeline.reading_order import is_gutter
 
 _CYR = "АВЕКМНОРСТХУаеорсух"
 _LAT = "ABEKMHOPCTXYaeopcyx"
@@ -107,15 +107,13 @@ def _is_gutter(all_boxes: np.ndarray, group: list[int], i: int, box: np.ndarray,
                gutter: float, window: float) -> bool:
     """Whether the gap between a group (its ``box``) and region ``i`` is a column gutter."""
     x1, y1, x2, y2 = all_boxes[i]
-    h = max(y2 - y1, box[3] - box[1])
     lo, hi = (box[2], x1) if box[2] <= x1 else (x2, box[0])
-    cy = (y1 + y2 + box[1] + box[3]) / 4
-    near = np.abs((all_boxes[:, 1] + all_boxes[:, 3]) / 2 - cy) <= window * h
-    near[group] = False
-    near[i] = False
-    if not near.any():
-        return False
-    return uncovered_run(lo, hi, all_boxes[near, 0], all_boxes[near, 2]) >= gutter * h
+    skip = np.zeros(len(all_boxes), dtype=bool)
+    skip[group] = True
+    skip[i] = True
+    return is_gutter(lo, hi, (y1 + y2 + box[1] + box[3]) / 4, max(y2 - y1, box[3] - box[1]),
+                     all_boxes[:, 0], all_boxes[:, 2], (all_boxes[:, 1] + all_boxes[:, 3]) / 2,
+                     skip, gutter, window)
 
 
 def _script_votes(text: str) -> tuple[int, int]:

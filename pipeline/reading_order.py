@@ -311,13 +311,24 @@ def _gutter_cuts(boxes: Sequence[WordBox], line: list[int], x0: np.ndarray, x1: 
         h = max(a.h, b.h)
         if b.x0 - a.x1 < min_gap * h or max(a.x1 - a.x0, b.x1 - b.x0) < min_piece * h:
             continue
-        near = np.flatnonzero(~mine & (np.abs(cy - (a.cy + b.cy) / 2) <= window * h))
-        if len(near) and uncovered_run(a.x1, b.x0, x0[near], x1[near]) >= min_gap * h:
+        if is_gutter(a.x1, b.x0, (a.cy + b.cy) / 2, h, x0, x1, cy, mine, min_gap, window):
             cuts.append(k)
     return cuts
 
 
-def uncovered_run(lo: float, hi: float, starts: np.ndarray, ends: np.ndarray) -> float:
+def is_gutter(lo: float, hi: float, cy: float, h: float, x0: np.ndarray, x1: np.ndarray,
+              centres: np.ndarray, skip: np.ndarray, min_gap: float, window: float) -> bool:
+    """Whether the gap ``[lo, hi]`` of a row at height ``cy`` (text height ``h``) is a column
+    gutter: the other boxes (``x0``, ``x1``, vertical ``centres``; not those marked in
+    ``skip``) within ``window`` heights above or below leave at least ``min_gap`` heights of
+    it uncovered. ``False`` when no box is near (a lone line is no evidence)."""
+    near = ~skip & (np.abs(centres - cy) <= window * h)
+    if not near.any():
+        return False
+    return _uncovered_run(lo, hi, x0[near], x1[near]) >= min_gap * h
+
+
+def _uncovered_run(lo: float, hi: float, starts: np.ndarray, ends: np.ndarray) -> float:
     """Longest part of ``[lo, hi]`` that no interval ``[starts[i], ends[i]]`` covers."""
     best, reach = 0.0, lo
     for s, e in sorted(zip(starts.tolist(), ends.tolist(), strict=True)):

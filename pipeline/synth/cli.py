@@ -74,20 +74,17 @@ def synth(
     if text_scale is not None and (name != "documents" or not 0.2 <= text_scale <= 10):
         fail(f"--text-scale applies to kind 'documents' only, between 0.2 and 10 "
              f"(got kind {name!r}, {text_scale})", EXIT_USAGE)
-    line_options = {k: v for k, v in (("max_words", max_words), ("line_prob", line_prob),
-                                      ("hand_prob", hand_prob), ("curly_prob", curly_prob),
-                                      ("bilevel_prob", bilevel_prob),
-                                      ("symbol_prob", symbol_prob)) if v is not None}
+    shares = {"line_prob": line_prob, "hand_prob": hand_prob, "curly_prob": curly_prob,
+              "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob}
+    line_options = {k: v for k, v in {"max_words": max_words, **shares}.items() if v is not None}
     if line_options and name != "lines":
-        fail(f"--max-words, --line-prob, --hand-prob, --curly-prob, --bilevel-prob and "
-             f"--symbol-prob apply to kind 'lines' only, not {name!r}", EXIT_USAGE)
+        flags = ", ".join("--" + k.replace("_", "-") for k in line_options)
+        fail(f"{flags}: apply to kind 'lines' only, not {name!r}", EXIT_USAGE)
     if max_words is not None and not 2 <= max_words <= 40:
         fail(f"--max-words must be between 2 and 40, got {max_words}", EXIT_USAGE)
-    for flag, value in (("--line-prob", line_prob), ("--hand-prob", hand_prob),
-                        ("--curly-prob", curly_prob), ("--bilevel-prob", bilevel_prob),
-                        ("--symbol-prob", symbol_prob)):
+    for key, value in shares.items():
         if value is not None and not 0.0 <= value <= 1.0:
-            fail(f"{flag} must be between 0 and 1, got {value}", EXIT_USAGE)
+            fail(f"--{key.replace('_', '-')} must be between 0 and 1, got {value}", EXIT_USAGE)
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
 

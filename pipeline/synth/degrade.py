@@ -100,6 +100,13 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator, length: int) -> np.nd
     return cv2.filter2D(img, -1, k)
 
 
+def bilevel(img: np.ndarray) -> np.ndarray:
+    """A 1-bit scan of an RGB image: Otsu-thresholded to pure black and white, RGB."""
+    gray = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY)
+    _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return np.repeat(bw[:, :, None], 3, axis=2)
+
+
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     """Round-trip through JPEG at ``quality`` (blocking and ringing artefacts)."""
     ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])

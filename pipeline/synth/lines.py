@@ -142,9 +142,7 @@ class LineRenderer(Renderer):
             canvas = cv2.warpAffine(canvas, m[:2], (ow, oh), flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
         if bilevel:  # a 1-bit scan: black ink on white, hard edges, then scaled like a crop
-            gray = cv2.cvtColor(canvas, cv2.COLOR_RGB2GRAY)
-            _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            canvas = np.repeat(bw[:, :, None], 3, axis=2)
+            canvas = degrade.bilevel(canvas)
         scale = 1.0
         if canvas.shape[0] > self.max_height:
             scale = self.max_height / canvas.shape[0]

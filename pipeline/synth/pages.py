@@ -162,9 +162,7 @@ class DocumentRenderer(Renderer):
                     y += step
                 y += step * rng.uniform(0.3, 1.2)
         if self.bilevel_prob and rng.random() < self.bilevel_prob:
-            gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
-            _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            return PageSample(image=np.repeat(bw[:, :, None], 3, axis=2),
+            return PageSample(image=degrade.bilevel(page.image),
                               annotations=page.annotations(), ink=page.ink)
         photo = rng.random() < 0.4
         table = _table(w, h, rng)

@@ -107,9 +107,10 @@ class WordSampler:
                 text = text[:1].upper() + text[1:]
             if rng.random() < s.hyphen:
                 text = f"{text}-{self.plain_word(rng)}"
-        if self.script == "latin" and rng.random() < s.accents:
+        # Drawn only when on, so the default style keeps every earlier seed's text.
+        if s.accents and self.script == "latin" and rng.random() < s.accents:
             text = _accent(text, rng)
-        if rng.random() < s.symbols:
+        if s.symbols and rng.random() < s.symbols:
             return _symbolize(text, self.plain_word(rng), rng)
         if rng.random() < s.wrap:
             a, b = WRAPS[int(rng.integers(len(WRAPS)))]

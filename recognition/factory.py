@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import torch
@@ -36,6 +37,8 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
         if (prep.height, prep.width) != (cfg.height, cfg.width):
             log.info("recognizer %s was trained at %dx%d; using that instead of %dx%d",
                      path, prep.width, prep.height, cfg.width, cfg.height)
+        if "min_aspect" in cfg.model_fields_set and cfg.min_aspect != prep.min_aspect:
+            prep = dataclasses.replace(prep, min_aspect=cfg.min_aspect)
         arch = type(model).__name__
         description = f"recognizer {arch}, weights {cfg.weights}"
     else:
@@ -48,10 +51,11 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
         two_row = cfg.two_row_aspect
         if two_row is None and "two_row_aspect" not in cfg.model_fields_set:
             two_row = DEFAULT_CFGS[cfg.arch]["two_row_aspect"]
-        prep = PreprocessConfig(cfg.height, cfg.width, two_row)
+        prep = PreprocessConfig(cfg.height, cfg.width, two_row, cfg.min_aspect)
         regions = []
         description = f"recognizer {cfg.arch} UNTRAINED (no weights)"
     return RecognitionPredictor(model, tokenizer, prep, merge=cfg.merge,
                                 batch_size=cfg.batch_size, device=dev,
                                 num_candidates=cfg.num_candidates, regions=regions,
-                                description=description, width_step=cfg.width_step)
+                                description=description, width_step=cfg.width_step,
+                                precision=cfg.precision)

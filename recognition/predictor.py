@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -12,6 +13,31 @@ from recognition.decoding import Decoded, MergeRule, attention_candidates, ctc_g
 from recognition.preprocess import PreprocessConfig, normalize, prepare_image
 from recognition.tokenizer import Tokenizer
 from recognition.types import Recognition
+
+Precision = Literal["auto", "fp32", "bf16"]
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` runs bfloat16 natively (a CUDA GPU with it, or a CPU with AMX /
+    AVX512-BF16 as seen by oneDNN)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
+    """The dtype to run a recognizer in (see :class:`RecognitionPredictor`)."""
+    if precision == "bf16" or (precision == "auto" and device.type == "cpu"
+                               and native_bf16(device)):
+        return torch.bfloat16
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+    return torch.float32
 
 
 class RecognitionPredictor:
@@ -34,15 +60,24 @@ class RecognitionPredictor:
         regions: region names for a region head (index order).
         description: what was loaded (for logs and ``pipeline run`` reports).
         width_step: pad to the next multiple of this (pixels) instead of the full width.
+        precision: ``fp32``; ``bf16`` (weights and activations in bfloat16: ~3x faster on
+            CPUs with native bf16, e.g. AMX, very slow on others; the model is converted in
+            place, its convolutions to channels-last on a CPU); ``auto``: bf16 on a CPU that
+            has it natively, else fp32 (the model untouched).
     """
 
     def __init__(self, model: nn.Module, tokenizer: Tokenizer, preprocess: PreprocessConfig,
                  merge: MergeRule = "ctc_empty", batch_size: int = 32,
                  device: torch.device | str = "cpu", num_candidates: int = 3,
                  regions: Sequence[str] = (), description: str = "",
-                 width_step: int | None = None):
+                 width_step: int | None = None, precision: Precision = "fp32"):
         self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
+        self.dtype = resolve_precision(precision, self.device)
+        fast_cpu = self.dtype == torch.bfloat16 and self.device.type == "cpu"
+        self.memory_format = torch.channels_last if fast_cpu else torch.contiguous_format
+        self.model = model.to(self.device, dtype=self.dtype).eval()
+        if fast_cpu:
+            self.model.to(memory_format=self.memory_format)
         self.tokenizer, self.preprocess = tokenizer, preprocess
         self.merge, self.batch_size = merge, batch_size
         self.num_candidates = num_candidates if merge == "closest" else 1
@@ -76,7 +111,9 @@ class RecognitionPredictor:
     @torch.inference_mode()
     def predict_tensors(self, images: torch.Tensor, widths: torch.Tensor) -> list[Recognition]:
         """Decode an already preprocessed batch (``images`` (B, 3, H, W), ``widths`` (B,))."""
-        images, widths = images.to(self.device), widths.to(self.device)
+        images = images.to(self.device, dtype=self.dtype).contiguous(
+            memory_format=self.memory_format)
+        widths = widths.to(self.device)
         if getattr(self.model, "has_decoder", False):
             out = self.model.encode(images, widths)
         else:

@@ -1,9 +1,9 @@
 """Crop preprocessing shared by training and inference (the only place crops are resized).
 
-Steps: black (masked-out) background → white; two-row plates → one long row;
-grayscale; SmartResize keeping the aspect ratio into ``width × height`` padded with white;
-ImageNet normalisation. Every crop ends up the same size, so a crop's tensor does not depend
-on the other crops of its batch.
+Steps: black (masked-out) background → white; two-row plates → one long row; crops narrower
+than ``min_aspect`` stretched to it; grayscale; SmartResize keeping the aspect ratio into
+``width × height`` padded with white; ImageNet normalisation. Every crop ends up the same
+size, so a crop's tensor does not depend on the other crops of its batch.
 """
 
 from __future__ import annotations
@@ -29,11 +29,15 @@ class PreprocessConfig:
         width: input width in pixels (crops are padded with white up to it).
         two_row_aspect: crops with ``w / h`` below this are read as two rows (top, then
             bottom) laid side by side; ``None`` disables it (text).
+        min_aspect: a (one-row) crop with ``w / h`` below this is stretched horizontally to
+            it before resizing, so that its characters keep enough columns (a 2 : 1 US plate
+            crop would otherwise give each character ~8 px at height 32); ``None``: never.
     """
 
     height: int = 96
     width: int = 384
     two_row_aspect: float | None = None
+    min_aspect: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +76,14 @@ def join_two_rows(image: np.ndarray, two_row_aspect: float | None) -> np.ndarray
     half = h // 2
     top, bottom = image[:half], image[h - half:]
     return np.concatenate([top, bottom], axis=1)
+
+
+def stretch_to_aspect(image: np.ndarray, min_aspect: float | None) -> np.ndarray:
+    """Widen a crop whose ``w / h`` is below ``min_aspect`` to exactly that aspect."""
+    h, w = image.shape[:2]
+    if min_aspect is None or h < 1 or w / h >= min_aspect:
+        return image
+    return cv2.resize(image, (round(h * min_aspect), h), interpolation=cv2.INTER_LINEAR)
 
 
 def to_gray3(image: np.ndarray) -> np.ndarray:
@@ -115,6 +127,7 @@ def prepare_image(image: np.ndarray, cfg: PreprocessConfig) -> tuple[np.ndarray,
         image = np.full((cfg.height, cfg.height, 3), 255, np.uint8)
     image = white_background(image)
     image = join_two_rows(image, cfg.two_row_aspect)
+    image = stretch_to_aspect(image, cfg.min_aspect)
     image = to_gray3(image)
     return smart_resize(image, cfg.height, cfg.width)
 

@@ -134,8 +134,8 @@ class JointCTCTransformer(nn.Module):
         """Columns, their mask, CTC logits (and region logits) of a batch."""
         fmap = self.encoder(images).mean(dim=2).transpose(1, 2)  # (B, T, C)
         mask = valid_columns(widths.to(fmap.device), self.stride, fmap.shape[1])
-        x = self.proj(fmap) + sinusoidal_positions(fmap.shape[1], self.proj.out_features,
-                                                   fmap.device)
+        x = self.proj(fmap)
+        x = x + sinusoidal_positions(x.shape[1], x.shape[2], x.device).to(x.dtype)
         for block in self.context:
             x = block(x, mask)
         memory = self.norm(x)

@@ -8,19 +8,20 @@ from recognition.config import RecognizerConfig
 from recognition.decoding import Decoded, merge
 from recognition.factory import build_recognizer
 from recognition.models import create_model
-from recognition.predictor import RecognitionPredictor
+from recognition.predictor import RecognitionPredictor, native_bf16, resolve_precision
 from recognition.preprocess import PreprocessConfig
 from recognition.tokenizer import Tokenizer
 from tests.recognition.helpers import TINY_CHARSET, TINY_KWARGS, TINY_SIZE, render_word
 
 
-def _predictor(arch, merge_rule="ctc_empty", batch_size=4, width_step=None):
+def _predictor(arch, merge_rule="ctc_empty", batch_size=4, width_step=None, precision="fp32"):
     tok = Tokenizer(TINY_CHARSET)
     torch.manual_seed(1)
     model = create_model(arch, tok.num_ctc_classes, tok.num_attn_classes, **TINY_KWARGS[arch])
     h, w = TINY_SIZE[arch]
     return RecognitionPredictor(model, tok, PreprocessConfig(h, w), merge=merge_rule,
-                                batch_size=batch_size, width_step=width_step)
+                                batch_size=batch_size, width_step=width_step,
+                                precision=precision)
 
 
 def _crops():
@@ -71,6 +72,42 @@ def test_width_step_pads_each_crop_to_its_own_bucket(arch):
         assert b.text == s.text and abs(b.score - s.score) <= 1e-4
 
 
+@pytest.mark.parametrize("arch", ["crnn", "joint_ctc_transformer"])
+def test_bf16_runs_the_same_model_in_bfloat16(arch):
+    fp32, bf16 = _predictor(arch), _predictor(arch, precision="bf16")
+    params = list(bf16.model.parameters())
+    assert all(p.dtype == torch.bfloat16 for p in params)
+    convs = [m.weight for m in bf16.model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert all(p.dtype == torch.float32 for p in fp32.model.parameters())
+    crops = _crops()
+    reads = bf16.predict(crops)
+    assert len(reads) == len(crops) and all(0.0 <= r.score <= 1.0 for r in reads)
+    # same logits up to bfloat16 rounding (8 bits of mantissa)
+    h, w = TINY_SIZE[arch]
+    torch.manual_seed(0)
+    x, widths = torch.randn(3, 3, h, w), torch.tensor([w, w // 2, 8])
+    with torch.inference_mode():
+        forward = "encode" if arch != "crnn" else "__call__"
+        a = getattr(fp32.model, forward)(x, widths)["ctc_logits"]
+        b = getattr(bf16.model, forward)(
+            x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last), widths)
+    b = b["ctc_logits"].float()
+    assert (a - b).abs().max() <= 0.05 * a.abs().max() + 0.05
+
+
+def test_precision_names():
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) == torch.float32
+    assert resolve_precision("bf16", cpu) == torch.bfloat16
+    assert resolve_precision("auto", cpu) == (torch.bfloat16 if native_bf16(cpu)
+                                              else torch.float32)
+    with pytest.raises(ValueError, match="fp16"):
+        resolve_precision("fp16", cpu)
+    with pytest.raises(ValueError, match="precision"):
+        RecognizerConfig(arch="crnn", precision="fp16")
+
+
 def test_input_order_is_kept():
     pred = _predictor("crnn", batch_size=2)
     crops = _crops()
@@ -100,3 +137,18 @@ def test_build_recognizer_without_weights_warns(caplog, tmp_path):
     out = rec.predict([render_word("AB12")])
     assert len(out) == 1 and isinstance(out[0].text, str)
     assert rec.preprocess.two_row_aspect == 1.75  # the crnn default for plates
+
+
+def test_config_min_aspect_overrides_checkpoint(tmp_path):
+    from recognition.checkpoint import save_checkpoint
+
+    tok = Tokenizer(TINY_CHARSET)
+    model = create_model("crnn", tok.num_ctc_classes, tok.num_attn_classes, **TINY_KWARGS["crnn"])
+    path = save_checkpoint(tmp_path / "m.pt", model, "crnn", TINY_KWARGS["crnn"], tok,
+                           PreprocessConfig(32, 128, 1.75, min_aspect=2.5))
+    cfg = dict(arch="crnn", weights=path, height=32, width=128)
+    assert build_recognizer(RecognizerConfig(**cfg), device="cpu").preprocess.min_aspect == 2.5
+    rec = build_recognizer(RecognizerConfig(**cfg, min_aspect=3.0), device="cpu")
+    assert rec.preprocess.min_aspect == 3.0 and rec.preprocess.two_row_aspect == 1.75
+    off = build_recognizer(RecognizerConfig(**cfg, min_aspect=None), device="cpu")
+    assert off.preprocess.min_aspect is None

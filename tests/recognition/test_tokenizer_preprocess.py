@@ -9,6 +9,7 @@ from recognition.preprocess import (
     prepare_image,
     preprocess_batch,
     smart_resize,
+    stretch_to_aspect,
     valid_columns,
     white_background,
 )
@@ -71,6 +72,23 @@ def test_two_row_plate_reads_top_then_bottom():
     assert join_two_rows(img, None) is img
     wide = np.zeros((20, 100, 3), np.uint8)
     assert join_two_rows(wide, 1.75) is wide
+
+
+def test_narrow_plate_is_stretched_to_min_aspect():
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    plate[10:40, 20:30] = 0  # one dark character, 10 px wide
+    wide = stretch_to_aspect(plate, 3.0)
+    assert wide.shape == (50, 150, 3)
+    cols = np.where(wide[25, :, 0] < 128)[0]
+    assert 14 <= len(cols) <= 16  # the character got 1.5x wider, not taller
+    assert stretch_to_aspect(plate, None) is plate
+    assert stretch_to_aspect(plate, 2.0) is plate  # already wide enough
+    # in the pipeline order: a two-row plate is joined first, then stretched if still narrow
+    cfg = PreprocessConfig(32, 128, two_row_aspect=1.75, min_aspect=3.0)
+    _, width = prepare_image(plate, cfg)
+    assert width == 96  # 2:1 → 3:1 at height 32
+    _, width = prepare_image(plate, PreprocessConfig(32, 128, two_row_aspect=1.75))
+    assert width == 64
 
 
 def test_preprocess_normalises_gray_imagenet():

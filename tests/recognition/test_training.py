@@ -39,9 +39,10 @@ def _config(tmp_path, crops, arch="crnn", **train):
     return data
 
 
-@pytest.mark.parametrize("arch", ["crnn", "joint_ctc_transformer"])
-def test_few_steps_make_the_loss_fall(tmp_path, crops, arch):
-    data = _config(tmp_path, crops, arch, max_steps=24, eval_every=100)
+@pytest.mark.parametrize("arch,precision", [("crnn", "fp32"), ("joint_ctc_transformer", "fp32"),
+                                            ("crnn", "bf16"), ("joint_ctc_transformer", "bf16")])
+def test_few_steps_make_the_loss_fall(tmp_path, crops, arch, precision):
+    data = _config(tmp_path, crops, arch, max_steps=24, eval_every=100, precision=precision)
     data["augment"]["enabled"] = False
     result = train(validate(data, RecognizerTrainConfig), progress=False)
     first, last = result.losses[:3], result.losses[-3:]
@@ -50,6 +51,8 @@ def test_few_steps_make_the_loss_fall(tmp_path, crops, arch):
     assert result.last.is_file() and result.best is not None
     assert (result.run_dir / "metrics.csv").read_text().count("\n") >= 2
     assert any((result.run_dir / "tensorboard").iterdir())
+    weights = torch.load(result.last, weights_only=True)["state_dict"]
+    assert all(v.dtype in (torch.float32, torch.int64) for v in weights.values())  # fp32 kept
 
 
 def test_resume_continues_exactly(tmp_path, crops):

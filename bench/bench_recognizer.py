@@ -54,10 +54,11 @@ def time_it(fn, repeats: int) -> float:
 
 
 def bench_arch(arch: str, crops: list[np.ndarray], single_n: int, batch_size: int,
-               decode_steps: int | None, weights: str | None, merge: str) -> dict:
+               decode_steps: int | None, weights: str | None, merge: str,
+               precision: str = "fp32") -> dict:
     h, w = ARCHS[arch]
     cfg = RecognizerConfig(arch=arch, height=h, width=w, batch_size=batch_size, merge=merge,
-                           weights=weights)
+                           weights=weights, precision=precision)
     rec = build_recognizer(cfg, device="cpu")
     decoder = getattr(rec.model, "decoder", None)
     if decoder is not None and decode_steps is not None and weights is None:
@@ -67,6 +68,7 @@ def bench_arch(arch: str, crops: list[np.ndarray], single_n: int, batch_size: in
     few = crops[:single_n]
     t_single = time_it(lambda: [rec.predict([c]) for c in few], 1)
     return {"arch": arch, "input": f"{w}x{h}", "description": rec.description,
+            "precision": str(rec.dtype).removeprefix("torch."),
             "params_m": round(sum(p.numel() for p in rec.model.parameters()) / 1e6, 2),
             "batch_size": batch_size, "merge": merge if decoder is not None else "ctc",
             "decode_steps": decoder.max_length + 1 if decoder is not None else None,
@@ -88,6 +90,9 @@ def main() -> None:
     ap.add_argument("--weights-joint", default=None)
     ap.add_argument("--weights-crnn", default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--precisions", default="fp32,bf16",
+                    help="comma-separated: fp32, bf16, auto (bf16 is slow without native "
+                         "CPU support)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -95,13 +100,15 @@ def main() -> None:
     crops = make_crops(args.n, args.seed)
     weights = {"joint_ctc_transformer": args.weights_joint, "crnn": args.weights_crnn}
     rows = [bench_arch(a, crops, args.single_n, args.batch_size, args.decode_steps - 1,
-                       weights[a], args.merge) for a in ARCHS]
-    header = (f"| arch | input | params (M) | decode steps | batched crops/s "
+                       weights[a], args.merge, precision)
+            for a in ARCHS for precision in args.precisions.split(",")]
+    header = (f"| arch | input | precision | params (M) | decode steps | batched crops/s "
               f"(batch {args.batch_size}) | one-at-a-time crops/s | speed-up |")
     print(header)
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['arch']} | {r['input']} | {r['params_m']} | {r['decode_steps'] or '-'} | "
+        print(f"| {r['arch']} | {r['input']} | {r['precision']} | {r['params_m']} | "
+              f"{r['decode_steps'] or '-'} | "
               f"{r['batched_crops_per_s']} | {r['single_crops_per_s']} | {r['speedup']}x |")
     report = {"machine": {"cpu": platform.processor() or platform.machine(),
                           "threads": args.threads, "torch": torch.__version__},

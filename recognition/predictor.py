@@ -18,10 +18,8 @@ Precision = Literal["auto", "fp32", "bf16"]
 
 
 def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` runs bfloat16 natively (a CUDA GPU with it, or a CPU with AMX /
-    AVX512-BF16 as seen by oneDNN)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+    """Whether ``device`` is a CPU that runs bfloat16 natively (AMX / AVX512-BF16, as seen
+    by oneDNN)."""
     if device.type != "cpu":
         return False
     try:
@@ -32,11 +30,10 @@ def native_bf16(device: torch.device) -> bool:
 
 def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
     """The dtype to run a recognizer in (see :class:`RecognitionPredictor`)."""
-    if precision == "bf16" or (precision == "auto" and device.type == "cpu"
-                               and native_bf16(device)):
-        return torch.bfloat16
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+    if precision == "bf16" or (precision == "auto" and native_bf16(device)):
+        return torch.bfloat16
     return torch.float32
 
 

@@ -39,7 +39,7 @@ class Assembler:
         else:
             layout = PageLayout(min_overlap=cfg.min_overlap, column_gap=cfg.column_gap,
                                 min_column_rows=cfg.min_column_rows, order=cfg.order,
-                                gutter_gap=cfg.gutter_gap)
+                                gutter_gap=cfg.gutter_gap, min_x_overlap=cfg.min_x_overlap)
             groups = page_order(polygons, layout, skew=skew)
         return tuple(self._line([words[i] for i in g], skew) for g in groups if g)
 

@@ -57,6 +57,12 @@ class AssemblerConfig(StrictModel):
                     "around it leave uncovered is a column gutter: merge_fragments never "
                     "joins across it and the topological order cuts lines there; off if "
                     "null.")
+    min_x_overlap: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="order: topological: one line segment is read before the one below "
+                    "only when their x extents share at least this fraction of the "
+                    "narrower; blocks that only graze each other (a caption straddling a "
+                    "gutter) stay unordered. 0: any overlap.")
     unify_scripts: bool = Field(
         False, description="After reading, rewrite Latin/Cyrillic look-alike letters of a "
                            "word into the script of its other letters (or of the page).")

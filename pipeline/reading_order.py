@@ -242,6 +242,7 @@ class PageLayout:
     min_column_rows: float = 1.8
     order: Literal["cuts", "topological"] = "cuts"
     gutter_gap: float | None = 0.4
+    min_x_overlap: float = 0.0
 
 
 def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout(),
@@ -264,7 +265,8 @@ def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout()
     if layout.order == "topological":
         segments = line_segments(boxes, layout.min_overlap, layout.column_gap,
                                  layout.gutter_gap)
-        return topological_order([_segment_box(boxes, s) for s in segments], segments)
+        return topological_order([_segment_box(boxes, s) for s in segments], segments,
+                                 layout.min_x_overlap)
     hm = float(np.median([b.h for b in boxes]))
     return _order_region(boxes, list(range(len(boxes))), hm, layout)
 
@@ -346,8 +348,8 @@ def _segment_box(boxes: Sequence[WordBox], idx: Sequence[int]) -> WordBox:
                    cy=(y0 + y1) / 2, h=y1 - y0)
 
 
-def topological_order(segments: Sequence[WordBox], items: Sequence[list[int]] | None = None
-                      ) -> list[list[int]]:
+def topological_order(segments: Sequence[WordBox], items: Sequence[list[int]] | None = None,
+                      min_x_overlap: float = 0.0) -> list[list[int]]:
     """Order line segments by the partial order of Breuel's layout analysis (2003).
 
     Segment ``a`` comes before ``b`` when (1) their x extents overlap and ``a`` is above
@@ -360,6 +362,10 @@ def topological_order(segments: Sequence[WordBox], items: Sequence[list[int]] | 
     Args:
         segments: line segments (words of one line within one column), deskewed.
         items: what to return for each segment (default ``[[0], [1], ...]``).
+        min_x_overlap: rule (1) needs the x extents to share at least this fraction of the
+            narrower one; a block that only grazes the column above or below, such as a
+            caption straddling a gutter, then stays unordered with it instead of chaining
+            the columns together.
 
     Returns:
         ``items`` in reading order.
@@ -373,6 +379,10 @@ def topological_order(segments: Sequence[WordBox], items: Sequence[list[int]] | 
     cy = np.array([s.cy for s in segments])
     overlap_x = (x0[:, None] < x1[None, :]) & (x0[None, :] < x1[:, None])
     before = overlap_x & (cy[:, None] < cy[None, :])
+    if min_x_overlap > 0:
+        shared = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+        narrower = np.minimum((x1 - x0)[:, None], (x1 - x0)[None, :])
+        before &= shared >= min_x_overlap * np.maximum(narrower, 1e-6)
     left_of = x1[:, None] <= x0[None, :]
     lo = np.minimum(cy[:, None], cy[None, :])
     hi = np.maximum(cy[:, None], cy[None, :])

@@ -205,3 +205,37 @@ def test_whole_line_boxes_of_different_lengths_are_not_skew_evidence():
     assert estimate_skew(polys) == 0.0
     for layout in (PageLayout(), TOPOLOGICAL):
         assert page_order(polys, layout) == [[r] for r in range(len(lengths))]
+
+
+def test_caption_straddling_the_gutter_does_not_chain_the_columns():
+    # A magazine page (UNLV 8087 in miniature): a left column, a right column whose top
+    # block is full width and then narrows, a caption straddling the gutter below the top
+    # block, the left column going on under it, and a footer under the left column only.
+    segs, names = [], []
+
+    def add(name, x0, x1, cy):
+        segs.append(WordBox(x0, x1, cy, 30.0))
+        names.append(name)
+
+    for r in range(6):
+        add(f"L{r}", 0, 400, 10 + 40 * r)
+    for r in range(2):
+        add(f"R{r}", 430, 830, 10 + 40 * r)
+    for r in range(4):
+        add(f"N{r}", 600, 830, 90 + 40 * r)
+    for r in range(2):
+        add(f"C{r}", 330, 492, 260 + 30 * r)  # grazes L/B (43 %) and R (38 %)
+    for r in range(2):
+        add(f"B{r}", 0, 400, 340 + 40 * r)
+    for r in range(2):
+        add(f"D{r}", 430, 830, 340 + 40 * r)
+    add("F", 0, 320, 440)
+    grazing = [names[i[0]] for i in topological_order(segs, None, min_x_overlap=0.5)]
+    left = [f"L{r}" for r in range(6)] + ["B0", "B1", "F"]
+    right = ["R0", "R1"] + [f"N{r}" for r in range(4)] + ["D0", "D1"]
+    assert [n for n in grazing if n[0] != "C"] == left + right
+    assert grazing.index("C1") == grazing.index("C0") + 1
+    # Any overlap (the default) chains R above C above B: the right column's top block
+    # is read in the middle of the left column.
+    chained = [names[i[0]] for i in topological_order(segs, None)]
+    assert chained.index("R0") < chained.index("B0")

@@ -101,6 +101,7 @@ class InkDetector:
         if len(runs):
             row = float(np.median(runs[:, 3]))
             runs = [box for run in runs for box in _split_rows(ink, *run, row)]
+            runs = _attach_marks(runs, row, gap)
         height, width = gray.shape
         out = []
         for rx, ry, rw, rh in runs:
@@ -111,6 +112,32 @@ class InkDetector:
                               score=1.0, label="word"))
         out.sort(key=lambda r: (r.bbox[1], r.bbox[0]))
         return out
+
+
+def _attach_marks(runs: list[tuple[int, int, int, int]], row: float, gap: int,
+                  small: float = 0.5) -> list[tuple[int, int, int, int]]:
+    """Join each small run (under ``small`` of a text row high: a closing quote or an
+    apostrophe above an x-height word, an accent over a capital) to the nearest full run at
+    most ``gap`` pixels to its side whose text band it sits in or just above. The horizontal
+    closing cannot join them (they share no pixel row), and a quote read alone comes out as
+    ``7%`` or ``99``."""
+    if len(runs) < 2:
+        return runs
+    box = np.array(runs, dtype=float)
+    x0, y0, x1, y1 = box[:, 0], box[:, 1], box[:, 0] + box[:, 2], box[:, 1] + box[:, 3]
+    full = box[:, 3] >= small * row
+    absorbed = np.zeros(len(runs), dtype=bool)
+    for i in np.flatnonzero(~full):
+        dx = np.maximum(np.maximum(x0 - x1[i], x0[i] - x1), 0)
+        near = full & (dx <= gap) & (y1[i] >= y0 - small * row) & (y0[i] <= y1)
+        if not near.any():
+            continue
+        j = int(np.flatnonzero(near)[np.argmin(dx[near])])
+        x0[j], y0[j] = min(x0[j], x0[i]), min(y0[j], y0[i])
+        x1[j], y1[j] = max(x1[j], x1[i]), max(y1[j], y1[i])
+        absorbed[i] = True
+    return [(int(a), int(b), int(c - a), int(d - b))
+            for a, b, c, d, gone in zip(x0, y0, x1, y1, absorbed, strict=True) if not gone]
 
 
 def _split_rows(ink: np.ndarray, x: int, y: int, w: int, h: int, row: float,

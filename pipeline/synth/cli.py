@@ -54,6 +54,9 @@ def synth(
     symbol_prob: float | None = typer.Option(
         None, "--symbol-prob", help="lines only: per-word chance of a rarer mark ([] {} $ # "
         "@ / „“) and of an accented Latin letter (default 0)."),
+    break_prob: float | None = typer.Option(
+        None, "--break-prob", help="lines only: share of printed multi-word crops whose last "
+        "word is broken off with a hyphen, as at the end of a justified line (default 0)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic pages, plates or text-line crops with exact labels.
@@ -75,7 +78,8 @@ def synth(
         fail(f"--text-scale applies to kind 'documents' only, between 0.2 and 10 "
              f"(got kind {name!r}, {text_scale})", EXIT_USAGE)
     shares = {"line_prob": line_prob, "hand_prob": hand_prob, "curly_prob": curly_prob,
-              "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob}
+              "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob,
+              "break_prob": break_prob}
     line_options = {k: v for k, v in {"max_words": max_words, **shares}.items() if v is not None}
     if line_options and name != "lines":
         flags = ", ".join("--" + k.replace("_", "-") for k in line_options)

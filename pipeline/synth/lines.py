@@ -32,6 +32,20 @@ def typographic_quotes(text: str) -> str:
     return "".join(out)
 
 
+def hyphen_break(text: str, rng: np.random.Generator) -> str:
+    """Cut the last word after one of its letters and end it with ``-`` ("... fa-").
+
+    A last word of fewer than four letters (or not ending in letters) is left whole.
+    """
+    head, _, last = text.rpartition(" ")
+    letters = len(last) - len(last.lstrip("\"'(«„“"))
+    word = last[letters:]
+    if len(word) < 4 or not word[:4].isalpha():
+        return text
+    cut = letters + int(rng.integers(2, min(len(word) - 1, 8)))
+    return f"{head} {last[:cut]}-" if head else f"{last[:cut]}-"
+
+
 def pick_text_and_font(rng: np.random.Generator, fonts: FontBook, sampler: WordSampler,
                        styles: tuple[str, ...], n_words: int,
                        tries: int = 20) -> tuple[str, FontFace]:
@@ -68,6 +82,9 @@ class LineRenderer(Renderer):
         symbol_prob: per-word chance of a rarer mark (brackets, $, #, @, /, „“) and, for
             Latin, of an accented letter (é, ü, ñ, ç...): the glyphs of European and
             technical print.
+        break_prob: share of printed multi-word crops whose last word is cut after one of
+            its letters and ends with ``-``, as the last line of a justified column often
+            does (drawn only when on, so earlier seeds keep their text).
     """
 
     output = "crops"
@@ -75,7 +92,8 @@ class LineRenderer(Renderer):
     def __init__(self, fonts: FontBook | None = None, min_height: int = 32, max_height: int = 96,
                  hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55,
                  max_words: int = 5, curly_prob: float = 0.0,
-                 bilevel_prob: float = 0.0, symbol_prob: float = 0.0) -> None:
+                 bilevel_prob: float = 0.0, symbol_prob: float = 0.0,
+                 break_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -87,6 +105,7 @@ class LineRenderer(Renderer):
         self.max_words = max_words
         self.curly_prob = curly_prob
         self.bilevel_prob = bilevel_prob
+        self.break_prob = break_prob
         style = TextStyle(symbols=symbol_prob, accents=symbol_prob)
         self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
         for lang in self.samplers:  # fail early, with the packages to install
@@ -100,6 +119,8 @@ class LineRenderer(Renderer):
         styles = ("hand",) if hand else (PRINTED_STYLES[int(rng.integers(3))],)
         n_words = 1 if rng.random() >= self.line_prob else int(rng.integers(2, self.max_words + 1))
         text, face = pick_text_and_font(rng, self.fonts, sampler, styles, n_words)
+        if self.break_prob and not hand and n_words > 1 and rng.random() < self.break_prob:
+            text = hyphen_break(text, rng)
         size = int(rng.integers(26, 72))
         shown = text
         if not hand and self.curly_prob and rng.random() < self.curly_prob:

@@ -133,3 +133,24 @@ def test_large_type_is_not_cut():
     title = [r for r in regions if r.bbox[3] > 260]
     # Its letters may stand apart (wide spacing for body text) but none is cut in rows.
     assert title and all(r.bbox[1] < 290 and r.bbox[3] > 380 for r in title)
+
+
+def test_closing_quote_above_an_x_height_word_joins_it():
+    # "xun," followed by a closing quote: the quote's pixel rows lie above the word's
+    # x-height letters, so no horizontal closing can join them.
+    words = [["xun", "hold", "bide"], ["bolt", "lift", "kid"]]  # most rows have ascenders
+    img, truth = scan(rows=words)
+    x0, y0, x1, y1 = truth[0]
+    quote = (x1 + 4, y0 - 13, x1 + 12, y0 - 4)  # 9 px: a run, yet under half a row
+    img[quote[1]:quote[3], quote[0]:quote[0] + 3] = 0
+    img[quote[1]:quote[3], quote[0] + 5:quote[2]] = 0
+    regions = InkDetector().words(img)
+    assert len(regions) == len(truth)  # no region of its own for the quote
+    home = [r for r in regions if inside(truth[0], r.bbox)]
+    assert len(home) == 1 and inside(quote, home[0].bbox)
+    # A mark far from any word stays alone: it is not pulled into a distant word.
+    img2, truth2 = scan(rows=words)
+    img2[20:28, 800:806] = 0
+    regions2 = InkDetector().words(img2)
+    assert not any(inside((800, 20, 806, 28), r.bbox) and inside(b, r.bbox)
+                   for r in regions2 for b in truth2)

@@ -3,7 +3,7 @@ import re
 import numpy as np
 import pytest
 
-from pipeline.synth.lines import LineRenderer, typographic_quotes
+from pipeline.synth.lines import LineRenderer, hyphen_break, typographic_quotes
 from pipeline.synth.plates import (
     ONE_ROW_MIN_ASPECT,
     TWO_ROW_MAX_ASPECT,
@@ -46,6 +46,30 @@ def test_typographic_quotes():
         "\u201cYes,\u201d she said, \u201cit\u2019s \u2018ok\u2019.\u201d")
     assert typographic_quotes("(\"a\")") == "(\u201ca\u201d)"
     assert typographic_quotes("no quotes") == "no quotes"
+
+
+def test_hyphen_break_cuts_the_last_word():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out = hyphen_break("the city suddenly appeared", rng)
+        head, last = out.rsplit(" ", 1)
+        assert head == "the city suddenly"
+        assert last.endswith("-") and "appeared".startswith(last[:-1])
+        assert 2 <= len(last) - 1 <= 6
+    assert hyphen_break('he said "hello', rng).startswith('he said "he')  # quote kept
+    assert hyphen_break("ok hi", rng) == "ok hi"  # too short to break
+    assert hyphen_break("page 12345", rng) == "page 12345"
+
+
+def test_break_prob_ends_printed_lines_with_a_hyphen(fonts):
+    on = LineRenderer(fonts=fonts, hand_prob=0.0, line_prob=1.0, break_prob=1.0)
+    texts = [on.render(np.random.default_rng([4, i])).text for i in range(12)]
+    assert sum(t.endswith("-") for t in texts) >= 6
+    off = LineRenderer(fonts=fonts, hand_prob=0.0, line_prob=1.0)
+    plain = [off.render(np.random.default_rng([4, i])).text for i in range(12)]
+    # off, the same seeds draw the same texts as before the option existed
+    assert all(t == p or (t.endswith("-") and p.rsplit(" ", 1)[-1].startswith(
+        t.rsplit(" ", 1)[-1][:-1])) for t, p in zip(texts, plain, strict=True))
 
 
 def test_bilevel_printed_crops_look_like_1_bit_scans(fonts):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from inspect import signature
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +23,7 @@ from pipeline.assembler import Assembler
 from pipeline.crops import crop_polygon
 from pipeline.geometry import bbox_of, box_polygon, valid_polygon
 from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
-from pipeline.postprocess import merge_fragments, snap_to_ink
+from pipeline.postprocess import merge_fragments, needs_relock, script_lock, snap_to_ink
 from pipeline.presets import PipelineConfig, load_pipeline_config
 from pipeline.results import Page, Word, points_tuple
 from recognition.types import Recognition, Recognizer
@@ -186,6 +187,8 @@ class OcrPipeline:
                 owners.append((n, region))
                 crops.append(img if self.detector is None else _safe_crop(img, region.polygon))
         reads = self._recognize(crops, [owners[k][0] for k in range(len(crops))], names)
+        if self.assembler.config.script_lock is not None:
+            reads = self._lock_scripts(crops, owners, reads, names)
         out: list[list[Word] | str] = [[] if not isinstance(r, str) else r for r in regions]
         for (n, region), rec in zip(owners, reads, strict=True):
             words = out[n]
@@ -199,6 +202,32 @@ class OcrPipeline:
                 polygon=points_tuple(region.polygon), bbox=region.bbox, label=region.label,
                 det_score=None if self.detector is None else float(region.score),
                 rec_score=None if rec is None else float(rec.score)))
+        return out
+
+    def _lock_scripts(self, crops: list[np.ndarray], owners: list[tuple[int, Region]],
+                      reads: list[Recognition | None | str], names: list[str]
+                      ) -> list[Recognition | None | str]:
+        """Re-read, per page, the crops holding letters of the page's minority script with
+        those letters forbidden (``assembler.script_lock``)."""
+        share = self.assembler.config.script_lock
+        predict = getattr(self.recognizer, "predict", None)
+        if share is None or predict is None or "forbid" not in signature(predict).parameters:
+            return reads
+        out = list(reads)
+        for n in dict.fromkeys(owner for owner, _ in owners):
+            mine = [k for k, (o, _) in enumerate(owners) if o == n
+                    and isinstance(reads[k], Recognition)]
+            forbid = script_lock([reads[k].text for k in mine], share)
+            redo = [k for k in mine if needs_relock(reads[k].text, forbid)]
+            if not redo:
+                continue
+            try:
+                again = predict([crops[k] for k in redo], forbid=forbid)
+            except Exception:
+                log.exception("%s: script-locked re-reading failed; first reads kept", names[n])
+                continue
+            for k, rec in zip(redo, again, strict=True):
+                out[k] = rec
         return out
 
     def _detect(self, images: list[np.ndarray], names: list[str]) -> list[list[Region] | str]:

@@ -129,6 +129,44 @@ def _script_votes(text: str) -> tuple[int, int]:
     return lat, cyr
 
 
+CYRILLIC_LETTERS = "".join(chr(c) for c in range(0x0400, 0x0500) if chr(c).isalpha())
+LATIN_LETTERS = "".join(chr(c) for c in [*range(0x41, 0x5B), *range(0x61, 0x7B),
+                                         *range(0x00C0, 0x0250)] if chr(c).isalpha())
+
+
+def script_lock(texts: Sequence[str], share: float, min_letters: int = 40) -> str:
+    """The letters to forbid when re-reading a one-script page, or ``""``.
+
+    When at least ``share`` of the letters of ``texts`` (and ``min_letters`` or more) are
+    Latin, the Cyrillic letters are returned, and the reverse: a page that is all English
+    should not keep the odd ``я`` or ``рното`` of a confused reader.
+    """
+    lat = sum(c in LATIN_LETTERS for t in texts for c in t)
+    cyr = sum(c in CYRILLIC_LETTERS for t in texts for c in t)
+    if lat + cyr < max(min_letters, 1):
+        return ""
+    if lat >= share * (lat + cyr) and cyr:
+        return CYRILLIC_LETTERS
+    if cyr >= share * (lat + cyr) and lat:
+        return LATIN_LETTERS
+    return ""
+
+
+def needs_relock(text: str, forbid: str) -> bool:
+    """Whether a read should be re-read without the ``forbid`` letters: some word mixes them
+    with letters of the page's script (``tenderlя``), and no word of two or more letters is
+    written wholly in them (a real foreign word, ``hello`` on a Russian page, keeps its line
+    as read)."""
+    mixed = False
+    for word in text.split():
+        letters = [c for c in word if c.isalpha()]
+        foreign = sum(c in forbid for c in letters)
+        if foreign and foreign == len(letters) and len(letters) >= 2:
+            return False
+        mixed |= 0 < foreign < len(letters)
+    return mixed
+
+
 def unify_scripts(texts: Sequence[str]) -> list[str]:
     """Rewrite look-alike letters of each text into its script (see the module docstring).
 

@@ -63,6 +63,11 @@ class AssemblerConfig(StrictModel):
                     "only when their x extents share at least this fraction of the "
                     "narrower; blocks that only graze each other (a caption straddling a "
                     "gutter) stay unordered. 0: any overlap.")
+    script_lock: float | None = Field(
+        None, gt=0.5, le=1.0,
+        description="When at least this share of a page's letters are of one script (Latin "
+                    "or Cyrillic), its crops that read letters of the other script are read "
+                    "again with those letters forbidden; off if null.")
     unify_scripts: bool = Field(
         False, description="After reading, rewrite Latin/Cyrillic look-alike letters of a "
                            "word into the script of its other letters (or of the page).")

@@ -3,6 +3,8 @@ with a KV cache, alternative candidates, and the two CTC/attention merge rules."
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,12 +48,13 @@ def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
 @torch.no_grad()
 def attention_greedy(decoder: TransformerDecoder, memory: torch.Tensor, mask: torch.Tensor,
                      forced: torch.Tensor | None = None, forced_len: torch.Tensor | None = None,
-                     ) -> dict[str, torch.Tensor]:
+                     forbid: Sequence[int] = ()) -> dict[str, torch.Tensor]:
     """Batched greedy decoding with a KV cache; rows stop at eos (whole batch stops early).
 
     Args:
         forced: optional ``(B, Lf)`` tokens to emit instead of the argmax while
             ``step < forced_len[row]`` (used to branch into alternative candidates).
+        forbid: token ids never emitted (their probability is moved to the others).
     Returns:
         ``tokens`` (B, L), ``probs`` (B, L) of the emitted tokens, ``second`` (B, L) the
         runner-up token, ``lengths`` (B,) steps up to and including eos.
@@ -63,7 +66,10 @@ def attention_greedy(decoder: TransformerDecoder, memory: torch.Tensor, mask: to
     lengths = torch.full((b,), decoder.max_length + 1, dtype=torch.long, device=device)
     tokens, probs, seconds = [], [], []
     for t in range(decoder.max_length + 1):
-        p = decoder.step(token, state).float().softmax(-1)
+        logits = decoder.step(token, state).float()
+        if forbid:
+            logits[:, list(forbid)] = -math.inf
+        p = logits.softmax(-1)
         top2 = p.topk(2, dim=-1).indices
         token = top2[:, 0]
         if forced is not None and forced_len is not None and t < forced.shape[1]:
@@ -89,13 +95,15 @@ def _to_decoded(result: dict[str, torch.Tensor], tokenizer: Tokenizer) -> list[D
 
 
 def attention_candidates(decoder: TransformerDecoder, memory: torch.Tensor, mask: torch.Tensor,
-                         tokenizer: Tokenizer, num_candidates: int = 1) -> list[list[Decoded]]:
+                         tokenizer: Tokenizer, num_candidates: int = 1,
+                         forbid: Sequence[int] = ()) -> list[list[Decoded]]:
     """Greedy text plus up to ``num_candidates - 1`` alternatives per row.
 
     Alternative ``k`` takes the runner-up token at the row's ``k``-th least confident step and
-    decodes greedily from there (cheap branching instead of a slow beam search).
+    decodes greedily from there (cheap branching instead of a slow beam search). ``forbid``:
+    token ids never emitted.
     """
-    first = attention_greedy(decoder, memory, mask)
+    first = attention_greedy(decoder, memory, mask, forbid=forbid)
     cands = [[d] for d in _to_decoded(first, tokenizer)]
     steps = first["tokens"].shape[1]
     if num_candidates <= 1:
@@ -107,7 +115,8 @@ def attention_candidates(decoder: TransformerDecoder, memory: torch.Tensor, mask
         at = order[:, k]
         forced = first["tokens"].clone()
         forced.scatter_(1, at[:, None], first["second"].gather(1, at[:, None]))
-        alt = attention_greedy(decoder, memory, mask, forced=forced, forced_len=at + 1)
+        alt = attention_greedy(decoder, memory, mask, forced=forced, forced_len=at + 1,
+                               forbid=forbid)
         valid = at < first["lengths"]
         for row, d in enumerate(_to_decoded(alt, tokenizer)):
             if valid[row] and all(d.text != c.text for c in cands[row]):

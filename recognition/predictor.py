@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -82,8 +83,12 @@ class RecognitionPredictor:
         self.description = description
         self.width_step = width_step
 
-    def predict(self, crops: Sequence[np.ndarray]) -> list[Recognition]:
-        """Read RGB ``uint8`` crops; one :class:`Recognition` per crop, in input order."""
+    def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
+        """Read RGB ``uint8`` crops; one :class:`Recognition` per crop, in input order.
+
+        ``forbid``: characters the decoders may not emit (e.g. the Cyrillic letters, on a
+        page that is all Latin); each step takes the best allowed class instead.
+        """
         prepared = [prepare_image(np.asarray(c), self.preprocess) for c in crops]
         full = self.preprocess.width
         buckets: dict[int, list[int]] = {}
@@ -95,7 +100,8 @@ class RecognitionPredictor:
                 idx = order[start: start + self.batch_size]
                 images = normalize(np.stack([prepared[i][0][:, :width] for i in idx]))
                 widths = torch.tensor([prepared[i][1] for i in idx], dtype=torch.long)
-                for i, rec in zip(idx, self.predict_tensors(images, widths), strict=True):
+                reads = self.predict_tensors(images, widths, forbid)
+                for i, rec in zip(idx, reads, strict=True):
                     results[i] = rec
         return [r for r in results if r is not None]
 
@@ -106,8 +112,10 @@ class RecognitionPredictor:
         return min(full, max(step, -(-width // step) * step))
 
     @torch.inference_mode()
-    def predict_tensors(self, images: torch.Tensor, widths: torch.Tensor) -> list[Recognition]:
+    def predict_tensors(self, images: torch.Tensor, widths: torch.Tensor, forbid: str = ""
+                        ) -> list[Recognition]:
         """Decode an already preprocessed batch (``images`` (B, 3, H, W), ``widths`` (B,))."""
+        banned = self.tokenizer.indices(forbid)
         images = images.to(self.device, dtype=self.dtype).contiguous(
             memory_format=self.memory_format)
         widths = widths.to(self.device)
@@ -115,10 +123,15 @@ class RecognitionPredictor:
             out = self.model.encode(images, widths)
         else:
             out = self.model(images, widths)
-        ctc = ctc_greedy(out["ctc_logits"], out["mask"], self.tokenizer)
+        logits = out["ctc_logits"]
+        if banned:
+            ids = torch.tensor([i + 1 for i in banned], device=logits.device)
+            logits = logits.float().index_fill(-1, ids, -math.inf)
+        ctc = ctc_greedy(logits, out["mask"], self.tokenizer)
         if "memory" in out:
             cands = attention_candidates(self.model.decoder, out["memory"], out["mask"],
-                                         self.tokenizer, self.num_candidates)
+                                         self.tokenizer, self.num_candidates,
+                                         [i + Tokenizer.N_SPECIAL for i in banned])
             final: list[Decoded] = [merge(c, k, self.merge) for c, k in zip(ctc, cands,
                                                                               strict=True)]
         else:

@@ -54,6 +54,11 @@ class Tokenizer:
         """Characters of ``text`` outside the charset."""
         return {c for c in text if c not in self._index}
 
+    def indices(self, chars: str) -> list[int]:
+        """Charset positions of those of ``chars`` that are in the charset (others skipped);
+        add 1 for CTC class ids, :attr:`N_SPECIAL` for attention ids."""
+        return sorted({self._index[c] for c in chars if c in self._index})
+
     # CTC
     def encode_ctc(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Concatenated CTC targets and their lengths (the layout ``F.ctc_loss`` takes)."""

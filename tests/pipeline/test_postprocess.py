@@ -9,9 +9,16 @@ from detection.types import Region
 from pipeline.assembler import Assembler
 from pipeline.geometry import box_polygon
 from pipeline.ocr import OcrPipeline
-from pipeline.postprocess import merge_fragments, snap_to_ink, unify_scripts
+from pipeline.postprocess import (
+    merge_fragments,
+    needs_relock,
+    script_lock,
+    snap_to_ink,
+    unify_scripts,
+)
 from pipeline.presets import AssemblerConfig
 from pipeline.results import Word
+from recognition.types import Recognition
 from tests.pipeline.fakes import SizeRecognizer
 
 
@@ -156,3 +163,56 @@ def test_merge_never_joins_across_a_column_gutter():
     assert not any(spans_gutter(r) for r in merged)
     # Words of a row still merge (a word gap that lines up with gaps above may not).
     assert len(merged) <= 14 < len(regions)
+
+
+def test_script_lock_names_the_minority_script_of_a_one_script_page():
+    english = ["The quick brown fox", "jumps over the lazy dog", "tenderl\u044f"]
+    forbid = script_lock(english, 0.9)
+    assert "\u044f" in forbid and "\u0416" in forbid and "a" not in forbid
+    russian = ["Съешь же ещё этих мягких", "французских булок да выпей чаю", "чаю"]
+    assert "a" in script_lock(russian + ["x"], 0.9) and "ж" not in script_lock(russian, 0.9)
+    assert script_lock(russian, 0.9) == ""                # nothing foreign to forbid
+    assert script_lock(english[:2] + russian, 0.9) == ""  # a bilingual page keeps both
+    assert script_lock(["ok \u044f"], 0.9) == ""          # too few letters to judge
+
+
+def test_only_mixed_words_without_a_foreign_word_are_re_read():
+    cyr = script_lock(["the quick brown fox jumps over the lazy dog"] * 2 + ["\u044f"], 0.9)
+    assert needs_relock("tenderl\u044f love", cyr)
+    assert not needs_relock("tender love", cyr)
+    assert not needs_relock("привет tenderl\u044f", cyr)  # a real Russian word keeps its line
+    assert needs_relock("\u044f tenderl\u044f", cyr)  # a lone letter is no word
+
+
+class MixedScriptReader:
+    """Reads every crop as a Latin word with one Cyrillic letter unless Cyrillic is
+    forbidden; counts the crops it was given with and without ``forbid``."""
+
+    def __init__(self):
+        self.calls: list[tuple[int, bool]] = []
+
+    def predict(self, crops, forbid=""):
+        self.calls.append((len(crops), bool(forbid)))
+        text = "tenderly" if "\u044f" in forbid else "tenderl\u044f"
+        return [Recognition(text, 0.5) for _ in crops]
+
+
+class PiecesOfWords:
+    def predict(self, images):
+        return [[box(10 + 60 * i, 10, 60 + 60 * i, 30) for i in range(8)] for _ in images]
+
+
+def test_pipeline_re_reads_foreign_letters_of_a_one_script_page():
+    img = np.full((60, 540, 3), 255, np.uint8)
+    reader = MixedScriptReader()
+    off = OcrPipeline(PiecesOfWords(), reader).run([img])[0]
+    assert off.text == " ".join(["tenderl\u044f"] * 8) and reader.calls == [(8, False)]
+    reader = MixedScriptReader()
+    locked = OcrPipeline(PiecesOfWords(), reader,
+                         Assembler(AssemblerConfig(script_lock=0.8))).run([img])[0]
+    assert locked.text == " ".join(["tenderly"] * 8)
+    assert reader.calls == [(8, False), (8, True)]
+    # A recognizer without ``forbid`` is left as it is.
+    plain = OcrPipeline(PiecesOfWords(), SizeRecognizer(),
+                        Assembler(AssemblerConfig(script_lock=0.8))).run([img])[0]
+    assert plain.text.startswith("50x20")

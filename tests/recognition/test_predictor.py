@@ -56,9 +56,9 @@ def test_width_step_pads_each_crop_to_its_own_bucket(arch):
     seen = []
     run = pred.predict_tensors
 
-    def spy(images, widths):
+    def spy(images, widths, *rest):
         seen.append((images.shape[-1], widths.tolist()))
-        return run(images, widths)
+        return run(images, widths, *rest)
 
     pred.predict_tensors = spy
     crops = _crops()
@@ -152,3 +152,18 @@ def test_config_min_aspect_overrides_checkpoint(tmp_path):
     assert rec.preprocess.min_aspect == 3.0 and rec.preprocess.two_row_aspect == 1.75
     off = build_recognizer(RecognizerConfig(**cfg, min_aspect=None), device="cpu")
     assert off.preprocess.min_aspect is None
+
+
+@pytest.mark.parametrize("arch,merge_rule", [("crnn", "ctc_empty"),
+                                             ("joint_ctc_transformer", "closest")])
+def test_forbidden_characters_are_never_read(arch, merge_rule):
+    pred = _predictor(arch, merge_rule)
+    crops = _crops()
+    free = pred.predict(crops)
+    used = "".join(sorted({c for r in free for c in r.text}))
+    assert used  # the untrained model emits something to forbid
+    banned = used[: max(1, len(used) // 2)]
+    locked = pred.predict(crops, forbid=banned + "Ж")  # unknown characters are ignored
+    assert len(locked) == len(crops)
+    assert not any(c in banned for r in locked for c in r.text)
+    assert pred.predict(crops, forbid="") == free

@@ -67,7 +67,10 @@ def bench_arch(arch: str, crops: list[np.ndarray], single_n: int, batch_size: in
     t_batch = time_it(lambda: rec.predict(crops), 2)
     few = crops[:single_n]
     t_single = time_it(lambda: [rec.predict([c]) for c in few], 1)
-    return {"arch": arch, "input": f"{w}x{h}", "description": rec.description,
+    prep = rec.preprocess  # a checkpoint's own architecture and input size win
+    name = arch if weights is None else f"{type(rec.model).__name__} ({Path(weights).name})"
+    return {"arch": name, "input": f"{prep.width}x{prep.height}",
+            "description": rec.description,
             "precision": str(rec.dtype).removeprefix("torch."),
             "params_m": round(sum(p.numel() for p in rec.model.parameters()) / 1e6, 2),
             "batch_size": batch_size, "merge": merge if decoder is not None else "ctc",

@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 $PY bench/realdata.py --out runs/realdata >/dev/null
 $PY bench/bench_accuracy.py --out "$OUT"
 $PY bench/bench_recognizer.py --out "$OUT/recognizer.json" \
-  --weights-joint data/models/documents_recognizer.pt --weights-crnn data/models/plates_recognizer.pt \
+  --weights-crnn data/models/documents_recognizer.pt \
   | tee "$OUT/recognizer.txt"
 $PY bench/bench_detector.py --configs documents_yolo plates_yolo --out "$OUT/detector.json" \
   | tee "$OUT/detector.txt"

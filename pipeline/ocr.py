@@ -185,7 +185,8 @@ class OcrPipeline:
                 continue
             for region in found:
                 owners.append((n, region))
-                crops.append(img if self.detector is None else _safe_crop(img, region.polygon))
+                crops.append(img if self.detector is None else _safe_crop(
+                    img, grown(region.polygon, self.assembler.config.crop_pad, img.shape)))
         reads = self._recognize(crops, [owners[k][0] for k in range(len(crops))], names)
         if self.assembler.config.script_lock is not None:
             reads = self._lock_scripts(crops, owners, reads, names)
@@ -310,6 +311,19 @@ def _clean_region(region: Region, img: np.ndarray) -> Region | None:
         return None
     return Region(polygon=poly, bbox=bbox_of(poly), score=float(region.score),
                   label=str(region.label))
+
+
+def grown(polygon: np.ndarray, pad: float, shape: tuple[int, ...]) -> np.ndarray:
+    """``polygon`` scaled about its centre so that each side moves out by ``pad`` of the
+    region's size (a tight plate box then keeps its first and last characters), clipped to
+    the image; unchanged when ``pad`` is 0."""
+    if pad <= 0:
+        return polygon
+    pts = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    centre = pts.mean(axis=0)
+    out = centre + (pts - centre) * (1.0 + 2.0 * pad)
+    h, w = shape[:2]
+    return np.stack([out[:, 0].clip(0, w), out[:, 1].clip(0, h)], axis=1)
 
 
 def _safe_crop(img: np.ndarray, polygon: np.ndarray) -> np.ndarray:

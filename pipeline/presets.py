@@ -47,6 +47,11 @@ class AssemblerConfig(StrictModel):
                                  "this many text heights apart (whole lines for a line reader).")
     max_merged_aspect: float = Field(
         16.0, gt=0.0, description="Longest merged region, in text heights.")
+    crop_pad: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Each detected region is cropped this fraction of its size larger on "
+                    "every side (its polygon in the results stays as detected): a tight "
+                    "plate box otherwise cuts its first or last character.")
     line_image_aspect: float | None = Field(
         None, gt=1.0,
         description="Images at least this many times wider than high are one text line: "

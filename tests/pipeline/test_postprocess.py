@@ -216,3 +216,21 @@ def test_pipeline_re_reads_foreign_letters_of_a_one_script_page():
     plain = OcrPipeline(PiecesOfWords(), SizeRecognizer(),
                         Assembler(AssemblerConfig(script_lock=0.8))).run([img])[0]
     assert plain.text.startswith("50x20")
+
+
+class TightBoxDetector:
+    def predict(self, images):
+        return [[box(40, 20, 90, 40)] for _ in images]
+
+
+def test_crop_pad_reads_a_larger_crop_but_keeps_the_detected_polygon():
+    img = np.full((60, 120, 3), 255, np.uint8)
+    tight = OcrPipeline(TightBoxDetector(), SizeRecognizer()).run([img])[0]
+    assert tight.text == "50x20"
+    padded = OcrPipeline(TightBoxDetector(), SizeRecognizer(),
+                         Assembler(AssemblerConfig(crop_pad=0.1))).run([img])[0]
+    assert padded.text == "60x24"  # 10 % of 50 x 20 more on every side
+    assert padded.lines[0].words[0].bbox == tight.lines[0].words[0].bbox == (40, 20, 90, 40)
+    edge = OcrPipeline(TightBoxDetector(), SizeRecognizer(),
+                       Assembler(AssemblerConfig(crop_pad=1.0))).run([img])[0]
+    assert edge.text == "120x60"  # clipped to the image

@@ -215,9 +215,11 @@ class OcrPipeline:
         if share is None or predict is None or "forbid" not in signature(predict).parameters:
             return reads
         out = list(reads)
-        for n in dict.fromkeys(owner for owner, _ in owners):
-            mine = [k for k, (o, _) in enumerate(owners) if o == n
-                    and isinstance(reads[k], Recognition)]
+        pages: dict[int, list[int]] = {}
+        for k, (n, _) in enumerate(owners):
+            if isinstance(reads[k], Recognition):
+                pages.setdefault(n, []).append(k)
+        for n, mine in pages.items():
             forbid = script_lock([reads[k].text for k in mine], share)
             redo = [k for k in mine if needs_relock(reads[k].text, forbid)]
             if not redo:

@@ -116,22 +116,16 @@ def _is_gutter(all_boxes: np.ndarray, group: list[int], i: int, box: np.ndarray,
                      skip, gutter, window)
 
 
-def _script_votes(text: str) -> tuple[int, int]:
-    """(Latin, Cyrillic) counts of the letters that are not look-alikes."""
-    lat = cyr = 0
-    for ch in text:
-        if not ch.isalpha() or ch in _LOOKALIKES:
-            continue
-        if "\u0400" <= ch <= "\u04ff":
-            cyr += 1
-        elif ch.isascii() or "\u00c0" <= ch <= "\u024f":
-            lat += 1
-    return lat, cyr
-
-
 CYRILLIC_LETTERS = "".join(chr(c) for c in range(0x0400, 0x0500) if chr(c).isalpha())
 LATIN_LETTERS = "".join(chr(c) for c in [*range(0x41, 0x5B), *range(0x61, 0x7B),
                                          *range(0x00C0, 0x0250)] if chr(c).isalpha())
+_CYRILLIC, _LATIN = frozenset(CYRILLIC_LETTERS), frozenset(LATIN_LETTERS)
+
+
+def _script_votes(text: str) -> tuple[int, int]:
+    """(Latin, Cyrillic) counts of the letters that are not look-alikes."""
+    kept = [ch for ch in text if ch not in _LOOKALIKES]
+    return sum(ch in _LATIN for ch in kept), sum(ch in _CYRILLIC for ch in kept)
 
 
 def script_lock(texts: Sequence[str], share: float, min_letters: int = 40) -> str:
@@ -141,8 +135,8 @@ def script_lock(texts: Sequence[str], share: float, min_letters: int = 40) -> st
     Latin, the Cyrillic letters are returned, and the reverse: a page that is all English
     should not keep the odd ``я`` or ``рното`` of a confused reader.
     """
-    lat = sum(c in LATIN_LETTERS for t in texts for c in t)
-    cyr = sum(c in CYRILLIC_LETTERS for t in texts for c in t)
+    lat = sum(c in _LATIN for t in texts for c in t)
+    cyr = sum(c in _CYRILLIC for t in texts for c in t)
     if lat + cyr < max(min_letters, 1):
         return ""
     if lat >= share * (lat + cyr) and cyr:
@@ -157,10 +151,11 @@ def needs_relock(text: str, forbid: str) -> bool:
     with letters of the page's script (``tenderlя``), and no word of two or more letters is
     written wholly in them (a real foreign word, ``hello`` on a Russian page, keeps its line
     as read)."""
+    banned = frozenset(forbid)
     mixed = False
     for word in text.split():
         letters = [c for c in word if c.isalpha()]
-        foreign = sum(c in forbid for c in letters)
+        foreign = sum(c in banned for c in letters)
         if foreign and foreign == len(letters) and len(letters) >= 2:
             return False
         mixed |= 0 < foreign < len(letters)

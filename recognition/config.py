@@ -117,6 +117,14 @@ class TrainSettings(StrictModel):
         "fp32", description="bf16: forward passes under bfloat16 autocast (channels-last on a "
                             "CPU); weights, optimizer and losses stay fp32. About 2x faster "
                             "steps on CPUs with AMX / AVX512-BF16, slower on others.")
+    teacher: Path | None = Field(
+        None, description="Checkpoint of a trained recognizer with the same charset, input "
+                          "size and column stride: its CTC column posteriors become an extra "
+                          "per-column target of the CTC head (knowledge distillation). A "
+                          "from-scratch model learns much faster from it than from CTC "
+                          "alone.")
+    distill_weight: float = Field(1.0, ge=0, description="weight of the distillation term")
+    distill_temperature: float = Field(1.0, gt=0)
     wandb: bool = False
     wandb_project: str = "ocr-pipeline"
 

@@ -47,3 +47,22 @@ class JointCTCAttentionLoss(nn.Module):
             loss = loss + self.region_weight * terms["region"]
         terms["loss"] = loss
         return terms
+
+
+def ctc_distillation(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor,
+                     temperature: float = 1.0) -> torch.Tensor:
+    """Per-column KL(teacher || student) of CTC posteriors, mean over the real columns.
+
+    Both logits are ``(B, T, C)`` over the same classes and columns; ``mask`` ``(B, T)`` marks
+    real (not padding) columns. Scaled by ``temperature ** 2`` so its gradient keeps the
+    size of the hard-label term.
+    """
+    if student.shape != teacher.shape:
+        raise ValueError(f"student logits {tuple(student.shape)} and teacher logits "
+                         f"{tuple(teacher.shape)} differ: teacher needs the same columns "
+                         "and classes")
+    s = (student.float() / temperature).log_softmax(-1)
+    t = (teacher.float() / temperature).log_softmax(-1)
+    kl = (t.exp() * (t - s)).sum(-1)
+    weights = mask.to(kl.dtype)
+    return (kl * weights).sum() / weights.sum().clamp(min=1) * temperature ** 2

@@ -27,11 +27,16 @@ from pipeline.device import select_device
 from pipeline.paths import resolve_path
 from pipeline.seeding import rng_state, seed_everything, set_rng_state
 from recognition.augment import Augmenter
-from recognition.checkpoint import make_checkpoint, read_checkpoint, save_atomic
+from recognition.checkpoint import (
+    load_checkpoint,
+    make_checkpoint,
+    read_checkpoint,
+    save_atomic,
+)
 from recognition.config import DatasetConfig, RecognizerTrainConfig
 from recognition.datasets import TextSample, read_dataset
 from recognition.evaluate import evaluate_recognizer
-from recognition.losses import JointCTCAttentionLoss
+from recognition.losses import JointCTCAttentionLoss, ctc_distillation
 from recognition.metrics import RecognitionMetrics
 from recognition.models import DEFAULT_CFGS, create_model
 from recognition.models.registry import merged_kwargs
@@ -139,6 +144,23 @@ def _start_from(model: torch.nn.Module, path: Path, arch: str, charset: str,
     log.info("starting from the weights of %s (step %s)", path, ckpt.get("meta", {}).get("step"))
 
 
+def _teacher(path: Path, model: torch.nn.Module, tokenizer: Tokenizer, prep: PreprocessConfig,
+             device: torch.device) -> torch.nn.Module:
+    """The frozen ``train.teacher`` model; it must read the same inputs into the same columns."""
+    teacher, t_tok, t_prep, _ = load_checkpoint(path, map_location=device)
+    if t_tok.charset != tokenizer.charset:
+        raise ValueError(f"train.teacher {path} has another charset than recognizer.charset")
+    if (t_prep.height, t_prep.width) != (prep.height, prep.width):
+        raise ValueError(f"train.teacher {path} reads {t_prep.height}x{t_prep.width} inputs, "
+                         f"recognizer.height/width say {prep.height}x{prep.width}")
+    if teacher.stride != model.stride:
+        raise ValueError(f"train.teacher {path} has column stride {teacher.stride}, the model "
+                         f"{model.stride} (set recognizer.model.width_stride)")
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.to(device).eval()
+
+
 def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = True,
           stop_after_steps: int | None = None) -> TrainResult:
     """Train a recognizer as ``cfg`` says.
@@ -208,6 +230,11 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _lr_lambda(max(warmup, 1) if warmup else 0, total_steps, tc.min_lr_ratio))
     criterion = JointCTCAttentionLoss(tokenizer, tc.ctc_weight, tc.ce_weight, tc.region_weight)
+    teacher = None
+    if tc.teacher is not None:
+        teacher = _teacher(resolve_path(tc.teacher), model, tokenizer, prep, device)
+        if channels_last:
+            teacher.to(memory_format=torch.channels_last)
 
     step = epoch = batch_in_epoch = 0
     best_cer: float | None = None
@@ -307,6 +334,13 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
                                     attn_targets[:, :-1].to(device)
                                     if getattr(model, "has_decoder", False) else None)
                 terms = criterion(outputs, batch["texts"], attn_targets, batch["regions"])
+                if teacher is not None:
+                    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
+                                                         enabled=bf16):
+                        taught = teacher(images, batch["widths"].to(device))["ctc_logits"]
+                    terms["distill"] = ctc_distillation(outputs["ctc_logits"], taught,
+                                                        outputs["mask"], tc.distill_temperature)
+                    terms["loss"] = terms["loss"] + tc.distill_weight * terms["distill"]
                 optimizer.zero_grad(set_to_none=True)
                 terms["loss"].backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)

@@ -32,10 +32,15 @@ class ConvNeXtColumns(nn.Module):
         name: timm model name (``convnext_atto``, ``convnext_small``, ...).
         stage: last stage kept (2 → stride 16).
         weights: optional local file with timm weights for ``name`` (never downloaded).
+        width_stride: keep this horizontal stride (4 or 8) while the height still shrinks to
+            the stage's stride: the later downsampling layers become height-only (2, 1)
+            convolutions (newly initialised). A text line of 80 characters needs more columns
+            than a 640-wide input gives at stride 16 (40). ``None`` keeps the model's own.
         **kwargs: passed to ``timm.create_model`` (e.g. ``depths``, ``dims`` for custom sizes).
     """
 
-    def __init__(self, name: str, stage: int = 2, weights: str | None = None, **kwargs: Any):
+    def __init__(self, name: str, stage: int = 2, weights: str | None = None,
+                 width_stride: int | None = None, **kwargs: Any):
         super().__init__()
         extra: dict[str, Any] = {"pretrained": False}
         if weights:
@@ -46,6 +51,32 @@ class ConvNeXtColumns(nn.Module):
                                       out_indices=(stage,), **extra, **kwargs)
         self.channels = self.body.feature_info.channels()[-1]
         self.stride = self.body.feature_info.reduction()[-1]
+        if width_stride is not None and width_stride != self.stride:
+            self.stride = self._narrow_downsampling(width_stride)
+
+    def _narrow_downsampling(self, width_stride: int) -> int:
+        """Make the last downsampling layers height-only until ``width_stride`` remains."""
+        stride = self.stride
+        stages = [m for n, m in self.body.named_children() if n.startswith("stages")]
+        for stage in reversed(stages):
+            if stride <= width_stride:
+                break
+            convs = [m for m in getattr(stage, "downsample", nn.Identity()).modules()
+                     if isinstance(m, nn.Conv2d) and m.stride == (2, 2)]
+            if not convs:
+                continue
+            conv = convs[-1]
+            narrow = nn.Conv2d(conv.in_channels, conv.out_channels, (2, 1), (2, 1),
+                               bias=conv.bias is not None)
+            parent = stage.downsample
+            for name, child in parent.named_children():
+                if child is conv:
+                    setattr(parent, name, narrow)
+            stride //= 2
+        if stride != width_stride:
+            raise ValueError(f"width_stride {width_stride} cannot be reached from stride "
+                             f"{self.stride} (use a power of two between 4 and {self.stride})")
+        return stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)[-1]
@@ -114,10 +145,11 @@ class JointCTCTransformer(nn.Module):
 
     def __init__(self, num_ctc_classes: int, num_attn_classes: int, encoder: str,
                  encoder_stage: int, encoder_kwargs: dict[str, Any], encoder_weights: str | None,
-                 d_model: int, num_heads: int, num_encoder_layers: int, num_decoder_layers: int,
-                 ffn_dim: int, dropout: float, max_length: int, num_regions: int):
+                 width_stride: int | None, d_model: int, num_heads: int,
+                 num_encoder_layers: int, num_decoder_layers: int, ffn_dim: int,
+                 dropout: float, max_length: int, num_regions: int):
         super().__init__()
-        self.encoder = ConvNeXtColumns(encoder, encoder_stage, encoder_weights,
+        self.encoder = ConvNeXtColumns(encoder, encoder_stage, encoder_weights, width_stride,
                                        **encoder_kwargs)
         self.stride = self.encoder.stride
         self.max_length = max_length
@@ -154,8 +186,8 @@ class JointCTCTransformer(nn.Module):
 
 @register("joint_ctc_transformer", input_size=(96, 384),
           encoder="convnext_atto", encoder_stage=2, encoder_kwargs={}, encoder_weights=None,
-          d_model=256, num_heads=4, num_encoder_layers=1, num_decoder_layers=2, ffn_dim=1024,
-          dropout=0.1, max_length=40, num_regions=0)
+          width_stride=None, d_model=256, num_heads=4, num_encoder_layers=1,
+          num_decoder_layers=2, ffn_dim=1024, dropout=0.1, max_length=40, num_regions=0)
 def joint_ctc_transformer(**kwargs: Any) -> JointCTCTransformer:
     """Joint CTC + Transformer recognizer (CPU default: ``convnext_atto`` cut at stride 16)."""
     return JointCTCTransformer(**kwargs)

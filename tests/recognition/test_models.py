@@ -100,3 +100,18 @@ def test_local_encoder_weights_file_is_loaded(tmp_path):
     model, _, _ = _model("joint_ctc_transformer", encoder_weights=str(weights))
     stem = model.encoder.body.stem_0.weight
     assert torch.equal(stem, src.stem[0].weight)
+
+
+@pytest.mark.parametrize("width_stride", [4, 8])
+def test_width_stride_keeps_columns_but_pools_height(width_stride):
+    model, _, _ = _model("joint_ctc_transformer", width_stride=width_stride)
+    assert model.stride == width_stride
+    fmap = model.encoder(torch.randn(1, 3, 32, 128))
+    assert fmap.shape[-2:] == (2, 128 // width_stride)  # height still at stride 16
+    out = model(torch.randn(2, 3, 32, 128), torch.tensor([128, 64]))
+    assert out["mask"].sum(1).tolist() == [128 // width_stride, 64 // width_stride]
+
+
+def test_unreachable_width_stride_is_an_error():
+    with pytest.raises(ValueError, match="width_stride 2"):
+        _model("joint_ctc_transformer", width_stride=2)

@@ -18,9 +18,10 @@ class RecognizerConfig(StrictModel):
     randomly initialised from ``arch`` / ``model`` / ``charset``.
     ``two_row_aspect``: crops with ``w / h`` below it are read as two rows, top row first
     (plates; ``None`` for text). ``min_aspect``: narrower one-row crops are stretched to it
-    (plates). ``num_candidates``: Transformer candidates for ``merge:
-    closest``. A checkpoint's own input size and two-row setting win over these fields;
-    ``min_aspect`` given here overrides the checkpoint's.
+    (plates). ``num_candidates``: Transformer candidates for ``merge: closest``; ``merge:
+    ctc`` reads with the CTC head alone (the decoder never runs). A checkpoint's own input
+    size and two-row setting win over these fields; ``min_aspect`` given here overrides the
+    checkpoint's.
     """
 
     arch: Literal["joint_ctc_transformer", "crnn"] = "joint_ctc_transformer"
@@ -29,7 +30,7 @@ class RecognizerConfig(StrictModel):
     charset: str = "default"
     height: int = Field(96, ge=8)
     width: int = Field(384, ge=8)
-    merge: Literal["ctc_empty", "closest"] = "ctc_empty"
+    merge: Literal["ctc_empty", "closest", "ctc"] = "ctc_empty"
     batch_size: int = Field(32, ge=1)
     two_row_aspect: float | None = Field(None, gt=0)
     min_aspect: float | None = Field(None, gt=0)

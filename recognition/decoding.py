@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 from recognition.models.joint import TransformerDecoder
 from recognition.tokenizer import Tokenizer
 
-MergeRule = Literal["ctc_empty", "closest"]
+MergeRule = Literal["ctc_empty", "closest", "ctc"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,10 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
     ``ctc_empty``: empty CTC text → empty output, else the first (greedy) candidate.
     ``closest``: the candidate closest to the CTC text (Levenshtein) is kept when
     ``distance / len(ctc) <= 0.5`` or ``distance <= 1``, else the CTC text.
+    ``ctc``: the CTC text (the predictor then skips the decoder altogether).
     """
+    if rule == "ctc":
+        return ctc
     if rule == "ctc_empty":
         return Decoded("", ctc.score) if not ctc.text else candidates[0]
     if rule == "closest":
@@ -140,4 +143,4 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
         if d <= 1 or (ctc.text and d / len(ctc.text) <= 0.5):
             return candidates[best]
         return ctc
-    raise ValueError(f"unknown merge rule {rule!r}; use ctc_empty or closest")
+    raise ValueError(f"unknown merge rule {rule!r}; use ctc_empty, closest or ctc")

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from recognition.config import RecognizerConfig
-from recognition.decoding import Decoded, merge
+from recognition.decoding import Decoded, ctc_greedy, merge
 from recognition.factory import build_recognizer
 from recognition.models import create_model
 from recognition.predictor import RecognitionPredictor, native_bf16, resolve_precision
-from recognition.preprocess import PreprocessConfig
+from recognition.preprocess import PreprocessConfig, normalize, prepare_image
 from recognition.tokenizer import Tokenizer
 from tests.recognition.helpers import TINY_CHARSET, TINY_KWARGS, TINY_SIZE, render_word
 
@@ -125,6 +125,23 @@ def test_merge_rules():
     far = [Decoded("QQQQQQQ", 0.5)]
     assert merge(ctc, far, "closest") == ctc
     assert merge(Decoded("AB", 0.5), [Decoded("B", 0.2)], "closest").text == "B"
+    assert merge(ctc, cands, "ctc") == ctc
+
+
+def test_ctc_merge_reads_without_running_the_decoder(monkeypatch):
+    crops = _crops()
+    pred = _predictor("joint_ctc_transformer", "ctc")
+    calls = []
+    monkeypatch.setattr(pred.model.decoder, "forward",
+                        lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(pred.model.decoder, "step", lambda *a, **k: calls.append(1))
+    reads = pred.predict(crops)
+    assert not calls and len(reads) == len(crops)
+    for crop, read in zip(crops, reads, strict=True):  # the CTC head's greedy text
+        image, width = prepare_image(crop, pred.preprocess)
+        with torch.inference_mode():
+            out = pred.model.encode(normalize(image[None]), torch.tensor([width]))
+        assert read.text == ctc_greedy(out["ctc_logits"], out["mask"], pred.tokenizer)[0].text
 
 
 def test_build_recognizer_without_weights_warns(caplog, tmp_path):

@@ -43,7 +43,7 @@ def evaluate_recognition(
     kind: str = typer.Option("auto", help="auto|crops|manifest|plate_course|ccpd|coco"),
     phase: str = typer.Option(None, help="Plate-course phase (train/test)."),
     region_field: str = typer.Option(None, help="Manifest field holding a region, e.g. state."),
-    merge: str = typer.Option(None, help="Override the merge rule: ctc_empty|closest."),
+    merge: str = typer.Option(None, help="Override the merge rule: ctc_empty|closest|ctc."),
     batch_size: int = typer.Option(64, min=1, help="Crops per forward pass."),
     device: str = typer.Option("auto", help="auto|cpu|cuda[:N]"),
     limit: int = typer.Option(None, min=1, help="Score only the first N samples."),
@@ -53,8 +53,8 @@ def evaluate_recognition(
     from pipeline.logs import setup_logging
 
     setup_logging("INFO")
-    if merge not in (None, "ctc_empty", "closest"):
-        fail(f"--merge must be ctc_empty or closest, got {merge!r}", EXIT_USAGE)
+    if merge not in (None, "ctc_empty", "closest", "ctc"):
+        fail(f"--merge must be ctc_empty, closest or ctc, got {merge!r}", EXIT_USAGE)
     if not weights.is_file():
         fail(f"weights file not found: {weights}", EXIT_USAGE)
     from recognition.checkpoint import load_checkpoint

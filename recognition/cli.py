@@ -53,8 +53,13 @@ def evaluate_recognition(
     from pipeline.logs import setup_logging
 
     setup_logging("INFO")
-    if merge not in (None, "ctc_empty", "closest", "ctc"):
-        fail(f"--merge must be ctc_empty, closest or ctc, got {merge!r}", EXIT_USAGE)
+    from typing import get_args
+
+    from recognition.decoding import MergeRule
+
+    rules = get_args(MergeRule)
+    if merge is not None and merge not in rules:
+        fail(f"--merge must be one of {', '.join(rules)}, got {merge!r}", EXIT_USAGE)
     if not weights.is_file():
         fail(f"weights file not found: {weights}", EXIT_USAGE)
     from recognition.checkpoint import load_checkpoint

@@ -20,8 +20,8 @@ class RecognizerConfig(StrictModel):
     (plates; ``None`` for text). ``min_aspect``: narrower one-row crops are stretched to it
     (plates). ``num_candidates``: Transformer candidates for ``merge: closest``; ``merge:
     ctc`` reads with the CTC head alone (the decoder never runs). A checkpoint's own input
-    size and two-row setting win over these fields; ``min_aspect`` given here overrides the
-    checkpoint's.
+    size and two-row setting win over these fields; ``min_aspect`` and ``text_band`` given here
+    override the checkpoint's.
     """
 
     arch: Literal["joint_ctc_transformer", "crnn"] = "joint_ctc_transformer"
@@ -34,6 +34,10 @@ class RecognizerConfig(StrictModel):
     batch_size: int = Field(32, ge=1)
     two_row_aspect: float | None = Field(None, gt=0)
     min_aspect: float | None = Field(None, gt=0)
+    text_band: bool | None = Field(
+        None, description="Cut one-row crops narrower than min_aspect (US plates) to their "
+                          "band of large characters before reading; null: as the checkpoint "
+                          "was trained (off for an untrained model).")
     num_candidates: int = Field(3, ge=1)
     width_step: int | None = Field(
         None, ge=8, description="Inference: pad each crop only up to the next multiple of "

@@ -39,6 +39,8 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
                      path, prep.width, prep.height, cfg.width, cfg.height)
         if "min_aspect" in cfg.model_fields_set and cfg.min_aspect != prep.min_aspect:
             prep = dataclasses.replace(prep, min_aspect=cfg.min_aspect)
+        if cfg.text_band is not None and cfg.text_band != prep.text_band:
+            prep = dataclasses.replace(prep, text_band=cfg.text_band)
         arch = type(model).__name__
         description = f"recognizer {arch}, weights {cfg.weights}"
     else:
@@ -51,7 +53,8 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
         two_row = cfg.two_row_aspect
         if two_row is None and "two_row_aspect" not in cfg.model_fields_set:
             two_row = DEFAULT_CFGS[cfg.arch]["two_row_aspect"]
-        prep = PreprocessConfig(cfg.height, cfg.width, two_row, cfg.min_aspect)
+        prep = PreprocessConfig(cfg.height, cfg.width, two_row, cfg.min_aspect,
+                                bool(cfg.text_band))
         regions = []
         description = f"recognizer {cfg.arch} UNTRAINED (no weights)"
     return RecognitionPredictor(model, tokenizer, prep, merge=cfg.merge,

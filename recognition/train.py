@@ -205,7 +205,7 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
     two_row = rc.two_row_aspect
     if two_row is None and "two_row_aspect" not in rc.model_fields_set:
         two_row = DEFAULT_CFGS[rc.arch]["two_row_aspect"]
-    prep = PreprocessConfig(rc.height, rc.width, two_row, rc.min_aspect)
+    prep = PreprocessConfig(rc.height, rc.width, two_row, rc.min_aspect, bool(rc.text_band))
     max_length = model_kwargs.get("max_length", 10_000)
 
     augmenter = Augmenter(cfg.augment) if cfg.augment.enabled else None

@@ -57,6 +57,10 @@ def synth(
     break_prob: float | None = typer.Option(
         None, "--break-prob", help="lines only: share of printed multi-word crops whose last "
         "word is broken off with a hyphen, as at the end of a justified line (default 0)."),
+    layouts: str | None = typer.Option(
+        None, "--layouts", help="plates only: comma-separated plate layouts to draw, each "
+        "equally often (ru, ru_square, eu, us, cn_blue, cn_green, cn_yellow, "
+        "cn_yellow_two_row; default: all, by weight)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic pages, plates or text-line crops with exact labels.
@@ -89,6 +93,8 @@ def synth(
     for key, value in shares.items():
         if value is not None and not 0.0 <= value <= 1.0:
             fail(f"--{key.replace('_', '-')} must be between 0 and 1, got {value}", EXIT_USAGE)
+    if layouts is not None and name != "plates":
+        fail(f"--layouts applies to kind 'plates' (crops) only, not {name!r}", EXIT_USAGE)
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
 
@@ -108,6 +114,15 @@ def synth(
         if text_scale is not None:
             options["text_scale"] = text_scale
         options.update(line_options)
+        if layouts is not None:
+            options["layouts"] = [x.strip() for x in layouts.split(",") if x.strip()]
+            from pipeline.synth.plates import PlateDesigner
+
+            known = PlateDesigner.LAYOUT_WEIGHTS
+            unknown = sorted(set(options["layouts"]) - set(known))
+            if unknown or not options["layouts"]:
+                fail(f"--layouts: unknown plate layouts {', '.join(unknown) or '(none given)'};"
+                     f" known: {', '.join(known)}", EXIT_USAGE)
         factory = renderer_factory(name, **options)
         t0 = time.perf_counter()
         summary = generate(factory, out, n, seed=seed, workers=workers, progress=progress)

@@ -34,6 +34,20 @@ US_STATES = ("CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ARIZONA", "N
              "COLORADO", "NEW JERSEY", "PENNSYLVANIA", "MARYLAND", "INDIANA", "KANSAS")
 US_SLOGANS = ("dmv.ca.gov", "Sunshine State", "Empire State", "Lone Star State", "Grand Canyon",
               "Land of Lincoln", "Great Lakes", "Garden State", "Silver State", "Life Elevated")
+US_SLOGANS_TOP = ("Live Free or Die", "First in Flight", "Land of Lincoln", "Garden State",
+                  "Green Mountain State", "Lone Star State", "Famous Potatoes", "Great Faces")
+# (background, characters, accent): white / yellow / green / blue / dark plates of US states
+US_SCHEMES = (
+    ((245, 245, 245), (20, 20, 20), (30, 40, 140)),
+    ((245, 245, 245), (180, 25, 30), (180, 25, 30)),
+    ((240, 240, 235), (20, 40, 130), (190, 30, 40)),
+    ((30, 110, 60), (245, 245, 245), (245, 245, 245)),
+    ((235, 240, 245), (20, 90, 70), (20, 90, 70)),
+    ((245, 215, 80), (20, 20, 20), (30, 30, 30)),
+    ((40, 60, 140), (245, 245, 245), (245, 200, 60)),
+    ((25, 25, 30), (245, 245, 245), (230, 190, 60)),
+    ((225, 235, 250), (110, 20, 40), (30, 60, 150)),
+)
 EU_COUNTRIES = ("D", "F", "PL", "I", "NL", "CZ")
 TWO_ROW_MAX_ASPECT = 1.6
 ONE_ROW_MIN_ASPECT = 2.0
@@ -146,11 +160,17 @@ class PlateCanvas:
 class PlateDesigner:
     """Draws clean plates of every registered layout.
 
-    Add a layout by adding a method ``(rng) -> PlateArt`` and registering it in ``layouts``.
+    Add a layout by adding a method ``(rng) -> PlateArt`` and its name and weight to
+    ``LAYOUT_WEIGHTS``.
 
     Args:
         fonts: font catalogue.
     """
+
+    # layout (= method name) → share of random draws
+    LAYOUT_WEIGHTS: dict[str, float] = {
+        "ru": 0.22, "ru_square": 0.06, "eu": 0.18, "us": 0.14, "cn_blue": 0.22,
+        "cn_green": 0.10, "cn_yellow": 0.04, "cn_yellow_two_row": 0.04}
 
     def __init__(self, fonts: FontBook | None = None) -> None:
         self.fonts = fonts or FontBook()
@@ -162,15 +182,7 @@ class PlateDesigner:
         self.serif_fonts = list(self.fonts.fonts("serif", "latin"))
         self.han_fonts = list(self.fonts.fonts("cjk", "han"))
         self.layouts: dict[str, tuple[float, Callable[[np.random.Generator], PlateArt]]] = {
-            "ru": (0.22, self.ru),
-            "ru_square": (0.06, self.ru_square),
-            "eu": (0.18, self.eu),
-            "us": (0.14, self.us),
-            "cn_blue": (0.22, self.cn_blue),
-            "cn_green": (0.10, self.cn_green),
-            "cn_yellow": (0.04, self.cn_yellow),
-            "cn_yellow_two_row": (0.04, self.cn_yellow_two_row),
-        }
+            name: (weight, getattr(self, name)) for name, weight in self.LAYOUT_WEIGHTS.items()}
 
     def _font(self, rng: np.random.Generator, faces: Sequence[FontFace]) -> FontFace:
         return faces[int(rng.integers(len(faces)))]
@@ -271,6 +283,14 @@ class PlateDesigner:
 
     # --- US -------------------------------------------------------------------------------
     def us(self, rng: np.random.Generator) -> PlateArt:
+        """A US plate: state name on top, slogan below, and a number in one of many styles.
+
+        Half of the plates are the plain 7ABC123 / ABC1234 / 123ABC kinds; the others are what
+        real US plates also show (see :meth:`_us_styled`). Their labels follow the US
+        convention of the OpenALPR ground truth: the letter O is never drawn (it is written 0).
+        """
+        if rng.random() < 0.5:
+            return self._us_styled(rng)
         w, h = 300, 150
         scheme = int(rng.integers(4))
         if scheme == 0:
@@ -301,6 +321,84 @@ class PlateDesigner:
         slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
         c.label(slogan, small, (60, 124, w - 60, 142), accent)
         return PlateArt(c.image, c.ink, text, "us", False)
+
+    def _us_styled(self, rng: np.random.Generator) -> PlateArt:
+        """US plates as they vary: colours (white on green, red on white, ...), a scenic
+        background, stickers, numbers of 4-7 characters split into two groups by a gap, a dash,
+        a dot or an emblem (none of them labelled), and vanity words."""
+        w, h = 300, 150
+        bg, fg, accent = US_SCHEMES[int(rng.integers(len(US_SCHEMES)))]
+        c = PlateCanvas(w, h, bg)
+        if rng.random() < 0.6:
+            c.gradient(bg, np.clip(np.asarray(bg) * rng.uniform(0.75, 1.1), 0, 255))
+        for _ in range(int(rng.integers(0, 4))):  # scenery / artwork behind the number
+            tint = np.clip(np.asarray(bg, np.float32) * 0.75 + np.asarray(accent) * 0.25, 0, 255)
+            centre = (int(rng.integers(0, w)), int(rng.integers(20, h)))
+            axes = (int(rng.integers(20, 120)), int(rng.integers(8, 50)))
+            cv2.ellipse(c.image, centre, axes, float(rng.uniform(0, 180)), 0, 360,
+                        tuple(int(v) for v in tint), -1, cv2.LINE_AA)
+        c.border(accent, int(rng.integers(0, 4)), 2)
+        top = US_STATES[int(rng.integers(len(US_STATES)))]
+        if rng.random() < 0.3:
+            top = US_SLOGANS_TOP[int(rng.integers(len(US_SLOGANS_TOP)))]
+        if rng.random() < 0.5:
+            top = top.title()
+        c.label(top, self._font(rng, self.serif_fonts + self.small_fonts),
+                (int(rng.integers(20, 60)), 6, w - int(rng.integers(20, 60)), 38), accent)
+        for _ in range(int(rng.integers(0, 3))):  # registration stickers in the corners
+            x = 8 if rng.random() < 0.5 else w - 8 - 34
+            y = 8 if rng.random() < 0.5 else h - 8 - 22
+            color = tuple(float(v) for v in rng.uniform(20, 240, 3))
+            c.rect(x, y, x + 34, y + 22, color)
+            c.label(str(int(rng.integers(1, 99))).zfill(2), self._font(rng, self.small_fonts),
+                    (x + 4, y + 3, x + 30, y + 19), (250, 250, 250) if sum(color) < 380
+                    else (15, 15, 15))
+        text = self._us_text(rng)
+        face = self._font(rng, self.plate_fonts)
+        y0, y1 = 40 + int(rng.integers(0, 8)), 112 + int(rng.integers(0, 10))
+        x0, x1 = 12 + int(rng.integers(0, 20)), w - 12 - int(rng.integers(0, 20))
+        squeeze = rng.uniform(0.65, 0.95)
+        split = int(rng.integers(2, len(text) - 1)) if len(text) >= 4 and rng.random() < 0.7 \
+            else 0
+        if split:
+            gap = rng.uniform(0.06, 0.16) * (x1 - x0)
+            mid = x0 + (x1 - x0 - gap) * split / len(text)
+            c.chars(text[:split], face, (x0, y0, mid, y1), fg, squeeze=squeeze)
+            c.chars(text[split:], face, (mid + gap, y0, x1, y1), fg, squeeze=squeeze)
+            cx, cy, r = mid + gap / 2, (y0 + y1) / 2, max(3.0, gap * 0.35)
+            mark = int(rng.integers(4))
+            if mark == 0:  # dash
+                c.rect(cx - r, cy - r * 0.3, cx + r, cy + r * 0.3, fg)
+            elif mark == 1:  # dot
+                cv2.circle(c.image, (int(cx), int(cy)), max(2, int(r * 0.5)),
+                           tuple(int(v) for v in fg), -1, cv2.LINE_AA)
+            elif mark == 2:  # an emblem (a state outline, a heart, a flag): a coloured blob
+                color = tuple(int(v) for v in rng.uniform(20, 240, 3))
+                pts = np.array([[cx + r * 1.4 * np.cos(a) * rng.uniform(0.6, 1.0),
+                                 cy + r * 2.2 * np.sin(a) * rng.uniform(0.6, 1.0)]
+                                for a in np.linspace(0, 2 * np.pi, 9)[:-1]], np.int32)
+                cv2.fillPoly(c.image, [pts], color, cv2.LINE_AA)
+        else:
+            c.chars(text, face, (x0, y0, x1, y1), fg, squeeze=squeeze)
+        slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
+        c.label(slogan, self._font(rng, self.small_fonts),
+                (int(rng.integers(20, 70)), 122, w - int(rng.integers(20, 70)), 144), accent)
+        return PlateArt(c.image, c.ink, text, "us", False)
+
+    @staticmethod
+    def _us_text(rng: np.random.Generator) -> str:
+        kind = int(rng.integers(5))
+        letters = LATIN_PLATE + "IQ"
+        if kind == 0:  # vanity: a word-like run of letters, 0 for O as in the ground truth
+            word = _pick(rng, letters, int(rng.integers(4, 8)))
+            return "".join("0" if ch == "Q" and rng.random() < 0.5 else ch for ch in word)
+        if kind == 1:
+            return _pick(rng, DIGITS, int(rng.integers(1, 4))) + _pick(rng, letters, 3)
+        if kind == 2:
+            return _pick(rng, letters, 3) + _pick(rng, DIGITS, int(rng.integers(3, 5)))
+        if kind == 3:
+            return _pick(rng, DIGITS + letters, int(rng.integers(4, 8)))
+        return _pick(rng, DIGITS, int(rng.integers(4, 8)))
 
     # --- China ----------------------------------------------------------------------------
     def _cn_text(self, rng: np.random.Generator, tail: int) -> str:

@@ -171,6 +171,19 @@ def test_config_min_aspect_overrides_checkpoint(tmp_path):
     assert off.preprocess.min_aspect is None
 
 
+def test_text_band_comes_from_the_checkpoint_unless_the_config_says(tmp_path):
+    from recognition.checkpoint import save_checkpoint
+
+    tok = Tokenizer(TINY_CHARSET)
+    model = create_model("crnn", tok.num_ctc_classes, tok.num_attn_classes, **TINY_KWARGS["crnn"])
+    path = save_checkpoint(tmp_path / "m.pt", model, "crnn", TINY_KWARGS["crnn"], tok,
+                           PreprocessConfig(32, 128, 1.75, 3.0, text_band=True))
+    cfg = dict(arch="crnn", weights=path, height=32, width=128)
+    assert build_recognizer(RecognizerConfig(**cfg), device="cpu").preprocess.text_band
+    off = build_recognizer(RecognizerConfig(**cfg, text_band=False), device="cpu")
+    assert not off.preprocess.text_band and off.preprocess.min_aspect == 3.0
+
+
 @pytest.mark.parametrize("arch,merge_rule", [("crnn", "ctc_empty"),
                                              ("joint_ctc_transformer", "closest")])
 def test_forbidden_characters_are_never_read(arch, merge_rule):

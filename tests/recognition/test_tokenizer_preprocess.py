@@ -10,6 +10,7 @@ from recognition.preprocess import (
     preprocess_batch,
     smart_resize,
     stretch_to_aspect,
+    text_band_rows,
     valid_columns,
     white_background,
 )
@@ -89,6 +90,45 @@ def test_narrow_plate_is_stretched_to_min_aspect():
     assert width == 96  # 2:1 → 3:1 at height 32
     _, width = prepare_image(plate, PreprocessConfig(32, 128, two_row_aspect=1.75))
     assert width == 64
+
+
+def _us_like_plate(dark_on_light: bool = True) -> np.ndarray:
+    """200x100 plate: a thin 'state name' row on top, five tall characters, a slogan below."""
+    ink, paper = (0, 255) if dark_on_light else (255, 40)
+    plate = np.full((100, 200, 3), paper, np.uint8)
+    plate[6:16, 40:160] = ink  # state name: one long flat blob
+    for x in range(20, 180, 34):
+        plate[30:72, x:x + 18] = ink  # the characters, rows 30-71
+        plate[36:66, x + 5:x + 13] = paper  # hollow, like a 0
+    plate[82:90, 60:140] = ink  # slogan
+    return plate
+
+
+@pytest.mark.parametrize("dark_on_light", [True, False])
+def test_text_band_finds_the_rows_of_the_large_characters(dark_on_light):
+    plate = _us_like_plate(dark_on_light)
+    rows = text_band_rows(plate[:, :, 0])
+    assert rows is not None
+    y0, y1 = rows
+    assert 16 <= y0 <= 30 and 72 <= y1 <= 82  # all of the characters, none of the labels
+    assert text_band_rows(np.full((100, 200), 255, np.uint8)) is None  # nothing to find
+
+
+def test_text_band_cuts_only_tall_one_row_crops():
+    plate = _us_like_plate()
+    cfg = PreprocessConfig(32, 128, two_row_aspect=1.75, min_aspect=3.0, text_band=True)
+    banded, width = prepare_image(plate, cfg)
+    plain, plain_width = prepare_image(plate, PreprocessConfig(32, 128, 1.75, 3.0))
+    assert plain_width == 96 and width > 110  # the band is wider than 3 : 1, not stretched
+    # the characters now fill most of the input height (they had 42 % of it before)
+    dark_rows = lambda img: int(((img[:, :width, 0] < 128).sum(axis=1) > 20).sum())  # noqa: E731
+    assert dark_rows(banded) >= 0.6 * 32 > dark_rows(plain)
+    two_row = np.full((100, 150, 3), 255, np.uint8)  # w/h 1.5: a two-row plate, never cut
+    assert np.array_equal(prepare_image(two_row, cfg)[0],
+                          prepare_image(two_row, PreprocessConfig(32, 128, 1.75, 3.0))[0])
+    wide = np.concatenate([plate, plate], axis=1)  # 4 : 1 already: read as it is
+    assert np.array_equal(prepare_image(wide, cfg)[0],
+                          prepare_image(wide, PreprocessConfig(32, 128, 1.75, 3.0))[0])
 
 
 def test_preprocess_normalises_gray_imagenet():

@@ -1,5 +1,6 @@
 import re
 
+import cv2
 import numpy as np
 import pytest
 
@@ -103,8 +104,8 @@ def test_every_plate_layout(fonts, layout):
         if layout.startswith("cn"):
             assert s.region == "cn" and s.text[0] in PROVINCES
             assert len(s.text) == (8 if layout == "cn_green" else 7)
-        if layout == "us":
-            assert s.region == "us" and len(s.text) in (6, 7)
+        if layout == "us":  # 4-7 characters; O is written 0, as in US ground truth
+            assert s.region == "us" and 4 <= len(s.text) <= 7 and "O" not in s.text
 
 
 def test_plate_art_ink_is_only_the_labelled_characters(fonts):
@@ -113,6 +114,20 @@ def test_plate_art_ink_is_only_the_labelled_characters(fonts):
     # the state name sits above the number; its rows carry no labelled ink
     assert art.ink[:36].max() < 60
     assert art.ink[44:118].max() > 200
+
+
+def test_us_number_band_holds_all_labelled_ink(fonts):
+    from recognition.preprocess import text_band_rows
+
+    designer = PlateDesigner(fonts)
+    found = 0
+    for i in range(20):
+        art = designer.draw(np.random.default_rng([7, i]), "us")
+        rows = np.where(art.ink.max(axis=1) > 128)[0]
+        band = text_band_rows(cv2.cvtColor(art.image, cv2.COLOR_RGB2GRAY))
+        if band is not None and band[0] <= rows[0] and rows[-1] < band[1] and band[0] >= 30:
+            found += 1  # the number's rows, without the state name above
+    assert found >= 16
 
 
 def test_unknown_plate_layout_is_rejected(fonts):

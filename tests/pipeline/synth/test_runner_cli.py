@@ -73,6 +73,11 @@ def test_cli_lines_and_plates(tmp_path):
     assert result.exit_code == 0, result.output
     rows = _read_tsv(out / "labels.tsv")
     assert len(rows) == 4 and all(len(r) == 3 and r[2] in {"ru", "eu", "us", "cn"} for r in rows)
+    out = tmp_path / "plates_us"
+    result = runner.invoke(app, ["synth", "plates", "--out", str(out), "--n", "6",
+                                 "--layouts", "us,cn_green", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert {r[2] for r in _read_tsv(out / "labels.tsv")} <= {"us", "cn"}
 
 
 def test_cli_long_printed_lines(tmp_path):
@@ -108,6 +113,9 @@ def test_cli_plate_scenes_via_scene_flag(tmp_path):
     (["synth", "lines", "--hand-prob", "1.5"], "--hand-prob must be between 0 and 1"),
     (["synth", "lines", "--bilevel-prob", "-0.1"], "--bilevel-prob must be between 0 and 1"),
     (["synth", "plates", "--curly-prob", "0.5"], "apply to kind 'lines' only"),
+    (["synth", "plates", "--layouts", "us,mars"], "unknown plate layouts mars"),
+    (["synth", "plates", "--layouts", ","], "(none given)"),
+    (["synth", "lines", "--layouts", "us"], "applies to kind 'plates'"),
     (["synth", "mars"], ""),
     (["synth", "lines", "--n", "0"], ""),
 ])

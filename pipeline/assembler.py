@@ -8,10 +8,19 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.geometry import as_points, rotated_rect
+from pipeline.lexicon import correct_page
 from pipeline.postprocess import unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
 from pipeline.results import Line, Word, points_tuple
+
+
+def char_confidence(word: Word) -> float:
+    """A word's read confidence per character: ``rec_score ** (1 / len(text))`` (a CTC path
+    probability shrinks with every character); 1.0 when it was not read (detect mode)."""
+    if word.rec_score is None:
+        return 1.0
+    return float(max(word.rec_score, 0.0)) ** (1.0 / max(len(word.text), 1))
 
 
 class Assembler:
@@ -26,6 +35,9 @@ class Assembler:
 
     def assemble(self, words: Sequence[Word]) -> tuple[Line, ...]:
         """Lines in reading order; a plate is one line with its rows top first."""
+        if self.config.min_char_score is not None:  # junk reads lose their text, not region
+            words = [w if char_confidence(w) >= self.config.min_char_score
+                     else replace(w, text="") for w in words]
         if not words:
             return ()
         if self.config.unify_scripts:
@@ -41,6 +53,13 @@ class Assembler:
                                 min_column_rows=cfg.min_column_rows, order=cfg.order,
                                 gutter_gap=cfg.gutter_gap, min_x_overlap=cfg.min_x_overlap)
             groups = page_order(polygons, layout, skew=skew)
+            if cfg.lexicon:  # corrected in reading order: hyphen-broken words stay whole
+                order = [i for g in groups for i in g]
+                texts = correct_page([words[i].text for i in order], cfg.lexicon,
+                                     cfg.lexicon_margin)
+                words = list(words)
+                for i, t in zip(order, texts, strict=True):
+                    words[i] = replace(words[i], text=t)
         return tuple(self._line([words[i] for i in g], skew) for g in groups if g)
 
     def _line(self, words: list[Word], skew: float) -> Line:

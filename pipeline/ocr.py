@@ -23,7 +23,7 @@ from pipeline.assembler import Assembler
 from pipeline.crops import crop_polygon
 from pipeline.geometry import bbox_of, box_polygon, valid_polygon
 from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
-from pipeline.postprocess import merge_fragments, needs_relock, script_lock, snap_to_ink
+from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
 from pipeline.presets import PipelineConfig, load_pipeline_config
 from pipeline.results import Page, Word, points_tuple
 from recognition.types import Recognition, Recognizer
@@ -209,8 +209,10 @@ class OcrPipeline:
                       reads: list[Recognition | None | str], names: list[str]
                       ) -> list[Recognition | None | str]:
         """Re-read, per page, the crops holding letters of the page's minority script with
-        those letters forbidden (``assembler.script_lock``)."""
+        those letters forbidden (``assembler.script_lock``); crops with whole words of that
+        script only with ``script_lock_words``, and only a confident enough re-read counts."""
         share = self.assembler.config.script_lock
+        words = self.assembler.config.script_lock_words
         predict = getattr(self.recognizer, "predict", None)
         if share is None or predict is None or "forbid" not in signature(predict).parameters:
             return reads
@@ -221,7 +223,9 @@ class OcrPipeline:
                 pages.setdefault(n, []).append(k)
         for n, mine in pages.items():
             forbid = script_lock([reads[k].text for k in mine], share)
-            redo = [k for k in mine if needs_relock(reads[k].text, forbid)]
+            kinds = {k: relock_kind(reads[k].text, forbid) for k in mine}
+            redo = [k for k in mine if kinds[k] == "mixed"
+                    or (kinds[k] == "whole" and words is not None)]
             if not redo:
                 continue
             try:
@@ -230,7 +234,8 @@ class OcrPipeline:
                 log.exception("%s: script-locked re-reading failed; first reads kept", names[n])
                 continue
             for k, rec in zip(redo, again, strict=True):
-                out[k] = rec
+                if kinds[k] == "mixed" or rec.score >= words * reads[k].score:
+                    out[k] = rec
         return out
 
     def _detect(self, images: list[np.ndarray], names: list[str]) -> list[list[Region] | str]:

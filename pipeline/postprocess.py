@@ -146,20 +146,24 @@ def script_lock(texts: Sequence[str], share: float, min_letters: int = 40) -> st
     return ""
 
 
-def needs_relock(text: str, forbid: str) -> bool:
-    """Whether a read should be re-read without the ``forbid`` letters: some word mixes them
-    with letters of the page's script (``tenderlя``), and no word of two or more letters is
-    written wholly in them (a real foreign word, ``hello`` on a Russian page, keeps its line
-    as read)."""
+def relock_kind(text: str, forbid: str) -> str | None:
+    """How a read holds ``forbid`` letters: ``"whole"`` when some word of two or more letters
+    is written wholly in them (a foreign word, or a word misread in the other script such as
+    ``рирру`` for ``puppy``), else ``"mixed"`` when some word mixes them with other letters
+    (``tenderlя``), else ``"whole"`` for a lone letter of them (``Я`` for ``a``), else
+    ``None``."""
     banned = frozenset(forbid)
-    mixed = False
+    mixed = letter = False
     for word in text.split():
         letters = [c for c in word if c.isalpha()]
         foreign = sum(c in banned for c in letters)
         if foreign and foreign == len(letters) and len(letters) >= 2:
-            return False
+            return "whole"
         mixed |= 0 < foreign < len(letters)
-    return mixed
+        letter |= foreign == len(letters) == 1
+    if mixed:
+        return "mixed"
+    return "whole" if letter else None
 
 
 def unify_scripts(texts: Sequence[str]) -> list[str]:

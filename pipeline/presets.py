@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from detection.config import DetectorConfig
 from pipeline.config import ConfigError, StrictModel, load_config
@@ -73,9 +73,42 @@ class AssemblerConfig(StrictModel):
         description="When at least this share of a page's letters are of one script (Latin "
                     "or Cyrillic), its crops that read letters of the other script are read "
                     "again with those letters forbidden; off if null.")
+    script_lock_words: float | None = Field(
+        None, gt=0.0,
+        description="With script_lock: a crop holding a whole word of the page's minority "
+                    "script is re-read too, and the re-read replaces it when its confidence "
+                    "is at least this share of the first read's (a misread 'рирру' re-reads "
+                    "as 'puppy' about as confidently; a real foreign word re-reads as "
+                    "garbage); such crops keep their first read if null.")
+    min_char_score: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Blank the text of read words whose confidence per character "
+                    "(rec_score ** (1 / characters)) is below this (the region stays, with "
+                    "text ''): the junk a detector finds in pictures and ornaments reads at "
+                    "~0.0-0.3, printed words at ~0.6-1; off if null.")
+    lexicon: list[str] = Field(
+        default_factory=list,
+        description="wordfreq languages (en, ru, de, ...) for lexicon correction after "
+                    "reading: a word one or two usual OCR confusions (l/I, f/fi, g/q, rn/m, "
+                    "...) away from a far more frequent word becomes that word "
+                    "(pipeline/lexicon.py); empty: off.")
+    lexicon_margin: float = Field(
+        1.5, gt=0.0,
+        description="How much more frequent (Zipf scale, log10: 1.5 = 30x) the corrected "
+                    "word must be than the word as read.")
     unify_scripts: bool = Field(
         False, description="After reading, rewrite Latin/Cyrillic look-alike letters of a "
                            "word into the script of its other letters (or of the page).")
+
+    @field_validator("lexicon")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        from wordfreq import available_languages
+
+        unknown = sorted(set(value) - set(available_languages()))
+        if unknown:
+            raise ValueError(f"no wordfreq word list for {', '.join(unknown)}")
+        return value
 
 
 class PipelineConfig(StrictModel):

@@ -11,7 +11,7 @@ from pipeline.geometry import box_polygon
 from pipeline.ocr import OcrPipeline
 from pipeline.postprocess import (
     merge_fragments,
-    needs_relock,
+    relock_kind,
     script_lock,
     snap_to_ink,
     unify_scripts,
@@ -176,12 +176,13 @@ def test_script_lock_names_the_minority_script_of_a_one_script_page():
     assert script_lock(["ok \u044f"], 0.9) == ""          # too few letters to judge
 
 
-def test_only_mixed_words_without_a_foreign_word_are_re_read():
+def test_relock_kind_tells_mixed_words_from_whole_foreign_ones():
     cyr = script_lock(["the quick brown fox jumps over the lazy dog"] * 2 + ["\u044f"], 0.9)
-    assert needs_relock("tenderl\u044f love", cyr)
-    assert not needs_relock("tender love", cyr)
-    assert not needs_relock("привет tenderl\u044f", cyr)  # a real Russian word keeps its line
-    assert needs_relock("\u044f tenderl\u044f", cyr)  # a lone letter is no word
+    assert relock_kind("tenderl\u044f love", cyr) == "mixed"
+    assert relock_kind("tender love", cyr) is None
+    assert relock_kind("привет tenderl\u044f", cyr) == "whole"  # a whole Russian word
+    assert relock_kind("\u044f tenderl\u044f", cyr) == "mixed"  # a lone letter is no word
+    assert relock_kind("the \u042f cat", cyr) == "whole"  # ... but it may be a misread "a"
 
 
 class MixedScriptReader:
@@ -195,6 +196,40 @@ class MixedScriptReader:
         self.calls.append((len(crops), bool(forbid)))
         text = "tenderly" if "\u044f" in forbid else "tenderl\u044f"
         return [Recognition(text, 0.5) for _ in crops]
+
+
+class TwoWordReader:
+    """Reads crop ``i`` as ``first[i]``, or as ``again[i]`` when given letters to forbid."""
+
+    def __init__(self, first, again):
+        self.first, self.again = first, again
+
+    def predict(self, crops, forbid=""):
+        table = self.again if forbid else self.first
+        return [Recognition(*table[int(c[0, 0, 0])]) for c in crops]
+
+
+class TwoBoxes:
+    def predict(self, images):
+        return [[box(10, 10, 60, 30), box(70, 10, 120, 30)] for _ in images]
+
+
+def test_script_lock_words_re_reads_whole_foreign_words_and_keeps_confident_ones():
+    img = np.full((40, 130, 3), 255, np.uint8)
+    img[:, :65, 0], img[:, 65:, 0] = 0, 1  # the reader tells the two crops apart by colour
+    english = "the quick brown fox jumps over the lazy dog and then some more"
+    # crop 0: a page of English and a misread "рирру"; crop 1 stays Latin
+    first = {0: ("рирру", 0.4), 1: (english, 0.9)}
+    again = {0: ("puppy", 0.3), 1: (english, 0.9)}
+    run = lambda words, f=first, a=again: OcrPipeline(  # noqa: E731
+        TwoBoxes(), TwoWordReader(f, a),
+        Assembler(AssemblerConfig(script_lock=0.8, script_lock_words=words))).run([img])[0]
+    assert run(None).text.startswith("рирру")  # off: first read kept
+    assert run(0.5).text.startswith("puppy ")  # 0.3 >= 0.5 * 0.4: the re-read wins
+    # a real foreign word, read confidently, re-reads as garbage and keeps its first read
+    first = {0: ("привет", 0.9), 1: (english, 0.9)}
+    again = {0: ("npuBet", 0.2), 1: (english, 0.9)}
+    assert run(0.5, first, again).text.startswith("привет ")
 
 
 class PiecesOfWords:

@@ -1,0 +1,216 @@
+"""Lexicon correction of the usual OCR confusions, with the word lists bundled in ``wordfreq``.
+
+A line reader trained on synthetic text still confuses a few glyphs of real print: a serif
+capital ``I`` read as ``l`` (``lt``, a lone ``l``), the ``fi`` / ``fl`` ligatures read as ``f``
+(``offce``), ``q`` as ``g`` (``unigue``). Each such misread is one or two substitutions from
+a common word. :func:`correct_word` tries the substitutions of :data:`CONFUSIONS` (at most
+``max_edits`` of them) and takes the most frequent result when it is far more frequent than
+the word as read: ``margin`` on wordfreq's Zipf scale (log10 of occurrences per billion
+words; ``the`` is 7.7, ``office`` 5.4, a typo ~0-1), so 1.5 means 30 times more frequent.
+A word that is itself common stays: ``Wait`` for ``Walt`` is not touched, ``l`` (5.2) becomes
+``I`` (7.1). A word that is no word at all (Zipf below ``non_word``) may also have lost,
+gained or swapped one letter (``RESORED``, ``Hlere``, ``Erance``): its candidates include
+every single-letter edit too, with the same frequency rule. Words with Cyrillic letters are
+looked up in the Cyrillic-script languages, others in the Latin-script ones; digits-only
+tokens are never touched. The word lists are wordfreq's frequency dictionaries, loaded once
+per language (~0.3-0.6 s each).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from itertools import combinations
+
+from pipeline.postprocess import CYRILLIC_LETTERS
+
+# read as → what it may have been (print OCR confusions; keys of one or two characters)
+CONFUSIONS: dict[str, tuple[str, ...]] = {
+    "l": ("I", "i"), "I": ("l",), "i": ("l",), "1": ("I", "l", "i"), "|": ("I", "l"),
+    "/": ("I",), "T": ("I",), "7": ("I",),
+    "f": ("fi", "fl"), "g": ("q",), "q": ("g",), "rn": ("m",), "m": ("rn",), "c": ("e",),
+    "e": ("c",), "0": ("O", "o"), "5": ("S", "s"), "8": ("B",), "vv": ("w",),
+}
+CYRILLIC_SCRIPT_LANGUAGES = frozenset({"ru", "uk", "bg", "mk", "sr"})
+_CYRILLIC = frozenset(CYRILLIC_LETTERS)
+# letters a single-letter edit may insert or substitute, by script
+_EDIT_LETTERS = {False: "abcdefghijklmnopqrstuvwxyzáàâãäåéèêëíìîïóòôõöúùûüçñß",
+                 True: "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"}
+_TOKEN = re.compile(r"^([^\w/|]*)(.*?)([^\w/|]*)$", re.S)
+MAX_CANDIDATES = 256
+
+
+@lru_cache(maxsize=None)
+def _frequencies(lang: str) -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(lang)
+
+
+def zipf(word: str, languages: tuple[str, ...]) -> float:
+    """Highest Zipf frequency of ``word`` (lower-cased) among ``languages``; 0 if unknown."""
+    key = word.lower()
+    freq = max((_frequencies(lang).get(key, 0.0) for lang in languages), default=0.0)
+    return math.log10(freq) + 9.0 if freq > 0 else 0.0
+
+
+def single_edits(word: str, cyrillic: bool) -> list[str]:
+    """Every word one letter away: a letter inserted, deleted, substituted, or two swapped.
+    Inserted and substituted letters take the case of their neighbours."""
+    letters = _EDIT_LETTERS[cyrillic]
+    out = []
+    for i in range(len(word) + 1):
+        near = word[max(i - 1, 0): i + 1]
+        abc = letters.upper() if near.isupper() else letters
+        out += [word[:i] + c + word[i:] for c in abc]
+        if i < len(word):
+            out.append(word[:i] + word[i + 1:])
+            out += [word[:i] + c + word[i + 1:] for c in abc if c != word[i]]
+        if i < len(word) - 1:
+            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2:])
+    return out
+
+
+def candidates(word: str, max_edits: int = 2) -> list[str]:
+    """``word`` with 1 to ``max_edits`` non-overlapping :data:`CONFUSIONS` substitutions."""
+    sites = [(i, key) for i in range(len(word)) for key in CONFUSIONS
+             if word.startswith(key, i)]
+    out: list[str] = []
+    for n in range(1, max_edits + 1):
+        for chosen in combinations(sites, n):
+            spans = [(i, i + len(key)) for i, key in chosen]
+            if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+                continue  # overlapping sites
+            variants = [""]
+            last = 0
+            for i, key in chosen:
+                variants = [v + word[last:i] + r for v in variants for r in CONFUSIONS[key]]
+                last = i + len(key)
+            out += [v + word[last:] for v in variants]
+            if len(out) >= MAX_CANDIDATES:
+                return out[:MAX_CANDIDATES]
+    return out
+
+
+def correct_word(word: str, languages: Sequence[str], margin: float = 1.5,
+                 min_zipf: float = 3.0, max_edits: int = 2, non_word: float = 1.0) -> str:
+    """The word ``word`` was most likely misread from, or ``word`` itself.
+
+    Leading and trailing punctuation is kept; the core must hold a letter and not be all
+    digits. The best candidate replaces the core when its Zipf frequency is at least
+    ``min_zipf`` and ``margin`` above the core's own. Cores below ``non_word`` also try
+    every :func:`single_edits` candidate.
+    """
+    lead, core, trail = _TOKEN.match(word).groups()
+    if not core or not any(c.isalpha() for c in core) or len(core) > 30:
+        return word
+    cyrillic = any(c in _CYRILLIC for c in core)
+    langs = _script_languages(core, languages)
+    if not langs:
+        return word
+    own = zipf(core, langs)
+    best, best_z = core, own
+    pool = candidates(core, max_edits)
+    if own < non_word and len(core) >= 4 and core.isalpha():
+        pool += single_edits(core, cyrillic)
+    for cand in pool:
+        z = zipf(cand, langs)
+        if z > best_z:
+            best, best_z = cand, z
+    if best is core or best_z < max(min_zipf, own + margin):
+        return word
+    return lead + best + trail
+
+
+def correct_text(text: str, languages: Sequence[str], margin: float = 1.5) -> str:
+    """:func:`correct_page` of one text."""
+    return correct_page([text], languages, margin)[0]
+
+
+def page_languages(texts: Sequence[str], languages: Sequence[str], share: float = 0.1
+                   ) -> tuple[str, ...]:
+    """The ``languages`` a page is written in: each word of three or more letters known
+    (Zipf ≥ 2.5) in some of them votes for the one it is most frequent in. Per script (Latin,
+    Cyrillic) the most voted language counts, and so does any with at least ``share`` of that
+    script's votes (and two): an English page is English, a page of sentences in six
+    languages is all six. A script without votes keeps its first configured language."""
+    votes: dict[str, int] = {}
+    for text in texts:
+        for part in text.split():
+            core = _TOKEN.match(part).group(2)
+            if len(core) < 3 or not core.isalpha():
+                continue
+            scores = [(zipf(core, (lang,)), lang) for lang in _script_languages(core, languages)]
+            best = max(scores, default=(0.0, ""))
+            if best[0] >= 2.5:
+                votes[best[1]] = votes.get(best[1], 0) + 1
+    keep = []
+    for cyrillic in (False, True):
+        mine = [lang for lang in languages if (lang in CYRILLIC_SCRIPT_LANGUAGES) == cyrillic]
+        total = sum(votes.get(lang, 0) for lang in mine)
+        if not mine:
+            continue
+        top = max(mine, key=lambda lang: votes.get(lang, 0))
+        keep += [lang for lang in mine
+                 if lang == top or votes.get(lang, 0) >= max(2, share * total)]
+    return tuple(lang for lang in languages if lang in keep)
+
+
+def correct_page(texts: Sequence[str], languages: Sequence[str], margin: float = 1.5
+                 ) -> list[str]:
+    """:func:`correct_word` on each word of ``texts`` (in reading order) with the page's own
+    languages among ``languages`` (:func:`page_languages`), then :func:`lower_midsentence`.
+    The two pieces of a word broken across lines with a hyphen (``set-`` / ``tlement``) are
+    no words and stay as they are; spacing is kept."""
+    languages = page_languages(texts, languages)
+    out: list[str] = []
+    broken = False
+    for text in texts:
+        parts = re.split(r"(\s+)", text)
+        for k, part in enumerate(parts):
+            if not part or part.isspace():
+                continue
+            ends_broken = part.endswith("-") and len(part) > 1
+            if not broken and not ends_broken:
+                parts[k] = correct_word(part, languages, margin)
+            broken = ends_broken
+        out.append("".join(parts))
+    return lower_midsentence(out, languages)
+
+
+_SENTENCE_END = frozenset('.!?:;"»”)…')
+
+
+def lower_midsentence(texts: Sequence[str], languages: Sequence[str],
+                      min_zipf: float = 6.5) -> list[str]:
+    """Lower-case very common words read with a capital in the middle of a sentence.
+
+    ``texts`` are in reading order; their words are taken as one stream. A word written
+    ``Title``-case whose lower-case form has a Zipf frequency of at least ``min_zipf`` (``in``
+    7.3, ``or`` 6.9: function words, no names) is lower-cased when the word before it starts
+    with a lower-case letter and does not end a sentence (``... bedrock In`` →
+    ``... bedrock in``). Spacing is kept.
+    """
+    out: list[str] = []
+    prev = ""
+    for text in texts:
+        parts = re.split(r"(\s+)", text)
+        for k, part in enumerate(parts):
+            if not part or part.isspace():
+                continue
+            lead, core, trail = _TOKEN.match(part).groups()
+            if (not lead and len(core) >= 2 and core[0].isupper() and core[1:].islower()
+                    and prev[:1].islower() and prev[-1:] not in _SENTENCE_END):
+                langs = _script_languages(core, languages)
+                if langs and zipf(core, langs) >= min_zipf:
+                    parts[k] = core[0].lower() + core[1:] + trail
+            prev = part
+        out.append("".join(parts))
+    return out
+
+
+def _script_languages(core: str, languages: Sequence[str]) -> tuple[str, ...]:
+    cyrillic = any(c in _CYRILLIC for c in core)
+    return tuple(lang for lang in languages if (lang in CYRILLIC_SCRIPT_LANGUAGES) == cyrillic)

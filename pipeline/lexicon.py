@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import cache
 from itertools import combinations
 
 from pipeline.postprocess import CYRILLIC_LETTERS
@@ -42,7 +42,7 @@ _TOKEN = re.compile(r"^([^\w/|]*)(.*?)([^\w/|]*)$", re.S)
 MAX_CANDIDATES = 256
 
 
-@lru_cache(maxsize=None)
+@cache
 def _frequencies(lang: str) -> dict[str, float]:
     from wordfreq import get_frequency_dict
 

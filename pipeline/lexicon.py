@@ -28,11 +28,19 @@ from pipeline.postprocess import CYRILLIC_LETTERS
 
 # read as → what it may have been (print OCR confusions; keys of one or two characters)
 CONFUSIONS: dict[str, tuple[str, ...]] = {
-    "l": ("I", "i"), "I": ("l",), "i": ("l",), "1": ("I", "l", "i"), "|": ("I", "l"),
+    "l": ("I", "i"), "i": ("l",), "1": ("I", "l", "i"), "|": ("I", "l"),
     "/": ("I",), "T": ("I",), "7": ("I",),
     "f": ("fi", "fl"), "g": ("q",), "q": ("g",), "rn": ("m",), "m": ("rn",), "c": ("e",),
     "e": ("c",), "0": ("O", "o"), "5": ("S", "s"), "8": ("B",), "vv": ("w",),
+    "h": ("n", "b"), "y": ("v",), "v": ("y",), "F": ("I'",), "I": ("l", "I'"),
 }
+# the only confusions tried on a word that is itself a word (Zipf >= min_zipf): a serif
+# capital I read as l ("lt" for "It"); "sighed" must not become "signed"
+KNOWN_WORD_CONFUSIONS: dict[str, tuple[str, ...]] = {"l": ("I",), "1": ("I",), "|": ("I",)}
+# diacritics read wrong: an accented vowel may have been any other of its family
+for _family in ("aáàâãä", "eéèêë", "iíìîï", "oóòôõö", "uúùûü"):
+    for _ch in _family[1:]:
+        CONFUSIONS[_ch] = tuple(c for c in _family if c != _ch)
 CYRILLIC_SCRIPT_LANGUAGES = frozenset({"ru", "uk", "bg", "mk", "sr"})
 _CYRILLIC = frozenset(CYRILLIC_LETTERS)
 # letters a single-letter edit may insert or substitute, by script
@@ -40,6 +48,8 @@ _EDIT_LETTERS = {False: "abcdefghijklmnopqrstuvwxyzáàâãäåéèêëíìîï�
                  True: "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"}
 _TOKEN = re.compile(r"^([^\w/|]*)(.*?)([^\w/|]*)$", re.S)
 MAX_CANDIDATES = 256
+_MONEY = re.compile(r"^S(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{2})$")
+_JOINED = re.compile(r"^(\w{2,})\.([A-ZА-ЯЁ]\w+)$")
 
 
 @cache
@@ -73,10 +83,10 @@ def single_edits(word: str, cyrillic: bool) -> list[str]:
     return out
 
 
-def candidates(word: str, max_edits: int = 2) -> list[str]:
-    """``word`` with 1 to ``max_edits`` non-overlapping :data:`CONFUSIONS` substitutions."""
-    sites = [(i, key) for i in range(len(word)) for key in CONFUSIONS
-             if word.startswith(key, i)]
+def candidates(word: str, max_edits: int = 2,
+               table: dict[str, tuple[str, ...]] = CONFUSIONS) -> list[str]:
+    """``word`` with 1 to ``max_edits`` non-overlapping substitutions from ``table``."""
+    sites = [(i, key) for i in range(len(word)) for key in table if word.startswith(key, i)]
     out: list[str] = []
     for n in range(1, max_edits + 1):
         for chosen in combinations(sites, n):
@@ -86,7 +96,7 @@ def candidates(word: str, max_edits: int = 2) -> list[str]:
             variants = [""]
             last = 0
             for i, key in chosen:
-                variants = [v + word[last:i] + r for v in variants for r in CONFUSIONS[key]]
+                variants = [v + word[last:i] + r for v in variants for r in table[key]]
                 last = i + len(key)
             out += [v + word[last:] for v in variants]
             if len(out) >= MAX_CANDIDATES:
@@ -100,28 +110,36 @@ def correct_word(word: str, languages: Sequence[str], margin: float = 1.5,
 
     Leading and trailing punctuation is kept; the core must hold a letter and not be all
     digits. The best candidate replaces the core when its Zipf frequency is at least
-    ``min_zipf`` and ``margin`` above the core's own. Cores below ``non_word`` also try
-    every :func:`single_edits` candidate.
+    ``min_zipf`` and ``margin`` above the core's own. A core that is a word itself (Zipf at
+    least ``min_zipf``) only tries :data:`KNOWN_WORD_CONFUSIONS`. Only when no confusion
+    candidate qualifies, a core below ``non_word`` tries every :func:`single_edits` candidate of
+    three or more letters.
     """
     lead, core, trail = _TOKEN.match(word).groups()
     if not core or not any(c.isalpha() for c in core) or len(core) > 30:
         return word
+    if _MONEY.match(core):
+        return f"{lead}${core[1:]}{trail}"  # "S43,456.78": a dollar sign read as S
+    joined = _JOINED.match(core)
+    if joined and all(zipf(w, _script_languages(w, languages)) >= min_zipf
+                      for w in joined.groups()):
+        return f"{lead}{joined.group(1)}. {joined.group(2)}{trail}"  # "her.She": a lost space
     cyrillic = any(c in _CYRILLIC for c in core)
     langs = _script_languages(core, languages)
     if not langs:
         return word
     own = zipf(core, langs)
-    best, best_z = core, own
-    pool = candidates(core, max_edits)
-    if own < non_word and len(core) >= 4 and core.isalpha():
-        pool += single_edits(core, cyrillic)
-    for cand in pool:
-        z = zipf(cand, langs)
-        if z > best_z:
-            best, best_z = cand, z
-    if best is core or best_z < max(min_zipf, own + margin):
-        return word
-    return lead + best + trail
+    need = max(min_zipf, own + margin)
+    table = KNOWN_WORD_CONFUSIONS if own >= min_zipf else CONFUSIONS
+    pools = [candidates(core, max_edits, table)]  # the usual confusions, then any one letter
+    if own < non_word and len(core) >= 3 and core.isalpha():
+        pools.append([c for c in single_edits(core, cyrillic) if len(c) >= 3])
+    for pool in pools:
+        best, best_z = max(((c, zipf(c, langs)) for c in pool), key=lambda t: t[1],
+                           default=(core, 0.0))
+        if best_z >= need:
+            return lead + best + trail
+    return word
 
 
 def correct_text(text: str, languages: Sequence[str], margin: float = 1.5) -> str:
@@ -161,7 +179,7 @@ def page_languages(texts: Sequence[str], languages: Sequence[str], share: float 
 def correct_page(texts: Sequence[str], languages: Sequence[str], margin: float = 1.5
                  ) -> list[str]:
     """:func:`correct_word` on each word of ``texts`` (in reading order) with the page's own
-    languages among ``languages`` (:func:`page_languages`), then :func:`lower_midsentence`.
+    languages among ``languages`` (:func:`page_languages`), then :func:`sentence_case`.
     The two pieces of a word broken across lines with a hyphen (``set-`` / ``tlement``) are
     no words and stay as they are; spacing is kept."""
     languages = page_languages(texts, languages)
@@ -177,21 +195,23 @@ def correct_page(texts: Sequence[str], languages: Sequence[str], margin: float =
                 parts[k] = correct_word(part, languages, margin)
             broken = ends_broken
         out.append("".join(parts))
-    return lower_midsentence(out, languages)
+    return sentence_case(out, languages)
 
 
-_SENTENCE_END = frozenset('.!?:;"»”)…')
+_SENTENCE_END = frozenset('.!?:;"»”)…-')
 
 
-def lower_midsentence(texts: Sequence[str], languages: Sequence[str],
-                      min_zipf: float = 6.5) -> list[str]:
-    """Lower-case very common words read with a capital in the middle of a sentence.
+def sentence_case(texts: Sequence[str], languages: Sequence[str], min_zipf: float = 6.5
+                  ) -> list[str]:
+    """Capitals where sentences start and only there, for words read with the wrong case.
 
     ``texts`` are in reading order; their words are taken as one stream. A word written
     ``Title``-case whose lower-case form has a Zipf frequency of at least ``min_zipf`` (``in``
     7.3, ``or`` 6.9: function words, no names) is lower-cased when the word before it starts
-    with a lower-case letter and does not end a sentence (``... bedrock In`` →
-    ``... bedrock in``). Spacing is kept.
+    with a lower-case letter and does not end a sentence or a line with a hyphen
+    (``... bedrock In`` → ``... bedrock in``). An all-lower-case word after a word of three or
+    more letters that ends with ``.``, ``!`` or ``?`` gets a capital (``tears. when`` →
+    ``tears. When``). Spacing is kept.
     """
     out: list[str] = []
     prev = ""
@@ -206,7 +226,11 @@ def lower_midsentence(texts: Sequence[str], languages: Sequence[str],
                 langs = _script_languages(core, languages)
                 if langs and zipf(core, langs) >= min_zipf:
                     parts[k] = core[0].lower() + core[1:] + trail
-            prev = part
+            elif (not lead and core.isalpha() and core.islower() and prev[-1:] in ".!?"
+                  and len(_TOKEN.match(prev).group(2)) >= 3
+                  and _TOKEN.match(prev).group(2).isalpha()):
+                parts[k] = core[0].upper() + core[1:] + trail
+            prev = parts[k]
         out.append("".join(parts))
     return out
 

@@ -14,6 +14,9 @@ EN_RU = ("en", "ru")
     ("confrmed", "confirmed"),
     ("unigue,", "unique,"),         # q read as g, punctuation kept
     ("chiidren", "children"),       # l read as i
+    ("S43,456.78", "$43,456.78"),   # a dollar sign read as S
+    ("S4", "S4"),                   # ... but not any S before a digit
+    ("her.She", "her. She"),        # a lost space after a full stop
     ("lt's", "It's"),               # serif capital I read as l
     ('"l', '"I'),
     ("modern", "modern"),           # rn is not m here: modern is a word
@@ -82,12 +85,14 @@ def test_hyphen_broken_pieces_are_not_corrected():
     assert correct_text("a tlement of", EN_RU) == "a element of"
 
 
-def test_capitals_in_mid_sentence_are_lowered_for_function_words_only():
-    from pipeline.lexicon import lower_midsentence
+def test_sentence_case_fixes_capitals_where_sentences_start_and_only_there():
+    from pipeline.lexicon import sentence_case
 
-    texts = ["the keys In", "this. In the", "say Will and", "Or else"]
-    assert lower_midsentence(texts, EN_RU) == ["the keys in", "this. In the", "say Will and",
-                                               "or else"]
+    texts = ["the keys In", "this. In the", "say Will and", "Or else", "tears. when",
+             "parenting- He", "e.g. when"]
+    assert sentence_case(texts, EN_RU) == ["the keys in", "this. In the", "say Will and",
+                                           "or else", "tears. When", "parenting- He",
+                                           "e.g. when"]
 
 
 def test_page_languages_follow_the_page():

@@ -172,3 +172,12 @@ def rotated_rect(points: np.ndarray, angle: float) -> np.ndarray:
     x1, y1 = flat.min(axis=0)
     x2, y2 = flat.max(axis=0)
     return rotate_points(box_polygon(x1, y1, x2, y2), angle)
+
+
+def split_quad(polygon: np.ndarray, spans: Sequence[tuple[float, float]]) -> list[np.ndarray]:
+    """Pieces of a quadrilateral (clockwise from top-left) cut across its top-left → top-right
+    direction: ``(a, b)`` in ``spans`` is the part from fraction ``a`` to ``b`` of its length
+    (the top and the bottom edge cut at the same fractions)."""
+    tl, tr, br, bl = as_points(polygon)[:4]
+    return [np.array([tl + (tr - tl) * a, tl + (tr - tl) * b,
+                      bl + (br - bl) * b, bl + (br - bl) * a]) for a, b in spans]

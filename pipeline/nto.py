@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.geometry import polygon_iou, to_shapely, valid_polygon
+from pipeline.geometry import as_points, polygon_iou, split_quad, to_shapely, valid_polygon
 from pipeline.results import Page
 
 log = logging.getLogger(__name__)
@@ -185,25 +186,43 @@ def _read_json(path: str | Path) -> Any:
         raise ValueError(f"{path}: cannot read JSON ({exc})") from exc
 
 
-def predictions_from_pages(pages: Iterable[Page]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def predictions_from_pages(pages: Iterable[Page], split_words: bool = True
+                           ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """NTO predictions from pipeline results, keyed by image file name (base name).
 
     Words are written in reading order; every polygon is valid (repaired when needed,
     dropped when empty) because one evaluator of this metric does not repair polygons.
+    With ``split_words`` a region read as several words (a line crop: the documents preset
+    reads merged lines) becomes one prediction per word, its quadrilateral cut along the line
+    in proportion to the characters: the metric matches single ground-truth words by IoU.
     Failed images get an empty prediction list.
     """
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for page in pages:
         preds = []
         for word in page.words:
-            poly = valid_polygon(word.polygon) if len(word.polygon) >= 3 else None
-            if poly is None:
-                continue
-            preds.append({"polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in poly],
-                          "text": word.text})
+            for polygon, text in _word_pieces(word.polygon, word.text, split_words):
+                poly = valid_polygon(polygon) if len(polygon) >= 3 else None
+                if poly is None:
+                    continue
+                preds.append({"polygon": [[round(float(x), 1), round(float(y), 1)]
+                                          for x, y in poly], "text": text})
         name = Path(page.file).name
         if name in out:
             log.warning("two images named %s: the NTO format keys by file name; "
                         "the later one wins", name)
         out[name] = {"predictions": preds}
     return out
+
+
+def _word_pieces(polygon: Sequence[Sequence[float]], text: str, split: bool
+                 ) -> list[tuple[Any, str]]:
+    tokens = list(re.finditer(r"\S+", text))
+    if not split or len(tokens) < 2 or len(polygon) != 4:
+        return [(polygon, text)]
+    n = len(text.rstrip())
+    start = tokens[0].start()
+    spans = [((t.start() - start) / (n - start), (t.end() - start) / (n - start))
+             for t in tokens]
+    pieces = split_quad(as_points(polygon), spans)
+    return [(piece, t.group(0)) for piece, t in zip(pieces, tokens, strict=True)]

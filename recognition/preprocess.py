@@ -117,11 +117,11 @@ def white_background(image: np.ndarray) -> np.ndarray:
     Only black regions touching a black image corner are filled, so black ink of a binarised
     scan stays black.
     """
-    black = np.all(image == 0, axis=2) if image.ndim == 3 else image == 0
-    h, w = black.shape
+    h, w = image.shape[:2]
     corners = [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)]
-    if not any(black[y, x] for x, y in corners):
-        return image
+    if not any(not np.any(image[y, x]) for x, y in corners):
+        return image  # no black corner: nothing to fill (the common case, checked cheaply)
+    black = np.all(image == 0, axis=2) if image.ndim == 3 else image == 0
     fill = black.astype(np.uint8)
     mask = np.zeros((h + 2, w + 2), np.uint8)
     for x, y in corners:

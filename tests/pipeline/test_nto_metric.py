@@ -6,7 +6,13 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.nto import TextPolygon, image_cer, nto_score, predictions_from_pages
+from pipeline.nto import (
+    TextPolygon,
+    image_cer,
+    nto_score,
+    predictions_from_pages,
+    read_predictions,
+)
 from pipeline.results import Line, Page, Word
 
 
@@ -118,6 +124,21 @@ def test_predictions_from_pages_are_valid_and_keyed_by_file_name():
     assert [p["text"] for p in preds] == ["x", "y"]
     from shapely.geometry import Polygon
     assert all(Polygon(p["polygon"]).is_valid for p in preds)
+
+
+def test_a_line_read_as_several_words_becomes_word_predictions():
+    quad = ((0, 0), (100, 0), (100, 20), (0, 20))
+    line = Word("ab cd", quad, (0, 0, 100, 20))
+    page = Page("p.jpg", 100, 20, (Line("ab cd", quad, (line,)),))
+    preds = predictions_from_pages([page])["p.jpg"]["predictions"]
+    assert [p["text"] for p in preds] == ["ab", "cd"]
+    xs = [sorted({x for x, _ in p["polygon"]}) for p in preds]
+    assert xs == [[0.0, 40.0], [60.0, 100.0]]  # cut in proportion to the characters
+    gt = {"p.jpg": [box(0, 0, 45, 20, "ab"), box(55, 0, 100, 20, "cd")]}
+    split = read_predictions("x", predictions_from_pages([page]))
+    whole = read_predictions("x", predictions_from_pages([page], split_words=False))
+    assert nto_score(gt, split).score == 0.0
+    assert nto_score(gt, whole).score > 0.5  # one ground truth takes the line, one is missed
 
 
 def test_cli_evaluate_nto_on_coco_annotations(tmp_path):

@@ -194,14 +194,16 @@ def predictions_from_pages(pages: Iterable[Page], split_words: bool = True
     dropped when empty) because one evaluator of this metric does not repair polygons.
     With ``split_words`` a region read as several words (a line crop: the documents preset
     reads merged lines) becomes one prediction per word, its quadrilateral cut along the line
-    in proportion to the characters: the metric matches single ground-truth words by IoU.
+    where the recognizer's CTC columns put each word (else in proportion to the characters):
+    the metric matches single ground-truth words by IoU.
     Failed images get an empty prediction list.
     """
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for page in pages:
         preds = []
         for word in page.words:
-            for polygon, text in _word_pieces(word.polygon, word.text, split_words):
+            for polygon, text in _word_pieces(word.polygon, word.text, word.spans,
+                                              split_words):
                 poly = valid_polygon(polygon) if len(polygon) >= 3 else None
                 if poly is None:
                     continue
@@ -215,14 +217,19 @@ def predictions_from_pages(pages: Iterable[Page], split_words: bool = True
     return out
 
 
-def _word_pieces(polygon: Sequence[Sequence[float]], text: str, split: bool
+def _word_pieces(polygon: Sequence[Sequence[float]], text: str,
+                 spans: Sequence[tuple[float, float]] | None, split: bool
                  ) -> list[tuple[Any, str]]:
+    """``(polygon, word)`` per word of ``text``: the recognizer's word ``spans`` along the
+    quadrilateral when they fit the words (a lexicon correction may have split a word), else
+    cuts in proportion to the characters."""
     tokens = list(re.finditer(r"\S+", text))
     if not split or len(tokens) < 2 or len(polygon) != 4:
         return [(polygon, text)]
-    n = len(text.rstrip())
-    start = tokens[0].start()
-    spans = [((t.start() - start) / (n - start), (t.end() - start) / (n - start))
-             for t in tokens]
+    if spans is None or len(spans) != len(tokens):
+        n = len(text.rstrip())
+        start = tokens[0].start()
+        spans = [((t.start() - start) / (n - start), (t.end() - start) / (n - start))
+                 for t in tokens]
     pieces = split_quad(as_points(polygon), spans)
     return [(piece, t.group(0)) for piece, t in zip(pieces, tokens, strict=True)]

@@ -202,7 +202,8 @@ class OcrPipeline:
                 text=rec.text if rec is not None else "",
                 polygon=points_tuple(region.polygon), bbox=region.bbox, label=region.label,
                 det_score=None if self.detector is None else float(region.score),
-                rec_score=None if rec is None else float(rec.score)))
+                rec_score=None if rec is None else float(rec.score),
+                spans=None if rec is None else getattr(rec, "spans", None)))
         return out
 
     def _lock_scripts(self, crops: list[np.ndarray], owners: list[tuple[int, Region]],

@@ -38,6 +38,10 @@ class Word:
         label: detector class ("word", "plate", ...); "crop" in recognize mode.
         det_score: detection confidence, ``None`` when no detector ran (recognize mode).
         rec_score: recognition confidence, ``None`` when no recognizer ran (detect mode).
+        spans: where each whitespace-separated word of ``text`` lies along the polygon's top
+            edge, as ``(start, end)`` fractions (from the recognizer's CTC columns); ``None``
+            when unknown. Not exported: it serves to cut a line read as several words into
+            word predictions (:func:`pipeline.nto.predictions_from_pages`).
     """
 
     text: str
@@ -46,6 +50,8 @@ class Word:
     label: str = "word"
     det_score: float | None = None
     rec_score: float | None = None
+    spans: tuple[tuple[float, float], ...] | None = field(default=None, compare=False,
+                                                          repr=False)
 
     def export(self) -> dict[str, Any]:
         """Plain-JSON form (see the README's "Results JSON")."""

@@ -17,12 +17,49 @@ from recognition.tokenizer import Tokenizer
 MergeRule = Literal["ctc_empty", "closest", "ctc"]
 
 
+Spans = tuple[tuple[float, float], ...]
+
+
 @dataclass(frozen=True)
 class Decoded:
-    """One decoded hypothesis: text and its probability (product of step probabilities)."""
+    """One decoded hypothesis: text and its probability (product of step probabilities).
+
+    ``spans``: where each whitespace-separated word of ``text`` lies along the crop, as
+    ``(start, end)`` fractions of its width (from the CTC columns that emitted the word's
+    first and last characters); ``None`` when not known (Transformer output)."""
 
     text: str
     score: float
+    spans: Spans | None = None
+
+
+def ctc_word_spans(ids: Sequence[int], tokenizer: Tokenizer, widen: float = 0.5) -> Spans:
+    """Word spans (see :class:`Decoded`) of a best CTC path ``ids`` over its real columns.
+
+    A word runs from the first column of its first character to the last column of its last
+    one, widened on both sides by ``widen`` of its columns per character: CTC fires once per
+    character, near its middle, so the outer halves of the first and last letters lie outside
+    those columns. Whitespace characters end words."""
+    n = max(len(ids), 1)
+    words: list[list[int]] = []  # [first column, last column + 1, characters]
+    prev = tokenizer.BLANK
+    in_word = False
+    for col, i in enumerate(int(v) for v in ids):
+        if i == tokenizer.BLANK or tokenizer.charset[i - 1].isspace():
+            in_word = in_word and i == tokenizer.BLANK
+            prev = i
+            continue
+        if not in_word:
+            words.append([col, col + 1, 0])
+            in_word = True
+        words[-1][1] = col + 1
+        words[-1][2] += i != prev
+        prev = i
+    spans = []
+    for start, end, chars in words:
+        pad = widen * (end - start) / max(chars, 1)
+        spans.append((max(0.0, (start - pad) / n), min(1.0, (end + pad) / n)))
+    return tuple(spans)
 
 
 def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
@@ -41,7 +78,9 @@ def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
     out = []
     for row in range(logits.shape[0]):
         n = int(mask[row].sum())
-        out.append(Decoded(tokenizer.decode_ctc(best[row, :n].tolist()), float(scores[row])))
+        ids = best[row, :n].tolist()
+        out.append(Decoded(tokenizer.decode_ctc(ids), float(scores[row]),
+                           ctc_word_spans(ids, tokenizer)))
     return out
 
 
@@ -135,12 +174,21 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
     if rule == "ctc":
         return ctc
     if rule == "ctc_empty":
-        return Decoded("", ctc.score) if not ctc.text else candidates[0]
+        if not ctc.text:
+            return Decoded("", ctc.score, ctc.spans)
+        return _with_spans(candidates[0], ctc)
     if rule == "closest":
         dists = [Levenshtein.distance(c.text, ctc.text) for c in candidates]
         best = min(range(len(candidates)), key=lambda i: dists[i])
         d = dists[best]
         if d <= 1 or (ctc.text and d / len(ctc.text) <= 0.5):
-            return candidates[best]
+            return _with_spans(candidates[best], ctc)
         return ctc
     raise ValueError(f"unknown merge rule {rule!r}; use ctc_empty, closest or ctc")
+
+
+def _with_spans(candidate: Decoded, ctc: Decoded) -> Decoded:
+    """A Transformer candidate keeps the CTC word spans when it has as many words."""
+    if ctc.spans is not None and len(candidate.text.split()) == len(ctc.spans):
+        return Decoded(candidate.text, candidate.score, ctc.spans)
+    return candidate

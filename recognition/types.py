@@ -14,11 +14,14 @@ class Recognition:
     """Text read from one crop, with a confidence in ``[0, 1]``.
 
     ``region`` is the plate region / country when the model has a region head, else ``None``.
+    ``spans``: ``(start, end)`` fractions of the crop's width of each whitespace-separated
+    word of ``text``, when the recognizer knows them (CTC columns), else ``None``.
     """
 
     text: str
     score: float
     region: str | None = None
+    spans: tuple[tuple[float, float], ...] | None = None
 
 
 class Recognizer(Protocol):

@@ -141,6 +141,18 @@ def test_a_line_read_as_several_words_becomes_word_predictions():
     assert nto_score(gt, whole).score > 0.5  # one ground truth takes the line, one is missed
 
 
+def test_word_predictions_use_the_recognizers_spans_when_they_fit():
+    quad = ((0, 0), (100, 0), (100, 20), (0, 20))
+    line = Word("ab cd", quad, (0, 0, 100, 20), spans=((0.0, 0.2), (0.3, 1.0)))
+    page = Page("p.jpg", 100, 20, (Line("ab cd", quad, (line,)),))
+    preds = predictions_from_pages([page])["p.jpg"]["predictions"]
+    assert [sorted({x for x, _ in p["polygon"]}) for p in preds] == [[0.0, 20.0], [30.0, 100.0]]
+    # a text with another word count (a lexicon split "her.She") falls back to proportions
+    split = Word("ab c d", quad, (0, 0, 100, 20), spans=((0.0, 0.2), (0.3, 1.0)))
+    page = Page("p.jpg", 100, 20, (Line("ab c d", quad, (split,)),))
+    assert len(predictions_from_pages([page])["p.jpg"]["predictions"]) == 3
+
+
 def test_cli_evaluate_nto_on_coco_annotations(tmp_path):
     coco = {
         "images": [{"id": 1, "file_name": "a.jpg", "width": 50, "height": 50},

@@ -47,6 +47,9 @@ def test_batched_equals_single(arch, merge_rule):
         assert math.log(max(b.score, 1e-300)) == pytest.approx(
             math.log(max(s.score, 1e-300)), rel=1e-4, abs=1e-3)
         assert 0.0 <= b.score <= 1.0
+        if arch == "crnn":  # CTC reads know where each word lies
+            assert b.spans == s.spans and len(b.spans) == len(b.text.split())
+            assert all(0.0 <= lo < hi <= 1.0 for lo, hi in b.spans)
 
 
 @pytest.mark.parametrize("arch", ["crnn", "joint_ctc_transformer"])
@@ -114,6 +117,27 @@ def test_input_order_is_kept():
     forward = pred.predict(crops)
     backward = pred.predict(crops[::-1])
     assert [r.text for r in forward] == [r.text for r in backward[::-1]]
+
+
+def test_ctc_word_spans_follow_the_columns_of_each_word():
+    from recognition.decoding import ctc_word_spans
+
+    tok = Tokenizer("ab ")
+    # columns: a a - b ' ' - a b - -   (- is blank): "ab" at 0-4, "ab" at 6-8 of 10
+    ids = [1, 1, 0, 2, 3, 0, 1, 2, 0, 0]
+    assert tok.decode_ctc(ids) == "ab ab"
+    assert ctc_word_spans(ids, tok, widen=0.0) == ((0.0, 0.4), (0.6, 0.8))
+    # widened by half a character's columns on each side (2 and 1 columns per character)
+    flat = [v for span in ctc_word_spans(ids, tok) for v in span]
+    assert flat == pytest.approx([0.0, 0.5, 0.55, 0.85])
+    assert ctc_word_spans([3, 0, 3], tok) == ()  # only spaces: no word
+
+
+def test_transformer_candidates_keep_ctc_spans_only_with_as_many_words():
+    ctc = Decoded("ab cd", 0.9, ((0.0, 0.4), (0.6, 1.0)))
+    same = merge(ctc, [Decoded("ab cx", 0.5)], "ctc_empty")
+    assert same.text == "ab cx" and same.spans == ctc.spans
+    assert merge(ctc, [Decoded("abcd", 0.5)], "ctc_empty").spans is None
 
 
 def test_merge_rules():

@@ -7,13 +7,15 @@ a common word. :func:`correct_word` tries the substitutions of :data:`CONFUSIONS
 ``max_edits`` of them) and takes the most frequent result when it is far more frequent than
 the word as read: ``margin`` on wordfreq's Zipf scale (log10 of occurrences per billion
 words; ``the`` is 7.7, ``office`` 5.4, a typo ~0-1), so 1.5 means 30 times more frequent.
-A word that is itself common stays: ``Wait`` for ``Walt`` is not touched, ``l`` (5.2) becomes
-``I`` (7.1). A word that is no word at all (Zipf below ``non_word``) may also have lost,
-gained or swapped one letter (``RESORED``, ``Hlere``, ``Erance``): its candidates include
-every single-letter edit too, with the same frequency rule. Words with Cyrillic letters are
-looked up in the Cyrillic-script languages, others in the Latin-script ones; digits-only
-tokens are never touched. The word lists are wordfreq's frequency dictionaries, loaded once
-per language (~0.3-0.6 s each).
+A word that is a word itself is only checked for the serif I (``l`` at Zipf 5.2 becomes
+``I`` at 7.1; ``sighed`` never becomes ``signed``, ``Wait`` for ``Walt`` stays). A word that
+is no word at all (Zipf below ``non_word``), and that no confusion explains, may have lost,
+gained, changed or swapped one letter (``RESORED``, ``Hlere``, ``Erance``). Words with
+Cyrillic letters are looked up in the Cyrillic-script languages, others in the Latin-script
+ones, and only in the languages the page is written in (:func:`page_languages`), so a German
+word on a German page is a word; digits-only tokens are never touched. After the words,
+:func:`sentence_case` fixes capitals. The word lists are wordfreq's frequency dictionaries,
+loaded once per language (~0.1-0.5 s each).
 """
 
 from __future__ import annotations

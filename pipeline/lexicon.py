@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from functools import cache
 from itertools import combinations
 
-from pipeline.postprocess import CYRILLIC_LETTERS
+from pipeline.postprocess import CYRILLIC_SET
 
 # read as → what it may have been (print OCR confusions; keys of one or two characters)
 CONFUSIONS: dict[str, tuple[str, ...]] = {
@@ -40,11 +40,10 @@ CONFUSIONS: dict[str, tuple[str, ...]] = {
 # capital I read as l ("lt" for "It"); "sighed" must not become "signed"
 KNOWN_WORD_CONFUSIONS: dict[str, tuple[str, ...]] = {"l": ("I",), "1": ("I",), "|": ("I",)}
 # diacritics read wrong: an accented vowel may have been any other of its family
-for _family in ("aáàâãä", "eéèêë", "iíìîï", "oóòôõö", "uúùûü"):
-    for _ch in _family[1:]:
-        CONFUSIONS[_ch] = tuple(c for c in _family if c != _ch)
+CONFUSIONS.update({ch: tuple(c for c in family if c != ch)
+                   for family in ("aáàâãä", "eéèêë", "iíìîï", "oóòôõö", "uúùûü")
+                   for ch in family[1:]})
 CYRILLIC_SCRIPT_LANGUAGES = frozenset({"ru", "uk", "bg", "mk", "sr"})
-_CYRILLIC = frozenset(CYRILLIC_LETTERS)
 # letters a single-letter edit may insert or substitute, by script
 _EDIT_LETTERS = {False: "abcdefghijklmnopqrstuvwxyzáàâãäåéèêëíìîïóòôõöúùûüçñß",
                  True: "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"}
@@ -126,8 +125,8 @@ def correct_word(word: str, languages: Sequence[str], margin: float = 1.5,
     if joined and all(zipf(w, _script_languages(w, languages)) >= min_zipf
                       for w in joined.groups()):
         return f"{lead}{joined.group(1)}. {joined.group(2)}{trail}"  # "her.She": a lost space
-    cyrillic = any(c in _CYRILLIC for c in core)
-    langs = _script_languages(core, languages)
+    cyrillic = _is_cyrillic(core)
+    langs = _script_languages(core, languages, cyrillic)
     if not langs:
         return word
     own = zipf(core, langs)
@@ -216,7 +215,7 @@ def sentence_case(texts: Sequence[str], languages: Sequence[str], min_zipf: floa
     ``tears. When``). Spacing is kept.
     """
     out: list[str] = []
-    prev = ""
+    prev = prev_core = ""
     for text in texts:
         parts = re.split(r"(\s+)", text)
         for k, part in enumerate(parts):
@@ -229,14 +228,21 @@ def sentence_case(texts: Sequence[str], languages: Sequence[str], min_zipf: floa
                 if langs and zipf(core, langs) >= min_zipf:
                     parts[k] = core[0].lower() + core[1:] + trail
             elif (not lead and core.isalpha() and core.islower() and prev[-1:] in ".!?"
-                  and len(_TOKEN.match(prev).group(2)) >= 3
-                  and _TOKEN.match(prev).group(2).isalpha()):
+                  and len(prev_core) >= 3 and prev_core.isalpha()):
                 parts[k] = core[0].upper() + core[1:] + trail
             prev = parts[k]
+            prev_core = _TOKEN.match(prev).group(2)
         out.append("".join(parts))
     return out
 
 
-def _script_languages(core: str, languages: Sequence[str]) -> tuple[str, ...]:
-    cyrillic = any(c in _CYRILLIC for c in core)
+def _is_cyrillic(core: str) -> bool:
+    return any(c in CYRILLIC_SET for c in core)
+
+
+def _script_languages(core: str, languages: Sequence[str], cyrillic: bool | None = None
+                      ) -> tuple[str, ...]:
+    """The ``languages`` of ``core``'s script (Cyrillic if it has a Cyrillic letter)."""
+    if cyrillic is None:
+        cyrillic = _is_cyrillic(core)
     return tuple(lang for lang in languages if (lang in CYRILLIC_SCRIPT_LANGUAGES) == cyrillic)

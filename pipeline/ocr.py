@@ -203,7 +203,7 @@ class OcrPipeline:
                 polygon=points_tuple(region.polygon), bbox=region.bbox, label=region.label,
                 det_score=None if self.detector is None else float(region.score),
                 rec_score=None if rec is None else float(rec.score),
-                spans=None if rec is None else getattr(rec, "spans", None)))
+                spans=None if rec is None else rec.spans))
         return out
 
     def _lock_scripts(self, crops: list[np.ndarray], owners: list[tuple[int, Region]],

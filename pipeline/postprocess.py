@@ -119,13 +119,13 @@ def _is_gutter(all_boxes: np.ndarray, group: list[int], i: int, box: np.ndarray,
 CYRILLIC_LETTERS = "".join(chr(c) for c in range(0x0400, 0x0500) if chr(c).isalpha())
 LATIN_LETTERS = "".join(chr(c) for c in [*range(0x41, 0x5B), *range(0x61, 0x7B),
                                          *range(0x00C0, 0x0250)] if chr(c).isalpha())
-_CYRILLIC, _LATIN = frozenset(CYRILLIC_LETTERS), frozenset(LATIN_LETTERS)
+CYRILLIC_SET, LATIN_SET = frozenset(CYRILLIC_LETTERS), frozenset(LATIN_LETTERS)
 
 
 def _script_votes(text: str) -> tuple[int, int]:
     """(Latin, Cyrillic) counts of the letters that are not look-alikes."""
     kept = [ch for ch in text if ch not in _LOOKALIKES]
-    return sum(ch in _LATIN for ch in kept), sum(ch in _CYRILLIC for ch in kept)
+    return sum(ch in LATIN_SET for ch in kept), sum(ch in CYRILLIC_SET for ch in kept)
 
 
 def script_lock(texts: Sequence[str], share: float, min_letters: int = 40) -> str:
@@ -135,8 +135,8 @@ def script_lock(texts: Sequence[str], share: float, min_letters: int = 40) -> st
     Latin, the Cyrillic letters are returned, and the reverse: a page that is all English
     should not keep the odd ``я`` or ``рното`` of a confused reader.
     """
-    lat = sum(c in _LATIN for t in texts for c in t)
-    cyr = sum(c in _CYRILLIC for t in texts for c in t)
+    lat = sum(c in LATIN_SET for t in texts for c in t)
+    cyr = sum(c in CYRILLIC_SET for t in texts for c in t)
     if lat + cyr < max(min_letters, 1):
         return ""
     if lat >= share * (lat + cyr) and cyr:

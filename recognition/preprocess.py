@@ -106,8 +106,7 @@ def cut_text_band(image: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
         return image
     if cfg.two_row_aspect is not None and w / h < cfg.two_row_aspect:
         return image  # a two-row plate: both rows are read
-    gray = to_gray3(image)[:, :, 0]
-    rows = text_band_rows(gray)
+    rows = text_band_rows(to_gray(image))
     return image if rows is None else image[rows[0]: rows[1]]
 
 
@@ -150,15 +149,19 @@ def stretch_to_aspect(image: np.ndarray, min_aspect: float | None) -> np.ndarray
     return cv2.resize(image, (round(h * min_aspect), h), interpolation=cv2.INTER_LINEAR)
 
 
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """RGB, RGBA or gray ``uint8`` → one gray channel ``(H, W)``."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    code = cv2.COLOR_RGBA2GRAY if image.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+    return cv2.cvtColor(image, code)
+
+
 def to_gray3(image: np.ndarray) -> np.ndarray:
     """RGB (or gray) ``uint8`` → gray repeated on 3 channels (ConvNeXt stems expect 3)."""
-    if image.ndim == 2:
-        gray = image
-    elif image.shape[2] == 4:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
-    else:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return np.repeat(gray[:, :, None], 3, axis=2)
+    return np.repeat(to_gray(image)[:, :, None], 3, axis=2)
 
 
 def smart_resize(image: np.ndarray, height: int, width: int) -> tuple[np.ndarray, int]:

@@ -1,10 +1,13 @@
 """Seconds per image of each detector backend at its default config size.
 
-Weights: the configs' weights when present, else untrained (random) models - fine for
-speed, except that the post-processing cost depends on how many boxes pass the threshold,
-which an untrained model does not reproduce; the table says which was used.
+``--presets``: the shipped presets' detectors (``configs/pipeline/<name>.yaml``: their
+weights, sizes and thresholds, as ``pipeline run`` uses them). ``--configs``: training
+configs' models (``configs/detection/``), with the weights those name when present, else
+untrained (random) models - fine for speed, except that the post-processing cost depends on
+how many boxes pass the threshold, which an untrained model does not reproduce; the table
+says which was used.
 
-    .venv/bin/python bench/bench_detector.py --images 4 --out bench/detector_speed.json
+    .venv/bin/python bench/bench_detector.py --presets documents plates --out bench/out/d.json
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ from detection.config import DetectorTrainConfig
 from detection.factory import build_detector
 from pipeline.config import load_config
 from pipeline.paths import CONFIGS_DIR
+from pipeline.presets import load_pipeline_config
 
 CONFIGS = ("documents_yolo", "plates_yolo", "maskrcnn_convnext", "nto_yolov5l")
 
 
-def synthetic_page(width: int, height: int, seed: int) -> np.ndarray:
-    """A white page with rows of dark word-like rectangles."""
+def synthetic_page(width: int, height: int, seed: int, style: str = "scan") -> np.ndarray:
+    """A white page with rows of dark word-like rectangles.
+
+    ``style`` ``scan``: flat white and one ink colour (the documents preset sends such pages
+    to its ink detector, ``clean_scans: ink``); ``photo``: uneven light and sensor noise
+    (the model's path).
+    """
     rng = np.random.default_rng(seed)
     im = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(im)
@@ -37,18 +46,32 @@ def synthetic_page(width: int, height: int, seed: int) -> np.ndarray:
             w = int(rng.integers(40, 150))
             draw.rectangle([x, y, x + w, y + 22], fill=(30, 30, 60))
             x += w + int(rng.integers(15, 40))
-    return np.asarray(im)
+    page = np.asarray(im)
+    if style == "photo":
+        light = np.linspace(0.95, 0.7, width)[None, :, None] * np.linspace(1.0, 0.85, height)[
+            :, None, None]
+        noisy = page * light + rng.normal(0, 8, page.shape)
+        page = np.clip(noisy, 0, 255).astype(np.uint8)
+    return page
 
 
-def bench(name: str, images: list[np.ndarray], device: str) -> dict:
-    """Time one config's detector over ``images`` (after one warm-up image)."""
-    model_cfg = load_config(CONFIGS_DIR / "detection" / f"{name}.yaml", DetectorTrainConfig).model
+def bench(name: str, images: list[np.ndarray], device: str, style: str) -> dict:
+    """Time one detector over ``images`` (after one warm-up image).
+
+    ``name``: a training config in ``configs/detection/``, or ``preset:<name>`` for a shipped
+    preset's detector.
+    """
+    if name.startswith("preset:"):
+        model_cfg = load_pipeline_config(name.removeprefix("preset:")).detector
+    else:
+        model_cfg = load_config(CONFIGS_DIR / "detection" / f"{name}.yaml",
+                                DetectorTrainConfig).model
     det = build_detector(model_cfg, device)
     det.predict(images[:1])
     start = time.perf_counter()
     regions = det.predict(images)
     elapsed = time.perf_counter() - start
-    return {"config": name, "backend": model_cfg.backend, "model": model_cfg.model,
+    return {"config": name, "style": style, "backend": model_cfg.backend, "model": model_cfg.model,
             "imgsz": model_cfg.imgsz, "weights": det.description,
             "seconds_per_image": elapsed / len(images),
             "regions_per_image": float(np.mean([len(r) for r in regions]))}
@@ -58,7 +81,12 @@ def main() -> None:
     """Run the benchmark, print a table, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=4, help="Timed images per backend.")
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS[:3]), choices=CONFIGS)
+    parser.add_argument("--configs", nargs="*", default=[], choices=CONFIGS,
+                        help="Training configs' detectors.")
+    parser.add_argument("--presets", nargs="*", default=["documents", "plates"],
+                        help="Shipped presets' detectors (default: documents plates).")
+    parser.add_argument("--styles", nargs="+", default=["scan", "photo"],
+                        choices=["scan", "photo"], help="Synthetic page kinds to time.")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default).")
     parser.add_argument("--size", default="1240x1754", help="Page WxH (A4 at 150 dpi).")
@@ -69,11 +97,17 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
-    images = [synthetic_page(width, height, i) for i in range(args.images)]
-    rows = [bench(name, images, args.device) for name in args.configs]
-    print(f"{'config':20} {'model':16} {'imgsz':>5} {'s/img':>7} {'regions':>7}  weights")
+    names = [f"preset:{p}" for p in args.presets] + list(args.configs)
+    if not names:
+        parser.error("nothing to time: give --presets and/or --configs")
+    rows = []
+    for style in args.styles:
+        images = [synthetic_page(width, height, i, style) for i in range(args.images)]
+        rows += [bench(name, images, args.device, style) for name in names]
+    print(f"{'config':20} {'page':5} {'model':16} {'imgsz':>5} {'s/img':>7} {'regions':>7}  "
+          "weights")
     for r in rows:
-        print(f"{r['config']:20} {r['model']:16} {r['imgsz']:5d} "
+        print(f"{r['config']:20} {r['style']:5} {r['model']:16} {r['imgsz']:5d} "
               f"{r['seconds_per_image']:7.3f} {r['regions_per_image']:7.1f}  {r['weights']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({

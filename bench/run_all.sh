@@ -14,7 +14,7 @@ $PY bench/bench_accuracy.py --out "$OUT"
 $PY bench/bench_recognizer.py --out "$OUT/recognizer.json" \
   --weights-crnn data/models/documents_recognizer.pt \
   | tee "$OUT/recognizer.txt"
-$PY bench/bench_detector.py --configs documents_yolo plates_yolo --out "$OUT/detector.json" \
+$PY bench/bench_detector.py --presets documents plates --out "$OUT/detector.json" \
   | tee "$OUT/detector.txt"
 $PY bench/bench_pipeline.py --presets plates --pages data/samples/plates --crops ../shared/data/cn_plate_crops_lprnet/images \
   --out "$OUT/pipeline.json" | tee "$OUT/pipeline.txt"

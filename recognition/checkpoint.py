@@ -10,6 +10,9 @@ Format (a plain dict)::
      # training checkpoints also hold:
      "train": {"optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best_cer",
                "rng", "config"}}
+
+Shipped weights (:func:`export_checkpoint`) drop ``train`` and may store their floating-point
+tensors as float16 (half the file); loading casts them back to the model's float32.
 """
 
 from __future__ import annotations
@@ -63,6 +66,22 @@ def save_checkpoint(path: str | Path, model: nn.Module, arch: str, model_kwargs:
     """Write a checkpoint atomically (see module docstring for the format)."""
     return save_atomic(make_checkpoint(model, arch, model_kwargs, tokenizer, preprocess,
                                        regions, meta, train), path)
+
+
+def export_checkpoint(src: str | Path, dst: str | Path, half: bool = True) -> Path:
+    """Write ``src`` as shipped weights: without training state, floats as float16 if ``half``.
+
+    The metadata (architecture, tokenizer, preprocessing, regions, meta) is kept unchanged;
+    ``meta["exported_from"]`` names ``src`` and ``meta["stored_dtype"]`` the weights' dtype.
+    """
+    ckpt = read_checkpoint(src)
+    ckpt.pop("train", None)
+    if half:
+        ckpt["state_dict"] = {k: v.half() if v.is_floating_point() else v
+                              for k, v in ckpt["state_dict"].items()}
+    ckpt["meta"] = {**ckpt.get("meta", {}), "exported_from": str(src),
+                    "stored_dtype": "float16" if half else "float32"}
+    return save_atomic(ckpt, dst)
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"

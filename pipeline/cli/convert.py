@@ -8,6 +8,8 @@ A thin layer over the library readers and writers:
 * ``crops``: CCPD names, the plate-course ``meta_<region>_ref`` files, COCO word polygons or a
   manifest → a crops folder ``DIR/images/*.png`` + ``DIR/labels.tsv``
   (:func:`recognition.datasets.read_dataset`).
+* ``recognizer-weights``: a training checkpoint → shipped weights (no optimizer state,
+  float16 storage; :func:`recognition.checkpoint.export_checkpoint`).
 
 Heavy imports stay inside the command bodies so ``pipeline --help`` stays fast.
 """
@@ -214,3 +216,23 @@ def crops(
     (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     msg = f"wrote {len(lines)} crops -> {out / 'labels.tsv'}"
     typer.echo(msg + (f" ({skipped} skipped, see the log)" if skipped else ""))
+
+
+@convert_app.command("recognizer-weights")
+def recognizer_weights(
+    src: Path = typer.Argument(..., help="Recognizer checkpoint (a run's best.pt)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Shipped weights file to write."),
+    half: bool = typer.Option(True, "--half/--full", help="Store float tensors as float16."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
+) -> None:
+    """A training checkpoint -> shipped recognizer weights (what data/models/ holds)."""
+    from recognition.checkpoint import export_checkpoint
+
+    if out.exists() and not overwrite:
+        fail(f"{out} exists; pass --overwrite to replace it", EXIT_USAGE)
+    try:
+        export_checkpoint(src, out, half=half)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    mb_in, mb_out = src.stat().st_size / 2**20, out.stat().st_size / 2**20
+    typer.echo(f"wrote {out} ({mb_out:.1f} MB, from {mb_in:.1f} MB)")

@@ -152,3 +152,37 @@ def test_max_chars_drops_long_samples(crops):
     short, = _read_all([DatasetConfig(path=crops, max_chars=2)], TINY_CHARSET)
     assert len(everything) == len(WORDS)
     assert sorted(s.text for s in short) == sorted(w for w in WORDS if len(w) <= 2)
+
+
+def test_exported_half_weights_read_like_the_run_checkpoint(tmp_path, crops):
+    from recognition.checkpoint import load_checkpoint, read_checkpoint
+    from recognition.config import RecognizerConfig
+    from recognition.factory import build_recognizer
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(_config(tmp_path, crops, "joint_ctc_transformer")),
+                    encoding="utf-8")
+    result = runner.invoke(app, ["train", "recognizer", str(path), "--set", "train.max_steps=6",
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.output
+    last = tmp_path / "runs" / "tiny_joint_ctc_transformer" / "last.pt"
+    shipped = tmp_path / "shipped.pt"
+    result = runner.invoke(app, ["convert", "recognizer-weights", str(last), "--out",
+                                 str(shipped)])
+    assert result.exit_code == 0, result.output
+    ckpt = read_checkpoint(shipped)
+    assert "train" not in ckpt and ckpt["meta"]["stored_dtype"] == "float16"
+    assert all(v.dtype != torch.float32 for v in ckpt["state_dict"].values())
+    assert shipped.stat().st_size < 0.3 * last.stat().st_size  # no optimizer, half floats
+
+    model, *_ = load_checkpoint(shipped)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    images = [render_word(w) for w in WORDS[:6]]
+    reads = [build_recognizer(RecognizerConfig(weights=str(p)), "cpu").predict(images)
+             for p in (last, shipped)]
+    assert [r.text for r in reads[0]] == [r.text for r in reads[1]]
+    assert max(abs(a.score - b.score) for a, b in zip(*reads, strict=True)) < 1e-2
+
+    again = runner.invoke(app, ["convert", "recognizer-weights", str(last), "--out",
+                                str(shipped)])
+    assert again.exit_code == 2 and "--overwrite" in again.output

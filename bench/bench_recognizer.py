@@ -16,12 +16,14 @@ import platform
 import random
 import time
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from recognition.config import RecognizerConfig
+from recognition.decoding import MergeRule
 from recognition.factory import build_recognizer
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -60,7 +62,7 @@ def bench_arch(arch: str, crops: list[np.ndarray], single_n: int, batch_size: in
     cfg = RecognizerConfig(arch=arch, height=h, width=w, batch_size=batch_size, merge=merge,
                            weights=weights, precision=precision)
     rec = build_recognizer(cfg, device="cpu")
-    decoder = getattr(rec.model, "decoder", None)
+    decoder = getattr(rec.model, "decoder", None) if merge != "ctc" else None
     if decoder is not None and decode_steps is not None and weights is None:
         decoder.max_length = decode_steps
     rec.predict(crops[:4])  # warm-up
@@ -89,7 +91,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--decode-steps", type=int, default=10,
                     help="cap of untrained greedy decoding (typical word length + eos)")
-    ap.add_argument("--merge", default="ctc_empty", choices=["ctc_empty", "closest"])
+    ap.add_argument("--merge", default="ctc_empty", choices=list(get_args(MergeRule)),
+                    help="merge rule of the joint model (ctc: its CTC head alone, no decoder)")
     ap.add_argument("--weights-joint", default=None)
     ap.add_argument("--weights-crnn", default=None)
     ap.add_argument("--seed", type=int, default=0)

@@ -12,7 +12,8 @@ mkdir -p "$OUT"
 $PY bench/realdata.py --out runs/realdata >/dev/null
 $PY bench/bench_accuracy.py --out "$OUT"
 $PY bench/bench_recognizer.py --out "$OUT/recognizer.json" \
-  --weights-crnn data/models/documents_recognizer.pt \
+  --weights-joint data/models/documents_recognizer.pt --merge ctc \
+  --weights-crnn data/models/documents_crnn.pt \
   | tee "$OUT/recognizer.txt"
 $PY bench/bench_detector.py --presets documents plates --out "$OUT/detector.json" \
   | tee "$OUT/detector.txt"

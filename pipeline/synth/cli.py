@@ -57,6 +57,10 @@ def synth(
     break_prob: float | None = typer.Option(
         None, "--break-prob", help="lines only: share of printed multi-word crops whose last "
         "word is broken off with a hyphen, as at the end of a justified line (default 0)."),
+    natural_words: bool | None = typer.Option(
+        None, "--natural-words", help="lines only: draw words as often as in real text "
+        "(short function words such as a, I, of common; English i written I), not with the "
+        "flattened default weights."),
     layouts: str | None = typer.Option(
         None, "--layouts", help="plates only: comma-separated plate layouts to draw, each "
         "equally often (ru, ru_square, eu, us, cn_blue, cn_green, cn_yellow, "
@@ -84,7 +88,8 @@ def synth(
     shares = {"line_prob": line_prob, "hand_prob": hand_prob, "curly_prob": curly_prob,
               "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob,
               "break_prob": break_prob}
-    line_options = {k: v for k, v in {"max_words": max_words, **shares}.items() if v is not None}
+    line_options = {k: v for k, v in {"max_words": max_words, "natural_words": natural_words,
+                                      **shares}.items() if v is not None}
     if line_options and name != "lines":
         flags = ", ".join("--" + k.replace("_", "-") for k in line_options)
         fail(f"{flags}: apply to kind 'lines' only, not {name!r}", EXIT_USAGE)

@@ -85,6 +85,9 @@ class LineRenderer(Renderer):
         break_prob: share of printed multi-word crops whose last word is cut after one of
             its letters and ends with ``-``, as the last line of a justified column often
             does (drawn only when on, so earlier seeds keep their text).
+        natural_words: words as often as in real text (Zipf weight ``1 / rank``, not its
+            square root), so short function words ("a", "I", "of", "в") and the spaces
+            around them are common, and English "i" is written "I".
     """
 
     output = "crops"
@@ -93,7 +96,7 @@ class LineRenderer(Renderer):
                  hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55,
                  max_words: int = 5, curly_prob: float = 0.0,
                  bilevel_prob: float = 0.0, symbol_prob: float = 0.0,
-                 break_prob: float = 0.0) -> None:
+                 break_prob: float = 0.0, natural_words: bool = False) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -106,7 +109,8 @@ class LineRenderer(Renderer):
         self.curly_prob = curly_prob
         self.bilevel_prob = bilevel_prob
         self.break_prob = break_prob
-        style = TextStyle(symbols=symbol_prob, accents=symbol_prob)
+        style = TextStyle(symbols=symbol_prob, accents=symbol_prob,
+                          zipf=1.0 if natural_words else 0.5, proper_i=natural_words)
         self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
         for lang in self.samplers:  # fail early, with the packages to install
             self.fonts.fonts("hand", SCRIPTS[lang])

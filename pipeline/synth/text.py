@@ -57,6 +57,8 @@ class TextStyle:
     hyphen: float = 0.02
     symbols: float = 0.0
     accents: float = 0.0
+    zipf: float = 0.5  # words drawn with weight rank**-zipf: 1 = as often as in real text
+    proper_i: bool = False  # English "i", "i'm" written "I", "I'm" as in real text
 
 
 class WordSampler:
@@ -73,13 +75,16 @@ class WordSampler:
         self.script = SCRIPTS[lang]
         self.style = style or TextStyle()
         self.words = word_list(lang, size)
-        # Zipf ranks flattened by the square root: common words dominate less.
-        w = 1.0 / np.sqrt(np.arange(1, len(self.words) + 1))
+        # Zipf ranks flattened (by the square root by default): common words dominate less.
+        w = np.arange(1, len(self.words) + 1, dtype=float) ** -self.style.zipf
         self._cdf = np.cumsum(w / w.sum())
 
     def plain_word(self, rng: np.random.Generator) -> str:
         i = int(np.searchsorted(self._cdf, rng.random()))
-        return self.words[min(i, len(self.words) - 1)]
+        word = self.words[min(i, len(self.words) - 1)]
+        if self.style.proper_i and self.lang == "en" and (word == "i" or word.startswith("i'")):
+            return "I" + word[1:]
+        return word
 
     def number(self, rng: np.random.Generator) -> str:
         kind = rng.integers(5)

@@ -69,3 +69,17 @@ def test_symbols_and_accents_draw_rare_printed_glyphs_inside_the_alphabet():
     rare = set("[]{}<>@#$/\\|„“éüñçàöß")
     assert len(rare & set(rich)) >= 12 and not rare & set(plain)
     assert not set("éüñçàöß") & set(ru)  # accents are for Latin words only
+
+
+def test_natural_word_weights_make_function_words_common_and_write_english_i_capital():
+    rng_flat, rng_nat = np.random.default_rng(3), np.random.default_rng(3)
+    flat = WordSampler("en")
+    natural = WordSampler("en", TextStyle(zipf=1.0, proper_i=True))
+    n = 4000
+    flat_words = [flat.plain_word(rng_flat) for _ in range(n)]
+    natural_words = [natural.plain_word(rng_nat) for _ in range(n)]
+    short = {"a", "I", "i", "of", "to", "the", "and"}
+    # 1/rank weights give the top words several times the share of the flattened default
+    assert sum(w in short for w in natural_words) > 3 * sum(w in short for w in flat_words)
+    assert "I" in natural_words and "i" not in natural_words
+    assert "i" in flat_words  # the default keeps wordfreq's lower-case "i" (earlier seeds)

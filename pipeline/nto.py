@@ -142,6 +142,9 @@ def read_ground_truth(path: str | Path) -> dict[str, list[TextPolygon]]:
 
     COCO: ``segmentation[0]`` is the polygon, ``attributes.translation`` the text; every image
     in ``images[]`` is present, with no annotations if it has none; annotation order is kept.
+    Annotations of a category named ``line`` are left out: the competition scores words, and
+    our synthetic pages also box each line of those words (for detector training), which
+    would count every line's text a second time as a missed prediction.
 
     Raises:
         ValueError: the file is not JSON in either layout.
@@ -149,8 +152,11 @@ def read_ground_truth(path: str | Path) -> dict[str, list[TextPolygon]]:
     data = _read_json(path)
     if isinstance(data, dict) and "images" in data and "annotations" in data:
         files = {img["id"]: img["file_name"] for img in data["images"]}
+        lines = {c.get("id") for c in data.get("categories") or [] if c.get("name") == "line"}
         out: dict[str, list[TextPolygon]] = {name: [] for name in files.values()}
         for n, ann in enumerate(data["annotations"]):
+            if lines and ann.get("category_id") in lines:
+                continue
             if ann.get("image_id") not in files:
                 raise ValueError(f"{path}: annotations[{n}] refers to unknown image_id "
                                  f"{ann.get('image_id')!r}")

@@ -11,6 +11,7 @@ from pipeline.nto import (
     image_cer,
     nto_score,
     predictions_from_pages,
+    read_ground_truth,
     read_predictions,
 )
 from pipeline.results import Line, Page, Word
@@ -176,6 +177,29 @@ def test_cli_evaluate_nto_on_coco_annotations(tmp_path):
     # a: 1/4, weight 1; b: missing -> 1.0, weight 1.
     assert "NTO CER: 0.6250" in result.output
     assert json.loads((tmp_path / "score.json").read_text())["score"] == pytest.approx(0.625)
+
+
+def test_ground_truth_leaves_out_line_boxes_of_synthetic_pages(tmp_path):
+    # Our synthetic pages box every word and, for detector training, every line of them too.
+    square = [[0, 0, 10, 0, 10, 10, 0, 10]]
+    coco = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 50, "height": 50}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": square,
+             "attributes": {"translation": "ab"}},
+            {"id": 2, "image_id": 1, "category_id": 1, "segmentation": square,
+             "attributes": {"translation": "cd"}},
+            {"id": 3, "image_id": 1, "category_id": 2, "segmentation": square,
+             "attributes": {"translation": "ab cd"}},
+        ],
+        "categories": [{"id": 1, "name": "word"}, {"id": 2, "name": "line"}],
+    }
+    (tmp_path / "gt.json").write_text(json.dumps(coco))
+    gt = read_ground_truth(tmp_path / "gt.json")
+    assert [p.text for p in gt["a.jpg"]] == ["ab", "cd"]
+    coco["categories"][1]["name"] = "pupil_comment"  # other categories are scored
+    (tmp_path / "gt.json").write_text(json.dumps(coco))
+    assert len(read_ground_truth(tmp_path / "gt.json")["a.jpg"]) == 3
 
 
 def test_cli_evaluate_nto_bad_file_exits_2(tmp_path):

@@ -88,6 +88,9 @@ class LineRenderer(Renderer):
         natural_words: words as often as in real text (Zipf weight ``1 / rank``, not its
             square root), so short function words ("a", "I", "of", "в") and the spaces
             around them are common, and English "i" is written "I".
+        neighbour_prob: share of crops that also show a strip of the lines above and below
+            (their descenders / ascenders, cut by the crop's edge), as a word or line box cut
+            from a tightly set page does; the label stays the crop's own text.
     """
 
     output = "crops"
@@ -96,7 +99,8 @@ class LineRenderer(Renderer):
                  hand_prob: float = 0.35, line_prob: float = 0.4, ru_prob: float = 0.55,
                  max_words: int = 5, curly_prob: float = 0.0,
                  bilevel_prob: float = 0.0, symbol_prob: float = 0.0,
-                 break_prob: float = 0.0, natural_words: bool = False) -> None:
+                 break_prob: float = 0.0, natural_words: bool = False,
+                 neighbour_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -109,6 +113,7 @@ class LineRenderer(Renderer):
         self.curly_prob = curly_prob
         self.bilevel_prob = bilevel_prob
         self.break_prob = break_prob
+        self.neighbour_prob = neighbour_prob
         style = TextStyle(symbols=symbol_prob, accents=symbol_prob,
                           zipf=1.0 if natural_words else 0.5, proper_i=natural_words)
         self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
@@ -134,11 +139,28 @@ class LineRenderer(Renderer):
         if ink is None:  # pragma: no cover - covered glyphs always leave ink
             raise RuntimeError(f"{face.name} left no ink for {text!r}")
         bilevel = not hand and self.bilevel_prob and rng.random() < self.bilevel_prob
-        image = self._paint(ink, size, hand, rng, bilevel=bool(bilevel))
+        neighbours = None
+        # Drawn only when on, so earlier seeds keep their images.
+        if self.neighbour_prob and rng.random() < self.neighbour_prob:
+            neighbours = tuple(self._neighbour(face, size, sampler, rng)
+                               if rng.random() < 0.8 else None for _ in range(2))
+        image = self._paint(ink, size, hand, rng, bilevel=bool(bilevel), neighbours=neighbours)
         return CropSample(image=image, text=text)
 
+    def _neighbour(self, face: FontFace, size: int, sampler: WordSampler, rng: np.random.Generator
+                   ) -> np.ndarray | None:
+        """The ink of another line in the same face and size (None if the face can't draw it)."""
+        for _ in range(5):
+            other = " ".join(sampler.word(rng) for _ in range(int(rng.integers(3, 9))))
+            if face.covers(other):
+                ink = draw_text(face, size, other)
+                return None if ink is None else ink.mask
+        return None
+
     def _paint(self, ink: InkMask, size: int, hand: bool, rng: np.random.Generator,
-               bilevel: bool = False) -> np.ndarray:
+               bilevel: bool = False,
+               neighbours: tuple[np.ndarray | None, np.ndarray | None] | None = None
+               ) -> np.ndarray:
         mask = ink.mask
         if hand and rng.random() < 0.5:  # slant the handwriting a little
             shear = rng.uniform(-0.25, 0.15)
@@ -162,6 +184,15 @@ class LineRenderer(Renderer):
         if bg_color is not None and np.mean(bg_color) < 190:
             color = color * 0.5
         degrade.composite(canvas, mask, color, ml, mt)
+        if neighbours is not None:  # strips of the lines above and below, cut by the edges
+            above, below = neighbours
+            for other, at_top in ((above, True), (below, False)):
+                if other is None:
+                    continue
+                k = max(1, min(other.shape[0], int(rng.uniform(0.06, 0.22) * H)))
+                strip = other[-k:] if at_top else other[:k]
+                x = int(rng.uniform(-0.3, 0.3) * W)
+                degrade.composite(canvas, strip, color, x, 0 if at_top else H - k)
         if rng.random() < 0.5:
             m, ow, oh = degrade.rotation_matrix(W, H, rng.uniform(-2.5, 2.5))
             canvas = cv2.warpAffine(canvas, m[:2], (ow, oh), flags=cv2.INTER_LINEAR,

@@ -85,6 +85,18 @@ def test_bilevel_printed_crops_look_like_1_bit_scans(fonts):
         assert "\u201c" not in s.text and "\u2019" not in s.text  # labels keep straight quotes
 
 
+def test_neighbour_prob_shows_strips_of_the_lines_above_and_below(fonts):
+    kw = dict(fonts=fonts, hand_prob=0.0, bilevel_prob=1.0)
+    on, off = LineRenderer(neighbour_prob=1.0, **kw), LineRenderer(**kw)
+    edged = 0
+    for i in range(12):
+        a, b = on.render(np.random.default_rng([5, i])), off.render(np.random.default_rng([5, i]))
+        assert a.text == b.text  # the label is the crop's own text
+        assert (b.image[0] == 255).all() and (b.image[-1] == 255).all()
+        edged += bool((a.image[0] < 128).any() or (a.image[-1] < 128).any())
+    assert edged >= 8  # each strip is drawn with p 0.8 and may miss a short line's ink
+
+
 @pytest.mark.parametrize("layout", [
     "ru", "ru_square", "eu", "us", "cn_blue", "cn_green", "cn_yellow", "cn_yellow_two_row"])
 def test_every_plate_layout(fonts, layout):

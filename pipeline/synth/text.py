@@ -76,7 +76,9 @@ class WordSampler:
         self.style = style or TextStyle()
         self.words = word_list(lang, size)
         # Zipf ranks flattened (by the square root by default): common words dominate less.
-        w = np.arange(1, len(self.words) + 1, dtype=float) ** -self.style.zipf
+        ranks = np.arange(1, len(self.words) + 1)
+        # the default keeps its exact earlier weights (x ** -0.5 differs in the last bit)
+        w = 1.0 / np.sqrt(ranks) if self.style.zipf == 0.5 else ranks ** -float(self.style.zipf)
         self._cdf = np.cumsum(w / w.sum())
 
     def plain_word(self, rng: np.random.Generator) -> str:

@@ -166,3 +166,45 @@ def test_coco_words_cropped_by_polygon(tmp_path):
     rows = _labels(out)
     assert [r[1] for r in rows] == ["привет", "world", "Hi"]  # the line category is left out
     assert Image.open(out / rows[0][0]).size == (50, 20)
+
+
+def _line_crops(root: Path) -> Path:
+    (root / "images").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, text in enumerate(["тест line", "word"]):
+        img = np.full((80, 300, 3), 255, np.uint8)
+        img[30:50, 20:280:7] = 0  # "ink"
+        img = np.clip(img.astype(int) - rng.integers(0, 30, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(root / "images" / f"{i:03d}.png")
+        rows.append(f"images/{i:03d}.png\t{text}")
+    (root / "labels.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return root
+
+
+def test_crops_as_gray_webp_scaled_to_a_height_keep_their_labels(tmp_path):
+    from recognition.datasets import load_sample
+
+    src, out = _line_crops(tmp_path / "src"), tmp_path / "dst"
+    result = runner.invoke(convert_app, ["crops", str(src), "--out", str(out),
+                                         "--format", "webp", "--height", "40"])
+    assert result.exit_code == 0, result.output
+    samples = read_dataset(out)
+    assert [s.text for s in samples] == ["тест line", "word"]
+    assert all(s.path.suffix == ".webp" for s in samples)
+    assert load_sample(samples[0]).shape[:2] == (40, 150)  # 300x80 scaled to 40 rows
+
+
+def test_crops_as_bilevel_png_are_two_valued_at_their_size(tmp_path):
+    from recognition.datasets import load_sample
+
+    src, out = _line_crops(tmp_path / "src"), tmp_path / "dst"
+    result = runner.invoke(convert_app, ["crops", str(src), "--out", str(out),
+                                         "--format", "bilevel"])
+    assert result.exit_code == 0, result.output
+    samples = read_dataset(out)
+    image = load_sample(samples[1])
+    assert image.shape[:2] == (80, 300)
+    assert set(np.unique(image)) == {0, 255}
+    with Image.open(samples[1].path) as im:
+        assert im.mode == "1"

@@ -11,7 +11,7 @@ FONT_PACKAGES=(
   fonts-dejavu fonts-liberation2 fonts-noto-core fonts-freefont-ttf
   fonts-paratype fonts-ebgaramond fonts-linuxlibertine fonts-cmu
   fonts-sjfonts fonts-klee fonts-dkg-handwriting fonts-comic-neue fonts-humor-sans
-  fonts-wqy-zenhei
+  fonts-wqy-zenhei fonts-bebas-neue fonts-roboto-unhinted
 )
 
 install_fonts() {

@@ -20,7 +20,7 @@ from PIL import ImageFont
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
-STYLES = ("serif", "sans", "mono", "hand", "cjk")
+STYLES = ("serif", "sans", "mono", "hand", "cjk", "display")
 
 # Debian packages that provide fonts of a given style for a given script.
 PACKAGES: dict[tuple[str, str], str] = {
@@ -35,11 +35,13 @@ PACKAGES: dict[tuple[str, str], str] = {
     ("hand", "latin"): "fonts-dkg-handwriting fonts-comic-neue fonts-humor-sans fonts-sjfonts",
     ("hand", "cyrillic"): "fonts-sjfonts fonts-klee",
     ("cjk", "han"): "fonts-wqy-zenhei fonts-noto-cjk",
+    ("display", "latin_caps"): "fonts-bebas-neue fonts-roboto-unhinted",
 }
 
 SCRIPT_SAMPLES = {
     "latin": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "cyrillic": "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюя0123456789",
+    "latin_caps": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
     "han": "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学",
 }
 
@@ -47,6 +49,9 @@ _HAND_NAMES = ("steve", "klee", "dkg", "handwriting", "comic", "humor", "kristi"
                "kaushan", "breip", "ecolier", "script", "delphine")
 # Book faces whose names do not say "serif" (Garamond, Libertine: old-style book type).
 _SERIF_NAMES = ("times", "georgia", "garamond", "libertine")
+# Condensed display faces (caps-only Bebas Neue, Roboto Condensed) for licence-plate
+# lettering; kept out of "sans" so page and line generators draw exactly what they did.
+_DISPLAY_NAMES = ("bebas", "roboto condensed")
 # Noto ships one family per script; only the general-purpose ones suit page text.
 _NOTO_GENERAL = re.compile(r"^Noto (Sans|Serif)( Mono| Display)?$")
 
@@ -135,6 +140,8 @@ def classify(family: str, path: str) -> str | None:
         return "serif"
     if "sans" in low or "arial" in low or "helvetica" in low:
         return "sans"
+    if any(k in low for k in _DISPLAY_NAMES):
+        return "display"
     return None
 
 

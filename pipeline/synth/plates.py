@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from pipeline.synth import degrade
 from pipeline.synth.base import Renderer
-from pipeline.synth.fonts import FontBook, FontFace
+from pipeline.synth.fonts import FontBook, FontFace, MissingFontError
 from pipeline.synth.glyphs import draw_text
 from pipeline.synth.records import CropSample
 from recognition.alphabet import PROVINCES
@@ -112,12 +113,15 @@ class PlateCanvas:
         self._paste_fitted(ink.mask, box, color, squeeze, record=False)
 
     def chars(self, text: str, face: FontFace, box: Sequence[float], color: Sequence[float],
-              heights: Sequence[float] | None = None, squeeze: float = 1.0) -> None:
+              heights: Sequence[float] | None = None, squeeze: float = 1.0,
+              tracking: float = 0.0) -> None:
         """Labelled characters laid out evenly across ``box``, bottoms aligned.
 
         Args:
             heights: per-character height as a fraction of the box height (default 1).
             squeeze: horizontal scale of the glyphs (< 1 for condensed plate lettering).
+            tracking: space kept between characters, as a fraction of their widths, when
+                they would otherwise fill the box (glyphs get narrower to make room).
         """
         x0, y0, x1, y1 = box
         bw, bh = x1 - x0, y1 - y0
@@ -130,7 +134,7 @@ class PlateCanvas:
             ww = max(1, int(round(ink.mask.shape[1] * hh / ink.mask.shape[0] * squeeze)))
             masks.append((ink.mask, ww, hh))
         total = sum(m[1] for m in masks)
-        scale = min(1.0, 0.94 * bw / total)
+        scale = min(1.0, 0.94 * bw / (total * (1.0 + tracking)))
         widths = [max(1, int(m[1] * scale)) for m in masks]
         gap = (bw - sum(widths)) / (len(masks) + 1)
         x = x0 + gap
@@ -178,6 +182,15 @@ class PlateDesigner:
         bold = [f for f in sans if "bold" in f.path.lower() and "oblique" not in f.path.lower()
                 and "italic" not in f.path.lower()]
         self.plate_fonts = bold or list(sans)
+        # US lettering is condensed and even-stroked: add the display faces where installed
+        # (Debian fonts-bebas-neue, fonts-roboto-unhinted; drawn unsqueezed).
+        try:
+            display = self.fonts.fonts("display", "latin_caps")
+        except MissingFontError:
+            display = ()
+        self.us_fonts = self.plate_fonts + [
+            f for f in display if not any(k in Path(f.path).stem.lower()
+                                          for k in ("italic", "light", "thin"))]
         self.small_fonts = list(sans)
         self.serif_fonts = list(self.fonts.fonts("serif", "latin"))
         self.han_fonts = list(self.fonts.fonts("cjk", "han"))
@@ -316,7 +329,8 @@ class PlateDesigner:
         else:
             text = _pick(rng, DIGITS, 3) + _pick(rng, LATIN_PLATE, 3)
         face = self._font(rng, self.plate_fonts)
-        c.chars(text, face, (14, 44, w - 14, 118), fg, squeeze=0.8)
+        c.chars(text, face, (14, 44, w - 14, 118), fg, squeeze=0.8,
+                tracking=rng.uniform(0.0, 0.5))
         small = self._font(rng, self.small_fonts)
         slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
         c.label(slogan, small, (60, 124, w - 60, 142), accent)
@@ -354,17 +368,22 @@ class PlateDesigner:
                     (x + 4, y + 3, x + 30, y + 19), (250, 250, 250) if sum(color) < 380
                     else (15, 15, 15))
         text = self._us_text(rng)
-        face = self._font(rng, self.plate_fonts)
+        face = self._font(rng, self.us_fonts)
         y0, y1 = 40 + int(rng.integers(0, 8)), 112 + int(rng.integers(0, 10))
         x0, x1 = 12 + int(rng.integers(0, 20)), w - 12 - int(rng.integers(0, 20))
         squeeze = rng.uniform(0.65, 0.95)
+        if face.style == "display":  # already condensed
+            squeeze = min(1.15, squeeze + 0.25)
+        tracking = rng.uniform(0.1, 0.6)  # real US plates leave clear gaps between glyphs
         split = int(rng.integers(2, len(text) - 1)) if len(text) >= 4 and rng.random() < 0.7 \
             else 0
         if split:
             gap = rng.uniform(0.06, 0.16) * (x1 - x0)
             mid = x0 + (x1 - x0 - gap) * split / len(text)
-            c.chars(text[:split], face, (x0, y0, mid, y1), fg, squeeze=squeeze)
-            c.chars(text[split:], face, (mid + gap, y0, x1, y1), fg, squeeze=squeeze)
+            c.chars(text[:split], face, (x0, y0, mid, y1), fg, squeeze=squeeze,
+                    tracking=tracking)
+            c.chars(text[split:], face, (mid + gap, y0, x1, y1), fg, squeeze=squeeze,
+                    tracking=tracking)
             cx, cy, r = mid + gap / 2, (y0 + y1) / 2, max(3.0, gap * 0.35)
             mark = int(rng.integers(4))
             if mark == 0:  # dash
@@ -379,7 +398,7 @@ class PlateDesigner:
                                 for a in np.linspace(0, 2 * np.pi, 9)[:-1]], np.int32)
                 cv2.fillPoly(c.image, [pts], color, cv2.LINE_AA)
         else:
-            c.chars(text, face, (x0, y0, x1, y1), fg, squeeze=squeeze)
+            c.chars(text, face, (x0, y0, x1, y1), fg, squeeze=squeeze, tracking=tracking)
         slogan = US_SLOGANS[int(rng.integers(len(US_SLOGANS)))]
         c.label(slogan, self._font(rng, self.small_fonts),
                 (int(rng.integers(20, 70)), 122, w - int(rng.integers(20, 70)), 144), accent)

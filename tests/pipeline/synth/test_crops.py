@@ -4,10 +4,12 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.synth.fonts import FontBook
 from pipeline.synth.lines import LineRenderer, hyphen_break, typographic_quotes
 from pipeline.synth.plates import (
     ONE_ROW_MIN_ASPECT,
     TWO_ROW_MAX_ASPECT,
+    PlateCanvas,
     PlateCropRenderer,
     PlateDesigner,
 )
@@ -140,6 +142,37 @@ def test_us_number_band_holds_all_labelled_ink(fonts):
         if band is not None and band[0] <= rows[0] and rows[-1] < band[1] and band[0] >= 30:
             found += 1  # the number's rows, without the state name above
     assert found >= 16
+
+
+def test_us_plates_also_use_condensed_display_faces(fonts):
+    designer = PlateDesigner(fonts)  # set-up installs fonts-bebas-neue, fonts-roboto-unhinted
+    display = [f for f in designer.us_fonts if f.style == "display"]
+    assert {f.family for f in display} >= {"Bebas Neue", "Roboto Condensed"}
+    assert not any(k in f.path.lower() for f in display for k in ("italic", "light", "thin"))
+    assert all(f in designer.us_fonts for f in designer.plate_fonts)
+    drawn = {designer._us_styled(np.random.default_rng([9, i])).text for i in range(30)}
+    assert len(drawn) == 30
+    # without display faces installed, US plates fall back to the bold sans faces
+    plain = PlateDesigner(FontBook([f for f in fonts.faces if f.style != "display"]))
+    assert plain.us_fonts == plain.plate_fonts
+
+
+def _ink_gaps(ink: np.ndarray) -> list[int]:
+    """Widths of the blank column runs between inked columns."""
+    cols = np.flatnonzero((ink > 128).any(axis=0))
+    steps = np.diff(cols)
+    return [int(s) - 1 for s in steps if s > 1]
+
+
+def test_plate_tracking_keeps_gaps_between_characters(fonts):
+    face = PlateDesigner(fonts).plate_fonts[0]
+    tight, spaced = PlateCanvas(200, 80, (255, 255, 255)), PlateCanvas(200, 80, (255, 255, 255))
+    tight.chars("MWMW", face, (0, 0, 200, 80), (0, 0, 0))  # wide glyphs squeezed to fit
+    spaced.chars("MWMW", face, (0, 0, 200, 80), (0, 0, 0), tracking=0.5)
+    t, s = _ink_gaps(tight.ink), _ink_gaps(spaced.ink)
+    assert len(s) == 3 and len(t) <= 3
+    glyph = (200 - sum(s)) / 4
+    assert min(s) >= 0.3 * glyph > max(t, default=0)
 
 
 def test_unknown_plate_layout_is_rejected(fonts):

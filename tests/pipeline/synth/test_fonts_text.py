@@ -38,6 +38,11 @@ def test_classify():
     assert classify("Linux Libertine O", "/x/LinLibertine_R.otf") == "serif"
     assert classify("Linux Libertine Initials O", "/x/LinLibertine_I.otf") is None
     assert classify("CMU Typewriter Text", "/x/cmuntt.ttf") == "mono"
+    # condensed display faces for plates stay out of "sans" (page generators unchanged)
+    assert classify("Bebas Neue", "/x/BebasNeue-Bold.otf") == "display"
+    assert classify("Roboto Condensed", "/x/RobotoCondensed-Bold.ttf") == "display"
+    assert classify("DejaVu Sans", "/x/DejaVuSansCondensed-Bold.ttf") == "sans"
+    assert classify("Roboto", "/x/Roboto-Bold.ttf") is None
 
 
 def test_full_width_cyrillic_is_respaced(fonts):

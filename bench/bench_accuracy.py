@@ -103,8 +103,9 @@ class Ours:
 
     name = "ours"
 
-    def __init__(self, device: str = "cpu"):
+    def __init__(self, device: str = "cpu", overrides: dict[str, list[str]] | None = None):
         self.device = device
+        self.overrides = overrides or {}
         self._pipelines: dict = {}
 
     def version(self) -> str:
@@ -117,7 +118,8 @@ class Ours:
 
         key = (preset, mode)
         if key not in self._pipelines:
-            self._pipelines[key] = OcrPipeline.from_preset(preset, device=self.device, mode=mode)
+            self._pipelines[key] = OcrPipeline.from_preset(
+                preset, device=self.device, mode=mode, overrides=self.overrides.get(preset, ()))
         return self._pipelines[key]
 
     def warm_up(self, task: Task, sample: Sample) -> None:
@@ -176,9 +178,20 @@ def main() -> None:
     parser.add_argument("--tasks", default="", help="Comma-separated task names (default all).")
     parser.add_argument("--limit", type=int, default=0, help="At most N images per task.")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--set", action="append", default=[], metavar="PRESET:KEY=VALUE",
+                        help="Override one of our presets' fields, e.g. "
+                             "plates:recognizer.weights=runs/x/best.pt (repeatable; a "
+                             "candidate is measured before it is shipped).")
     args = parser.parse_args()
+    overrides: dict[str, list[str]] = {}
+    for item in args.set:
+        preset, sep, kv = item.partition(":")
+        if not sep or "=" not in kv:
+            parser.error(f"--set {item!r}: expected PRESET:KEY=VALUE")
+        overrides.setdefault(preset, []).append(kv)
 
-    makers = {"ours": lambda: Ours(args.device), "tesseract": Tesseract, "rapidocr": RapidOcr}
+    makers = {"ours": lambda: Ours(args.device, overrides), "tesseract": Tesseract,
+              "rapidocr": RapidOcr}
     engines = {name: makers[name]() for name in args.engines.split(",")}
     report = {
         "date": time.strftime("%Y-%m-%d"),

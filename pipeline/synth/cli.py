@@ -61,6 +61,10 @@ def synth(
         None, "--neighbour-prob", help="lines only: share of crops that also show strips of "
         "the lines above and below, cut by the crop's edges, as boxes cut from a tightly set "
         "page do (default 0)."),
+    quote_prob: float | None = typer.Option(
+        None, "--quote-prob", help="lines only: share of printed crops with a run of words "
+        "quoted as speech, the sentence's mark inside the closing quote in English "
+        "(\"It's nothing.\" How; default 0)."),
     natural_words: bool | None = typer.Option(
         None, "--natural-words", help="lines only: draw words as often as in real text "
         "(short function words such as a, I, of common; English i written I), not with the "
@@ -91,7 +95,8 @@ def synth(
              f"(got kind {name!r}, {text_scale})", EXIT_USAGE)
     shares = {"line_prob": line_prob, "hand_prob": hand_prob, "curly_prob": curly_prob,
               "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob,
-              "break_prob": break_prob, "neighbour_prob": neighbour_prob}
+              "break_prob": break_prob, "neighbour_prob": neighbour_prob,
+              "quote_prob": quote_prob}
     line_options = {k: v for k, v in {"max_words": max_words, "natural_words": natural_words,
                                       **shares}.items() if v is not None}
     if line_options and name != "lines":

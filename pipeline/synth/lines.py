@@ -10,7 +10,7 @@ from pipeline.synth.base import Renderer
 from pipeline.synth.fonts import FontBook, FontFace
 from pipeline.synth.glyphs import InkMask, draw_text
 from pipeline.synth.records import CropSample
-from pipeline.synth.text import SCRIPTS, TextStyle, WordSampler
+from pipeline.synth.text import SCRIPTS, TextStyle, WordSampler, quote_speech
 
 PRINTED_STYLES = ("serif", "sans", "mono")
 _OPENERS = frozenset(" ([{\u00ab-")
@@ -91,6 +91,8 @@ class LineRenderer(Renderer):
         neighbour_prob: share of crops that also show a strip of the lines above and below
             (their descenders / ascenders, cut by the crop's edge), as a word or line box cut
             from a tightly set page does; the label stays the crop's own text.
+        quote_prob: share of printed crops with a run of their words quoted as speech
+            (:func:`~pipeline.synth.text.quote_speech`: ``"It's nothing." How``).
     """
 
     output = "crops"
@@ -100,7 +102,7 @@ class LineRenderer(Renderer):
                  max_words: int = 5, curly_prob: float = 0.0,
                  bilevel_prob: float = 0.0, symbol_prob: float = 0.0,
                  break_prob: float = 0.0, natural_words: bool = False,
-                 neighbour_prob: float = 0.0) -> None:
+                 neighbour_prob: float = 0.0, quote_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -114,6 +116,7 @@ class LineRenderer(Renderer):
         self.bilevel_prob = bilevel_prob
         self.break_prob = break_prob
         self.neighbour_prob = neighbour_prob
+        self.quote_prob = quote_prob
         style = TextStyle(symbols=symbol_prob, accents=symbol_prob,
                           zipf=1.0 if natural_words else 0.5, proper_i=natural_words)
         self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
@@ -128,6 +131,10 @@ class LineRenderer(Renderer):
         styles = ("hand",) if hand else (PRINTED_STYLES[int(rng.integers(3))],)
         n_words = 1 if rng.random() >= self.line_prob else int(rng.integers(2, self.max_words + 1))
         text, face = pick_text_and_font(rng, self.fonts, sampler, styles, n_words)
+        # Drawn only when on, so earlier seeds keep their text.
+        if self.quote_prob and not hand and rng.random() < self.quote_prob:
+            quoted = " ".join(quote_speech(text.split(" "), sampler.lang, rng))
+            text = quoted if face.covers(quoted) else text
         if self.break_prob and not hand and n_words > 1 and rng.random() < self.break_prob:
             text = hyphen_break(text, rng)
         size = int(rng.integers(26, 72))

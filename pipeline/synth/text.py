@@ -154,6 +154,35 @@ class WordSampler:
         return out
 
 
+def quote_speech(words: list[str], lang: str, rng: np.random.Generator) -> list[str]:
+    """Words of a printed line with a run of them quoted as speech, as in prose.
+
+    The run opens with a quote before a capitalised word and closes after its last word,
+    with the sentence's mark inside the closing quote in English (``"It's nothing."``) and
+    after it in Russian (``«Нет», — сказал``). A line cut from a paragraph often holds only
+    one end of the quotation: a quarter of the runs only open, a quarter only close.
+    """
+    out = [w.strip("\"«»") or w for w in words]
+    n = len(out)
+    i = int(rng.integers(n))
+    j = int(rng.integers(i, n))
+    kind = rng.random()
+    opens, closes = kind >= 0.25, kind < 0.25 or kind >= 0.5
+    if not opens:
+        i = 0
+    if not closes:
+        j = n - 1
+    ru_guillemets = lang == "ru" and rng.random() < 0.7
+    left, right = ("«", "»") if ru_guillemets else ('"', '"')
+    if opens:
+        out[i] = left + out[i][:1].upper() + out[i][1:]
+    if closes:
+        word = out[j].rstrip(TRAILING) or out[j]
+        mark = "" if rng.random() < 0.3 else ".,?!"[int(rng.integers(4))]
+        out[j] = word + right + mark if lang == "ru" else word + mark + right
+    return out
+
+
 def _accent(text: str, rng: np.random.Generator) -> str:
     """One letter of ``text`` that has accented forms, replaced by one of them."""
     spots = [i for i, c in enumerate(text) if c in ACCENTED]

@@ -87,6 +87,18 @@ def test_bilevel_printed_crops_look_like_1_bit_scans(fonts):
         assert "\u201c" not in s.text and "\u2019" not in s.text  # labels keep straight quotes
 
 
+def test_quote_prob_quotes_a_run_of_words_of_printed_lines(fonts):
+    kw = dict(fonts=fonts, hand_prob=0.0, line_prob=1.0)
+    on, off = LineRenderer(quote_prob=1.0, **kw), LineRenderer(**kw)
+    quoted = 0
+    for i in range(12):
+        a, b = on.render(np.random.default_rng([6, i])), off.render(np.random.default_rng([6, i]))
+        plain = [w.strip('"«».,?!;:') for w in a.text.split(" ")]
+        assert len(plain) == len(b.text.split(" "))
+        quoted += ('"' in a.text or "«" in a.text or "»" in a.text)
+    assert quoted >= 10  # skipped only where a face lacks a quote glyph
+
+
 def test_neighbour_prob_shows_strips_of_the_lines_above_and_below(fonts):
     kw = dict(fonts=fonts, hand_prob=0.0, bilevel_prob=1.0)
     on, off = LineRenderer(neighbour_prob=1.0, **kw), LineRenderer(**kw)

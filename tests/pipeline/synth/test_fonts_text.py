@@ -3,7 +3,7 @@ import pytest
 
 from pipeline.synth.fonts import FontBook, MissingFontError, classify
 from pipeline.synth.glyphs import draw_text
-from pipeline.synth.text import TextStyle, WordSampler, word_list
+from pipeline.synth.text import TextStyle, WordSampler, quote_speech, word_list
 from recognition.alphabet import unsupported_chars
 
 
@@ -88,3 +88,31 @@ def test_natural_word_weights_make_function_words_common_and_write_english_i_cap
     assert sum(w in short for w in natural_words) > 3 * sum(w in short for w in flat_words)
     assert "I" in natural_words and "i" not in natural_words
     assert "i" in flat_words  # the default keeps wordfreq's lower-case "i" (earlier seeds)
+
+
+def test_quoted_speech_opens_before_a_capital_and_closes_after_the_mark():
+    words = ["it's", "nothing", "how", "could", "she"]
+    ends = {"both": 0, "open": 0, "close": 0}
+    marks_inside = 0
+    for i in range(200):
+        out = quote_speech(list(words), "en", np.random.default_rng([4, i]))
+        assert [w.strip('".,?!').lower() for w in out] == words  # same words, same order
+        text = " ".join(out)
+        assert text.count('"') in (1, 2)
+        opened = [w for w in out if w.startswith('"')]
+        closed = [w for w in out if w.endswith('"') or w[:-1].endswith('"')]
+        if opened:
+            assert opened[0][1].isupper()  # speech starts with a capital
+        if opened and closed:
+            ends["both"] += 1
+            assert out.index(opened[0]) <= out.index(closed[0])
+        else:
+            ends["open" if opened else "close"] += 1
+        marks_inside += any(w[-2:-1] in ".,?!" and w.endswith('"') for w in out)
+    assert min(ends.values()) >= 30 and ends["both"] > ends["open"]
+    assert marks_inside >= 60  # English: '."' not '".'
+    ru = [quote_speech(["нет", "сказал", "он"], "ru", np.random.default_rng([5, i]))
+          for i in range(100)]
+    ru_text = " ".join(" ".join(w) for w in ru)
+    assert "«Нет" in ru_text and not unsupported_chars(ru_text)
+    assert not any(w.endswith(("!»", ".»", ",»", "?»")) for r in ru for w in r)  # mark after »

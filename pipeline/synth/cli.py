@@ -65,6 +65,10 @@ def synth(
         None, "--quote-prob", help="lines only: share of printed crops with a run of words "
         "quoted as speech, the sentence's mark inside the closing quote in English "
         "(\"It's nothing.\" How; default 0)."),
+    ligature_prob: float | None = typer.Option(
+        None, "--ligature-prob", help="lines only: share of serif / sans crops drawn with fi, "
+        "fl, ff, ffi, ffl ligature glyphs, as books print them (labels keep the letters; "
+        "default 0)."),
     natural_words: bool | None = typer.Option(
         None, "--natural-words", help="lines only: draw words as often as in real text "
         "(short function words such as a, I, of common; English i written I), not with the "
@@ -96,7 +100,7 @@ def synth(
     shares = {"line_prob": line_prob, "hand_prob": hand_prob, "curly_prob": curly_prob,
               "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob,
               "break_prob": break_prob, "neighbour_prob": neighbour_prob,
-              "quote_prob": quote_prob}
+              "quote_prob": quote_prob, "ligature_prob": ligature_prob}
     line_options = {k: v for k, v in {"max_words": max_words, "natural_words": natural_words,
                                       **shares}.items() if v is not None}
     if line_options and name != "lines":

@@ -32,6 +32,19 @@ def typographic_quotes(text: str) -> str:
     return "".join(out)
 
 
+# Longest first: "ffi" is one glyph, not "ff" + "i".
+LIGATURES = (("ffi", "\ufb03"), ("ffl", "\ufb04"), ("ff", "\ufb00"), ("fi", "\ufb01"),
+             ("fl", "\ufb02"))
+
+
+def typographic_ligatures(text: str) -> str:
+    """``fi``, ``fl``, ``ff``, ``ffi``, ``ffl`` as the single glyphs typeset books and papers
+    print them. Like curly quotes, only drawn: the label keeps the letters."""
+    for letters, glyph in LIGATURES:
+        text = text.replace(letters, glyph)
+    return text
+
+
 def hyphen_break(text: str, rng: np.random.Generator) -> str:
     """Cut the last word after one of its letters and end it with ``-`` ("... fa-").
 
@@ -91,6 +104,8 @@ class LineRenderer(Renderer):
         neighbour_prob: share of crops that also show a strip of the lines above and below
             (their descenders / ascenders, cut by the crop's edge), as a word or line box cut
             from a tightly set page does; the label stays the crop's own text.
+        ligature_prob: share of serif / sans crops drawn with ``fi``, ``fl``, ``ff``,
+            ``ffi``, ``ffl`` ligatures (:func:`typographic_ligatures`; label unchanged).
         quote_prob: share of printed crops with a run of their words quoted as speech
             (:func:`~pipeline.synth.text.quote_speech`: ``"It's nothing." How``).
     """
@@ -102,7 +117,8 @@ class LineRenderer(Renderer):
                  max_words: int = 5, curly_prob: float = 0.0,
                  bilevel_prob: float = 0.0, symbol_prob: float = 0.0,
                  break_prob: float = 0.0, natural_words: bool = False,
-                 neighbour_prob: float = 0.0, quote_prob: float = 0.0) -> None:
+                 neighbour_prob: float = 0.0, quote_prob: float = 0.0,
+                 ligature_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -117,6 +133,7 @@ class LineRenderer(Renderer):
         self.break_prob = break_prob
         self.neighbour_prob = neighbour_prob
         self.quote_prob = quote_prob
+        self.ligature_prob = ligature_prob
         style = TextStyle(symbols=symbol_prob, accents=symbol_prob,
                           zipf=1.0 if natural_words else 0.5, proper_i=natural_words)
         self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
@@ -142,6 +159,10 @@ class LineRenderer(Renderer):
         if not hand and self.curly_prob and rng.random() < self.curly_prob:
             curly = typographic_quotes(text)
             shown = curly if face.covers(curly) else text
+        if self.ligature_prob and styles[0] in ("serif", "sans") \
+                and rng.random() < self.ligature_prob:
+            joined = typographic_ligatures(shown)
+            shown = joined if face.covers(joined) else shown
         ink = draw_text(face, size, shown)
         if ink is None:  # pragma: no cover - covered glyphs always leave ink
             raise RuntimeError(f"{face.name} left no ink for {text!r}")

@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 
 from pipeline.synth.fonts import FontBook
-from pipeline.synth.lines import LineRenderer, hyphen_break, typographic_quotes
+from pipeline.synth.lines import (
+    LineRenderer,
+    hyphen_break,
+    typographic_ligatures,
+    typographic_quotes,
+)
 from pipeline.synth.plates import (
     ONE_ROW_MIN_ASPECT,
     TWO_ROW_MAX_ASPECT,
@@ -85,6 +90,31 @@ def test_bilevel_printed_crops_look_like_1_bit_scans(fonts):
         assert (img[0] == 255).all() and (img[-1] == 255).all()
         assert img.min() < 60
         assert "\u201c" not in s.text and "\u2019" not in s.text  # labels keep straight quotes
+
+
+def test_ligatures_replace_letter_pairs_with_single_glyphs(fonts):
+    assert typographic_ligatures("office affluent fifty") == "o\ufb03ce a\ufb04uent \ufb01fty"
+    assert typographic_ligatures("staff flat") == "sta\ufb00 \ufb02at"
+    from pipeline.synth.glyphs import draw_text
+
+    face = next(f for f in fonts.fonts("serif", "latin") if f.covers("\ufb01"))
+    apart, joined = draw_text(face, 48, "fi"), draw_text(face, 48, "\ufb01")
+    assert joined.mask.shape[1] < apart.mask.shape[1]  # one glyph, not two side by side
+
+
+def test_ligature_prob_draws_ligatures_on_serif_and_sans_crops(fonts, monkeypatch):
+    import pipeline.synth.lines as lines_mod
+
+    drawn = []
+    real = lines_mod.typographic_ligatures
+    monkeypatch.setattr(lines_mod, "typographic_ligatures",
+                        lambda text: drawn.append(text) or real(text))
+    renderer = LineRenderer(fonts=fonts, hand_prob=0.0, line_prob=1.0, max_words=8,
+                            natural_words=True, ligature_prob=1.0)
+    texts = [renderer.render(np.random.default_rng([8, i])).text for i in range(30)]
+    assert 10 <= len(drawn) < 30  # serif and sans crops only, not mono (about 2 in 3)
+    assert all(c < "\ufb00" or c > "\ufb04" for t in texts for c in t)  # labels keep letters
+    assert set(drawn) <= set(texts) | {typographic_quotes(t) for t in texts}
 
 
 def test_quote_prob_quotes_a_run_of_words_of_printed_lines(fonts):

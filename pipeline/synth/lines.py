@@ -159,7 +159,7 @@ class LineRenderer(Renderer):
         if not hand and self.curly_prob and rng.random() < self.curly_prob:
             curly = typographic_quotes(text)
             shown = curly if face.covers(curly) else text
-        if self.ligature_prob and styles[0] in ("serif", "sans") \
+        if self.ligature_prob and face.style in ("serif", "sans") \
                 and rng.random() < self.ligature_prob:
             joined = typographic_ligatures(shown)
             shown = joined if face.covers(joined) else shown

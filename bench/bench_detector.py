@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from core.config import load_config
+from core.paths import CONFIGS_DIR
 from detection.config import DetectorTrainConfig
 from detection.factory import build_detector
-from pipeline.config import load_config
-from pipeline.paths import CONFIGS_DIR
 from pipeline.presets import load_pipeline_config
 
 CONFIGS = ("documents_yolo", "plates_yolo", "maskrcnn_convnext", "nto_yolov5l")

@@ -25,9 +25,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from wordfreq import top_n_list
 
+from core.offline import local_font
 from pipeline.images import find_images
 from pipeline.ocr import OcrPipeline
-from pipeline.offline import local_font
 from pipeline.presets import load_pipeline_config
 
 WORDS = [w for lang in ("en", "ru") for w in top_n_list(lang, 300) if w.isalpha()]

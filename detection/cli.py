@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import EXIT_USAGE, SET_HELP, fail, load_config_or_exit
+from core.cli import EXIT_USAGE, SET_HELP, fail, load_config_or_exit
 
 
 def train_detector(
@@ -16,8 +16,8 @@ def train_detector(
     resume: bool = typer.Option(False, help="Continue the run in the config's output folder."),
 ) -> None:
     """Train a YOLO or Mask R-CNN detector from a config."""
+    from core.logs import setup_logging
     from detection.config import DetectorTrainConfig
-    from pipeline.logs import setup_logging
 
     cfg = load_config_or_exit(config, DetectorTrainConfig, set_)
     setup_logging("INFO", Path(cfg.out_dir) / "train.log")

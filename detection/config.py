@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from pipeline.config import StrictModel
+from core.config import StrictModel
 
 
 class DetectorConfig(StrictModel):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from core.paths import resolve_path
 from detection.coco import CocoImage, load_coco
 from detection.config import CocoSource, DetectorTrainConfig
 from detection.split import stratified_split
-from pipeline.paths import resolve_path
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.device import select_device
 from detection.config import DetectorConfig
 from detection.ink import CleanScanRouter, InkDetector
 from detection.types import Detector
-from pipeline.device import select_device
 
 
 def build_detector(cfg: DetectorConfig, device: str = "auto") -> Detector:

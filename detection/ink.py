@@ -20,20 +20,15 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from core.geometry import box_polygon
+from core.imaging import to_gray
 from detection.types import Detector, Region
-from pipeline.geometry import box_polygon
-
-
-def _gray(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
 
 
 def is_clean_scan(image: np.ndarray, min_fraction: float = 0.97) -> bool:
     """Whether an image is a clean scan: ``min_fraction`` of pixels near black or white
     (below 64 or above 192) and a light background (median above 192)."""
-    gray = _gray(image)
+    gray = to_gray(image)
     if gray.size == 0:
         return False
     extreme = float(((gray < 64) | (gray > 192)).mean())
@@ -69,7 +64,7 @@ class InkDetector:
 
     def words(self, image: np.ndarray) -> list[Region]:
         """Word regions of one image, top to bottom."""
-        gray = _gray(image)
+        gray = to_gray(image)
         if gray.size == 0 or int(gray.max()) == int(gray.min()):
             return []
         _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)

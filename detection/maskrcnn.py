@@ -18,15 +18,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from detection.config import DetectorConfig
-from detection.geometry import (
-    box_to_polygon,
+from core.geometry import (
+    bbox_of,
+    box_polygon,
     clip_box,
     clockwise_from_top_left,
     largest_valid_polygon,
     mask_to_polygon,
-    polygon_bbox,
 )
+from detection.config import DetectorConfig
 from detection.types import Region
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ class MaskRCNNDetector:
             if polygon is None:
                 continue
             name = self.classes[int(label) - 1] if 0 < label <= len(self.classes) else str(label)
-            regions.append(Region(polygon=polygon, bbox=polygon_bbox(polygon),
+            regions.append(Region(polygon=polygon, bbox=bbox_of(polygon),
                                   score=float(score), label=name))
         regions.sort(key=lambda r: -r.score)
         return regions
@@ -255,12 +255,12 @@ def box_mask_polygon(mask: np.ndarray, box: tuple[float, float, float, float],
     polygon[:, 0] = polygon[:, 0].clip(0, width)
     polygon[:, 1] = polygon[:, 1].clip(0, height)
     fixed = largest_valid_polygon(polygon)
-    return clockwise_from_top_left(fixed) if fixed is not None else box_to_polygon(box)
+    return clockwise_from_top_left(fixed) if fixed is not None else box_polygon(*box)
 
 
 def build_maskrcnn_detector(cfg: DetectorConfig, device: torch.device) -> MaskRCNNDetector:
     """Build a :class:`MaskRCNNDetector` from a config (untrained when weights are missing)."""
-    from pipeline.paths import resolve_path
+    from core.paths import resolve_path
 
     weights = resolve_path(cfg.weights) if cfg.weights is not None else None
     if weights is not None and weights.is_file():

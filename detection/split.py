@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from core.letters import script_counts
 from detection.coco import CocoImage
-
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 def image_key(image: CocoImage, key: str) -> str:
@@ -25,7 +22,7 @@ def image_key(image: CocoImage, key: str) -> str:
         return "landscape" if image.width > image.height else "portrait"
     if key == "language":
         text = " ".join(str(o.attributes.get("translation", "")) for o in image.objects)
-        cyr, lat = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
+        lat, cyr = script_counts(text)
         return "none" if cyr == lat == 0 else ("ru" if cyr >= lat else "en")
     if key in image.info:
         return str(image.info[key])

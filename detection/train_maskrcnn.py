@@ -21,6 +21,8 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader
 
+from core.device import select_device
+from core.seeding import rng_state, seed_everything, set_rng_state
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.data_split import SplitSet, load_splits
 from detection.evaluate import DetectionScores, precision_recall
@@ -32,8 +34,6 @@ from detection.maskrcnn import (
     save_maskrcnn_weights,
 )
 from detection.maskrcnn_data import CocoMaskDataset, collate_detection
-from pipeline.device import select_device
-from pipeline.seeding import rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import torch
 
+from core.device import select_device
+from core.offline import setup_ultralytics
+from core.paths import resolve_path
 from detection.config import DetectorTrainConfig
 from detection.data_split import load_splits
 from detection.yolo import load_yolo_weights, save_yolo_checkpoint
 from detection.yolo_dataset import write_dataset_yaml, write_yolo_split
-from pipeline.device import select_device
-from pipeline.offline import setup_ultralytics
-from pipeline.paths import resolve_path
 
 log = logging.getLogger(__name__)
 

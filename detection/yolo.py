@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import torch
 
+from core.geometry import box_polygon, clip_box
+from core.offline import setup_ultralytics
 from detection.config import DetectorConfig
-from detection.geometry import box_to_polygon, clip_box
 from detection.types import Region
-from pipeline.offline import setup_ultralytics
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class YoloDetector:
                 if box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
                     continue
                 label = self.classes[int(cls)] if int(cls) < len(self.classes) else str(int(cls))
-                regions.append(Region(polygon=box_to_polygon(box), bbox=box, score=float(score),
+                regions.append(Region(polygon=box_polygon(*box), bbox=box, score=float(score),
                                       label=label))
             regions.sort(key=lambda r: -r.score)
             out.append(regions)
@@ -254,7 +254,7 @@ class YoloDetector:
 
 def build_yolo_detector(cfg: DetectorConfig, device: torch.device) -> YoloDetector:
     """Build a :class:`YoloDetector` from a config (untrained when weights are missing)."""
-    from pipeline.paths import resolve_path
+    from core.paths import resolve_path
 
     weights = resolve_path(cfg.weights) if cfg.weights is not None else None
     if weights is not None and weights.is_file():

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline.geometry import as_points, rotated_rect
+from core.geometry import as_points, rotated_rect
 from pipeline.lexicon import correct_page
 from pipeline.postprocess import unify_scripts
 from pipeline.presets import AssemblerConfig

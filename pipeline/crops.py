@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.geometry import as_points, min_area_quad, order_quad
+from core.geometry import as_points, min_area_quad, order_quad
 
 FILL = 255  # outside a non-rectangular polygon: white, like the recognizer's padding
 

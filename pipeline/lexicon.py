@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from functools import cache
 from itertools import combinations
 
-from pipeline.postprocess import CYRILLIC_SET
+from core.letters import CYRILLIC_SET
 
 # read as → what it may have been (print OCR confusions; keys of one or two characters)
 CONFUSIONS: dict[str, tuple[str, ...]] = {

@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.geometry import as_points, polygon_iou, split_quad, to_shapely, valid_polygon
+from core.geometry import as_points, polygon_iou, split_quad, to_shapely, valid_polygon
 from pipeline.results import Page
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from typing import Literal
 
 import numpy as np
 
+from core.geometry import bbox_of, box_polygon, valid_polygon
 from detection.types import Detector, Region
 from pipeline.assembler import Assembler
 from pipeline.crops import crop_polygon
-from pipeline.geometry import bbox_of, box_polygon, valid_polygon
 from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
 from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
 from pipeline.presets import PipelineConfig, load_pipeline_config

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from core.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
+from core.letters import CYRILLIC_LETTERS, CYRILLIC_SET, LATIN_LETTERS, LATIN_SET
 from detection.types import Region
-from pipeline.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
 from pipeline.reading_order import is_gutter
 
 _CYR = "АВЕКМНОРСТХУаеорсух"
@@ -115,11 +116,6 @@ def _is_gutter(all_boxes: np.ndarray, group: list[int], i: int, box: np.ndarray,
                      all_boxes[:, 0], all_boxes[:, 2], (all_boxes[:, 1] + all_boxes[:, 3]) / 2,
                      skip, gutter, window)
 
-
-CYRILLIC_LETTERS = "".join(chr(c) for c in range(0x0400, 0x0500) if chr(c).isalpha())
-LATIN_LETTERS = "".join(chr(c) for c in [*range(0x41, 0x5B), *range(0x61, 0x7B),
-                                         *range(0x00C0, 0x0250)] if chr(c).isalpha())
-CYRILLIC_SET, LATIN_SET = frozenset(CYRILLIC_LETTERS), frozenset(LATIN_LETTERS)
 
 
 def _script_votes(text: str) -> tuple[int, int]:

@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from core.config import ConfigError, StrictModel, load_config
+from core.paths import CONFIGS_DIR
 from detection.config import DetectorConfig
-from pipeline.config import ConfigError, StrictModel, load_config
-from pipeline.paths import CONFIGS_DIR
 from recognition.config import RecognizerConfig
 
 PRESETS_DIR = CONFIGS_DIR / "pipeline"

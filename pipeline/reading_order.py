@@ -35,7 +35,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.geometry import (
+from core.geometry import (
     as_points,
     bbox_of,
     is_axis_aligned_box,

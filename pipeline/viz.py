@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.offline import local_font
+from core.offline import local_font
 from pipeline.results import Page
 
 WORD_COLOUR = (0, 170, 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import EXIT_USAGE, SET_HELP, fail, load_config_or_exit
+from core.cli import EXIT_USAGE, SET_HELP, fail, load_config_or_exit
 
 
 def train_recognizer(
@@ -17,7 +17,7 @@ def train_recognizer(
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
     """Train a joint CTC+Transformer or CRNN recognizer from a config."""
-    from pipeline.logs import setup_logging
+    from core.logs import setup_logging
     from recognition.config import RecognizerTrainConfig
 
     cfg = load_config_or_exit(config, RecognizerTrainConfig, set_)
@@ -50,7 +50,7 @@ def evaluate_recognition(
     out: Path = typer.Option(None, help="Also write metrics and predictions to this JSON."),
 ) -> None:
     """CER, WER and exact-match accuracy of a recognizer on a dataset."""
-    from pipeline.logs import setup_logging
+    from core.logs import setup_logging
 
     setup_logging("INFO")
     from typing import get_args
@@ -72,7 +72,7 @@ def evaluate_recognition(
         samples = read_dataset(data, kind, tokenizer.charset, phase, region_field, None, limit)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    from pipeline.device import select_device
+    from core.device import select_device
 
     predictor = RecognitionPredictor(model, tokenizer, prep, merge or "ctc_empty", batch_size,
                                      select_device(device), regions=regions)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from pipeline.config import StrictModel
+from core.config import StrictModel
 
 
 class RecognizerConfig(StrictModel):

@@ -7,8 +7,8 @@ import logging
 
 import torch
 
-from pipeline.device import select_device
-from pipeline.paths import resolve_path
+from core.device import select_device
+from core.paths import resolve_path
 from recognition.checkpoint import load_checkpoint
 from recognition.config import RecognizerConfig
 from recognition.models import DEFAULT_CFGS, create_model

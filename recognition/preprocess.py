@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import torch
 
+from core.imaging import to_gray, to_gray3
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -148,20 +150,6 @@ def stretch_to_aspect(image: np.ndarray, min_aspect: float | None) -> np.ndarray
         return image
     return cv2.resize(image, (round(h * min_aspect), h), interpolation=cv2.INTER_LINEAR)
 
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """RGB, RGBA or gray ``uint8`` → one gray channel ``(H, W)``."""
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 1:
-        return image[:, :, 0]
-    code = cv2.COLOR_RGBA2GRAY if image.shape[2] == 4 else cv2.COLOR_RGB2GRAY
-    return cv2.cvtColor(image, code)
-
-
-def to_gray3(image: np.ndarray) -> np.ndarray:
-    """RGB (or gray) ``uint8`` → gray repeated on 3 channels (ConvNeXt stems expect 3)."""
-    return np.repeat(to_gray(image)[:, :, None], 3, axis=2)
 
 
 def smart_resize(image: np.ndarray, height: int, width: int) -> tuple[np.ndarray, int]:

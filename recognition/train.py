@@ -23,9 +23,9 @@ from madgrad import MADGRAD
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from pipeline.device import select_device
-from pipeline.paths import resolve_path
-from pipeline.seeding import rng_state, seed_everything, set_rng_state
+from core.device import select_device
+from core.paths import resolve_path
+from core.seeding import rng_state, seed_everything, set_rng_state
 from recognition.augment import Augmenter
 from recognition.checkpoint import (
     load_checkpoint,

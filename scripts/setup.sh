@@ -50,7 +50,7 @@ install_python() {
   $pip install -q --disable-pip-version-check $(torch_pins)
   $pip install -q --disable-pip-version-check -e ".[dev]"
   bash scripts/one_opencv.sh "$VENV/bin/python"
-  "$VENV/bin/python" -c "import cv2, torch, torchvision, timm; from pipeline.offline import setup_ultralytics; setup_ultralytics()" \
+  "$VENV/bin/python" -c "import cv2, torch, torchvision, timm; from core.offline import setup_ultralytics; setup_ultralytics()" \
     || { echo "setup: import check failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 }

@@ -1,7 +1,7 @@
 """The ``pipeline`` command line: a thin layer over the stages.
 
 Each stage owns its commands (``pipeline.cli.run``, ``detection.cli``, ``recognition.cli``,
-``pipeline.synth.cli``); this module only assembles them. Command modules import heavy
+``synth.cli``); this module only assembles them. Command modules import heavy
 libraries inside the command bodies, so ``pipeline --help`` stays fast.
 """
 
@@ -12,8 +12,8 @@ import typer
 from detection import cli as detection_cli
 from pipeline.cli import run as run_cli
 from pipeline.cli.convert import convert_app
-from pipeline.synth import cli as synth_cli
 from recognition import cli as recognition_cli
+from synth import cli as synth_cli
 
 app = typer.Typer(
     name="pipeline",

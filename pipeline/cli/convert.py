@@ -24,7 +24,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import EXIT_USAGE, fail
+from core.cli import EXIT_USAGE, fail
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _encode_crop(crop, fmt: CropsFormat, height: int | None, quality: int):
     """``(suffix, image, cv2 write flags)`` of a crop (RGB ``uint8``) in ``fmt``."""
     import cv2
 
-    from recognition.preprocess import to_gray
+    from core.imaging import to_gray
 
     image = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR) if fmt is CropsFormat.png else to_gray(crop)
     if height is not None and image.shape[0] != height:
@@ -104,7 +104,7 @@ def coco_to_yolo(
     copy: bool = typer.Option(False, "--copy", help="Copy images instead of symlinking them."),
 ) -> None:
     """COCO / NTO pages → YOLO: OUT/images/{train,val}, OUT/labels/{train,val}/*.txt, data.yaml."""
-    from pipeline.logs import setup_logging
+    from core.logs import setup_logging
 
     setup_logging("INFO")
     from detection.coco import CocoFormatError, load_coco
@@ -209,7 +209,7 @@ def crops(
     Bad samples are logged with their file name and skipped. A crops folder rewritten with
     ``--format webp --height 40`` or ``--format bilevel`` is ~15-40 times smaller.
     """
-    from pipeline.logs import setup_logging
+    from core.logs import setup_logging
 
     setup_logging("INFO")
     import cv2

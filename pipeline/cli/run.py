@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.cli.common import EXIT_FAILED, EXIT_USAGE, SET_HELP, fail
+from core.cli import EXIT_FAILED, EXIT_USAGE, SET_HELP, fail
 
 if TYPE_CHECKING:
     from pipeline.ocr import OcrPipeline
@@ -41,7 +41,7 @@ def run(
     show: bool = typer.Option(False, help="Also print each image's text to stdout."),
 ) -> None:
     """OCR images: detect words, read them, order lines, write results JSON."""
-    from pipeline.logs import setup_logging
+    from core.logs import setup_logging
     from pipeline.results_file import ResultsWriter, file_key, read_results
 
     setup_logging("INFO")
@@ -77,7 +77,7 @@ def run(
 
 def _load_config(preset: str, config: Path | None, overrides: Sequence[str],
                  batch_size: int | None) -> PipelineConfig:
-    from pipeline.config import ConfigError
+    from core.config import ConfigError
     from pipeline.presets import load_pipeline_config
 
     try:
@@ -102,7 +102,7 @@ def _find_inputs(inputs: Sequence[Path]) -> list[Path]:
 
 
 def _build(cfg: PipelineConfig, device: str | None, mode: str) -> OcrPipeline:
-    from pipeline.device import select_device
+    from core.device import select_device
     from pipeline.ocr import OcrPipeline
 
     try:
@@ -160,7 +160,7 @@ def submit(
     Writes OUT/predictions.json, OUT/submission/ (metadata.json, run.py, config.yaml,
     weights/, src/) and with --zip OUT/submission.zip.
     """
-    from pipeline.logs import setup_logging
+    from core.logs import setup_logging
     from pipeline.nto import predictions_from_pages
     from pipeline.results_file import write_json_atomic
     from pipeline.submission import package_submission

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.paths import PROJECT_ROOT, resolve_path
+from core.paths import PROJECT_ROOT, resolve_path
 from pipeline.presets import PipelineConfig
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DOCKER_IMAGE = "ocr-pipeline:latest"
-PACKAGES = ("pipeline", "detection", "recognition")
+PACKAGES = ("core", "pipeline", "detection", "recognition")
 TEMPLATE = Path(__file__).with_name("run_template.py")
 
 

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.logs import setup_logging
+from core.logs import setup_logging
 from pipeline.nto import predictions_from_pages
 from pipeline.presets import PipelineConfig
 
@@ -17,7 +17,7 @@ USAGE = "usage: python run.py TEST_IMAGES_PATH SAVE_PATH"
 
 def config_with_local_weights(config_path: Path) -> PipelineConfig:
     """Load a packaged config; relative weights paths are taken from the config's folder."""
-    from pipeline.config import load_config
+    from core.config import load_config
 
     cfg = load_config(config_path, PipelineConfig)
     base = config_path.resolve().parent

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from core.geometry import box_polygon
 from detection.evaluate import (
     box_iou,
     count_matches,
@@ -9,7 +10,6 @@ from detection.evaluate import (
     precision_recall,
     regions_to_results,
 )
-from detection.geometry import box_to_polygon
 from detection.types import Region
 
 GT = {"images": [{"id": 1, "file_name": "pages/a.jpg", "width": 200, "height": 100},
@@ -48,9 +48,9 @@ def test_precision_recall_by_hand():
 
 
 def test_pipeline_results_match_by_file_name_and_perfect_map():
-    words = [{"polygon": box_to_polygon((0, 0, 10, 10)).tolist(), "det_score": 0.9,
+    words = [{"polygon": box_polygon(0, 0, 10, 10).tolist(), "det_score": 0.9,
               "label": "word"},
-             {"polygon": box_to_polygon((20, 0, 30, 10)).tolist(), "det_score": 0.8,
+             {"polygon": box_polygon(20, 0, 30, 10).tolist(), "det_score": 0.8,
               "label": "word"}]
     results = [{"file": "/data/a.jpg", "lines": [{"words": words}, {"words": [
                    {"bbox": [0, 0, 40, 10], "det_score": 0.6, "label": "line"}]}]},
@@ -65,7 +65,7 @@ def test_pipeline_results_match_by_file_name_and_perfect_map():
 
 
 def test_regions_to_results_and_empty_predictions():
-    region = Region(box_to_polygon((0, 0, 10, 10)), (0, 0, 10, 10), 0.9, "word")
+    region = Region(box_polygon(0, 0, 10, 10), (0, 0, 10, 10), 0.9, "word")
     res = regions_to_results([[region], []], [1, 2], {"word": 1})
     assert res[0]["bbox"] == [0, 0, 10, 10] and len(res) == 1
     scores = evaluate_coco(GT, [])

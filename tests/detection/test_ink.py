@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from core.geometry import box_polygon
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.factory import build_detector
 from detection.ink import CleanScanRouter, InkDetector, is_clean_scan
 from detection.types import Region
-from pipeline.geometry import box_polygon
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 ROWS = [["alpha", "beta", "gamma"], ["delta", "epsilon", "zeta"], ["theta", "iota", "kappa"]]

@@ -5,9 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
+from core.geometry import is_valid_polygon
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.factory import build_detector
-from detection.geometry import is_valid_polygon
 from detection.train import train_detector
 from detection.yolo import load_yolo_weights, save_yolo_checkpoint
 from tests.detection.synthetic import YOLO_TINY, make_coco_pages, train_config
@@ -109,7 +109,7 @@ def test_text_scale_size_brings_median_height_to_target():
 
 
 def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
-    from detection.geometry import box_to_polygon
+    from core.geometry import box_polygon
     from detection.types import Region
 
     cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 256, "text_height": 8.0, "min_imgsz": 64,
@@ -120,7 +120,7 @@ def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
     def fake_infer(images, imgsz):  # every pass finds three 40 px tall words
         sizes.append(imgsz)
         box = (10.0, 10.0, 100.0, 50.0)
-        return [[Region(polygon=box_to_polygon(box), bbox=box, score=0.9, label="word")] * 3
+        return [[Region(polygon=box_polygon(*box), bbox=box, score=0.9, label="word")] * 3
                 for _ in images]
 
     monkeypatch.setattr(det, "_infer", fake_infer)

@@ -12,8 +12,8 @@ import string
 import cv2
 import numpy as np
 
+from core.geometry import box_polygon
 from detection.types import Region
-from pipeline.geometry import box_polygon
 from recognition.types import Recognition
 
 LETTERS = string.ascii_lowercase[:12]  # levels 0..220, all darker than the white page

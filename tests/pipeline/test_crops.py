@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
+from core.geometry import order_quad, rotate_points
 from pipeline.crops import crop_polygon
-from pipeline.geometry import order_quad, rotate_points
 
 
 def test_axis_aligned_box_is_a_plain_crop():

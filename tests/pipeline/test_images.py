@@ -124,7 +124,7 @@ def test_find_images_recurses_and_filters(tmp_path):
 
 
 def test_non_image_is_a_clean_error_after_ultralytics_patched_pil(tmp_path):
-    from pipeline.offline import setup_ultralytics
+    from core.offline import setup_ultralytics
 
     setup_ultralytics()
     import ultralytics.utils.patches  # noqa: F401  (replaces PIL.Image.open on import)

@@ -1,7 +1,7 @@
 import pytest
 
+from core.config import ConfigError
 from pipeline.assembler import Assembler
-from pipeline.config import ConfigError
 from pipeline.lexicon import candidates, correct_page, correct_text, correct_word
 from pipeline.presets import AssemblerConfig, load_pipeline_config
 from pipeline.results import Word

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.geometry import box_polygon
 from detection.types import Region
 from pipeline.assembler import Assembler
-from pipeline.geometry import box_polygon
 from pipeline.ocr import OcrPipeline
 from pipeline.postprocess import (
     merge_fragments,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.geometry import bbox_of, box_polygon, rotate_points
+from core.geometry import bbox_of, box_polygon, rotate_points
 from pipeline.reading_order import (
     PageLayout,
     WordBox,

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from pipeline.config import load_config
-from pipeline.paths import CONFIGS_DIR
+from core.config import load_config
+from core.paths import CONFIGS_DIR
 from recognition.config import RecognizerTrainConfig
 from recognition.models.registry import merged_kwargs
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pipeline.config import validate
+from core.config import validate
 from recognition.config import RecognizerTrainConfig
 from recognition.losses import ctc_distillation
 from recognition.train import train

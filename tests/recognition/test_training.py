@@ -3,8 +3,8 @@ import torch
 import yaml
 from typer.testing import CliRunner
 
+from core.config import validate
 from pipeline.cli import app
-from pipeline.config import validate
 from recognition.augment import Augmenter
 from recognition.config import AugmentConfig, RecognizerTrainConfig
 from recognition.train import train

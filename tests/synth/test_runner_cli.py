@@ -7,10 +7,10 @@ from pycocotools.coco import COCO
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.synth.kinds import KINDS, renderer_factory
-from pipeline.synth.runner import generate
-from pipeline.synth.samples import write_samples
 from recognition.alphabet import unsupported_chars
+from synth.kinds import KINDS, renderer_factory
+from synth.runner import generate
+from synth.samples import write_samples
 
 runner = CliRunner()
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.synth.base import Renderer
-from pipeline.synth.pages import DocumentRenderer, NotebookRenderer
-from pipeline.synth.records import PageSample
-from pipeline.synth.runner import _export, sample_rng, write_coco
-from pipeline.synth.scenes import PlateSceneRenderer
+from synth.base import Renderer
+from synth.pages import DocumentRenderer, NotebookRenderer
+from synth.records import PageSample
+from synth.runner import _export, sample_rng, write_coco
+from synth.scenes import PlateSceneRenderer
 
 DOCUMENT_MAX_BYTES = 400_000
 PLATE_MAX_BYTES = 300_000

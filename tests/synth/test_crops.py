@@ -4,21 +4,21 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.synth.fonts import FontBook
-from pipeline.synth.lines import (
+from recognition.alphabet import PROVINCES, unsupported_chars
+from synth.fonts import FontBook
+from synth.lines import (
     LineRenderer,
     hyphen_break,
     typographic_ligatures,
     typographic_quotes,
 )
-from pipeline.synth.plates import (
+from synth.plates import (
     ONE_ROW_MIN_ASPECT,
     TWO_ROW_MAX_ASPECT,
     PlateCanvas,
     PlateCropRenderer,
     PlateDesigner,
 )
-from recognition.alphabet import PROVINCES, unsupported_chars
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_bilevel_printed_crops_look_like_1_bit_scans(fonts):
 def test_ligatures_replace_letter_pairs_with_single_glyphs(fonts):
     assert typographic_ligatures("office affluent fifty") == "o\ufb03ce a\ufb04uent \ufb01fty"
     assert typographic_ligatures("staff flat") == "sta\ufb00 \ufb02at"
-    from pipeline.synth.glyphs import draw_text
+    from synth.glyphs import draw_text
 
     face = next(f for f in fonts.fonts("serif", "latin") if f.covers("\ufb01"))
     apart, joined = draw_text(face, 48, "fi"), draw_text(face, 48, "\ufb01")
@@ -103,7 +103,7 @@ def test_ligatures_replace_letter_pairs_with_single_glyphs(fonts):
 
 
 def test_ligature_prob_draws_ligatures_on_serif_and_sans_crops(fonts, monkeypatch):
-    import pipeline.synth.lines as lines_mod
+    import synth.lines as lines_mod
 
     drawn = []
     real = lines_mod.typographic_ligatures

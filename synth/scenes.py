@@ -9,11 +9,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.synth import degrade
-from pipeline.synth.base import Renderer
-from pipeline.synth.fonts import FontBook
-from pipeline.synth.plates import PlateArt, PlateDesigner
-from pipeline.synth.records import Annotation, PageSample
+from synth import degrade
+from synth.base import Renderer
+from synth.fonts import FontBook
+from synth.plates import PlateArt, PlateDesigner
+from synth.records import Annotation, PageSample
 
 CAR_COLORS = ((200, 200, 205), (30, 30, 35), (150, 20, 25), (20, 40, 110), (230, 230, 230),
               (110, 110, 115), (60, 90, 60), (200, 170, 40), (90, 60, 40), (170, 175, 180))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.synth.records import PageSample
 from recognition.alphabet import unsupported_chars
+from synth.records import PageSample
 
 
 def assert_inside(sample: PageSample) -> None:

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from pipeline.synth.fonts import FontBook, MissingFontError, classify
-from pipeline.synth.glyphs import draw_text
-from pipeline.synth.text import TextStyle, WordSampler, quote_speech, word_list
 from recognition.alphabet import unsupported_chars
+from synth.fonts import FontBook, MissingFontError, classify
+from synth.glyphs import draw_text
+from synth.text import TextStyle, WordSampler, quote_speech, word_list
 
 
 def test_handwriting_fonts_for_cyrillic_cover_cyrillic(fonts):

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from pipeline.config import (
+from core.config import (
     ConfigError,
     StrictModel,
     apply_overrides,

@@ -17,12 +17,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.synth import degrade
-from pipeline.synth.base import Renderer
-from pipeline.synth.fonts import FontBook, FontFace, MissingFontError
-from pipeline.synth.glyphs import draw_text
-from pipeline.synth.records import CropSample
 from recognition.alphabet import PROVINCES
+from synth import degrade
+from synth.base import Renderer
+from synth.fonts import FontBook, FontFace, MissingFontError
+from synth.glyphs import draw_text
+from synth.records import CropSample
 
 RU_LETTERS = "АВЕКМНОРСТУХ"
 LATIN_PLATE = "ABCDEFGHJKLMNPRSTUVWXYZ"  # no I, O, Q (rare on plates)

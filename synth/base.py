@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from pipeline.synth.records import CropSample, PageSample
+from synth.records import CropSample, PageSample
 
 
 class Renderer(ABC):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.device import select_device
-from pipeline.logs import setup_logging
-from pipeline.paths import PROJECT_ROOT, resolve_path
-from pipeline.seeding import rng_state, seed_everything, set_rng_state
+from core.device import select_device
+from core.logs import setup_logging
+from core.paths import PROJECT_ROOT, resolve_path
+from core.seeding import rng_state, seed_everything, set_rng_state
 
 
 def test_auto_device_matches_cuda_availability():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.synth import degrade
-from pipeline.synth.base import Renderer
-from pipeline.synth.fonts import FontBook, FontFace
-from pipeline.synth.glyphs import InkMask, draw_text
-from pipeline.synth.records import CropSample
-from pipeline.synth.text import SCRIPTS, TextStyle, WordSampler, quote_speech
+from synth import degrade
+from synth.base import Renderer
+from synth.fonts import FontBook, FontFace
+from synth.glyphs import InkMask, draw_text
+from synth.records import CropSample
+from synth.text import SCRIPTS, TextStyle, WordSampler, quote_speech
 
 PRINTED_STYLES = ("serif", "sans", "mono")
 _OPENERS = frozenset(" ([{\u00ab-")
@@ -107,7 +107,7 @@ class LineRenderer(Renderer):
         ligature_prob: share of serif / sans crops drawn with ``fi``, ``fl``, ``ff``,
             ``ffi``, ``ffl`` ligatures (:func:`typographic_ligatures`; label unchanged).
         quote_prob: share of printed crops with a run of their words quoted as speech
-            (:func:`~pipeline.synth.text.quote_speech`: ``"It's nothing." How``).
+            (:func:`~synth.text.quote_speech`: ``"It's nothing." How``).
     """
 
     output = "crops"

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pipeline.synth.pages import DocumentRenderer, NotebookRenderer
-from pipeline.synth.scenes import PlateSceneRenderer
-from tests.pipeline.synth.checks import assert_alphabet, assert_ink_agrees, assert_inside
+from synth.pages import DocumentRenderer, NotebookRenderer
+from synth.scenes import PlateSceneRenderer
+from tests.synth.checks import assert_alphabet, assert_ink_agrees, assert_inside
 
 
 @pytest.fixture(scope="module")

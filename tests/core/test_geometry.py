@@ -1,8 +1,8 @@
 import numpy as np
 from shapely.geometry import Polygon
 
-from detection.geometry import (
-    box_to_polygon,
+from core.geometry import (
+    box_polygon,
     clip_box,
     clockwise_from_top_left,
     is_valid_polygon,
@@ -12,7 +12,7 @@ from detection.geometry import (
 
 
 def test_box_to_polygon_is_clockwise_from_top_left():
-    poly = box_to_polygon((1, 2, 5, 4))
+    poly = box_polygon(1, 2, 5, 4)
     assert poly.tolist() == [[1, 2], [5, 2], [5, 4], [1, 4]]
 
 

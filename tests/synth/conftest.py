@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.synth.fonts import FontBook
+from synth.fonts import FontBook
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from pipeline.synth import degrade
-from pipeline.synth.fonts import FontFace
-from pipeline.synth.glyphs import INK_THRESHOLD, draw_text
-from pipeline.synth.records import Annotation
+from synth import degrade
+from synth.fonts import FontFace
+from synth.glyphs import INK_THRESHOLD, draw_text
+from synth.records import Annotation
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import NoReturn, TypeVar
 import typer
 from pydantic import BaseModel
 
-from pipeline.config import ConfigError, load_config
+from core.config import ConfigError, load_config
 
 M = TypeVar("M", bound=BaseModel)
 

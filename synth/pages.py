@@ -1,6 +1,6 @@
 """Whole pages: printed documents and school-notebook pages, COCO NTO output.
 
-Both renderers lay out text with :class:`~pipeline.synth.layout.PageCanvas` (exact word and
+Both renderers lay out text with :class:`~synth.layout.PageCanvas` (exact word and
 line polygons, an ink map for checks), then give the page a scanned or photographed look.
 Categories: 1 ``word`` (``attributes.translation``; crossed-out words also carry
 ``attributes.crossed_out``), 2 ``line`` (translation = its words joined by spaces).
@@ -11,12 +11,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.synth import degrade
-from pipeline.synth.base import Renderer
-from pipeline.synth.fonts import FontBook, FontFace
-from pipeline.synth.layout import LineSpec, PageCanvas
-from pipeline.synth.records import PageSample
-from pipeline.synth.text import SCRIPTS, WordSampler
+from synth import degrade
+from synth.base import Renderer
+from synth.fonts import FontBook, FontFace
+from synth.layout import LineSpec, PageCanvas
+from synth.records import PageSample
+from synth.text import SCRIPTS, WordSampler
 
 A4 = 1.414
 

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from pipeline.synth.base import Renderer
-from pipeline.synth.records import CropSample, PageSample
+from synth.base import Renderer
+from synth.records import CropSample, PageSample
 
 log = logging.getLogger(__name__)
 

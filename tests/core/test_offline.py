@@ -17,7 +17,7 @@ def test_ultralytics_sees_offline_settings(tmp_path):
         socket.getaddrinfo = no_network
         socket.create_connection = no_network
 
-        from pipeline.offline import setup_ultralytics
+        from core.offline import setup_ultralytics
         setup_ultralytics({str(config_dir)!r})
         from ultralytics.utils import SETTINGS, USER_CONFIG_DIR, ONLINE, is_online
         from ultralytics.utils.checks import check_font
@@ -47,7 +47,7 @@ def test_bad_image_after_ultralytics_import_raises_pillow_error(tmp_path):
     """ultralytics wraps PIL.Image.open; a non-image must not trigger a package install."""
     import PIL.Image
 
-    from pipeline.offline import setup_ultralytics
+    from core.offline import setup_ultralytics
 
     setup_ultralytics()
     bad = tmp_path / "not-an-image.jpg"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.cli.common import EXIT_USAGE, fail
+from core.cli import EXIT_USAGE, fail
 
 
 class SynthKind(str, Enum):
@@ -116,17 +116,17 @@ def synth(
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
 
-    from pipeline.synth.fonts import MissingFontError
+    from synth.fonts import MissingFontError
 
     try:
         if name == "samples":
-            from pipeline.synth.samples import write_samples
+            from synth.samples import write_samples
 
             paths = write_samples(out, seed=seed, long_side=size or 1600)
             typer.echo(f"wrote {len(paths)} sample images under {out}")
             return
-        from pipeline.synth.kinds import renderer_factory
-        from pipeline.synth.runner import generate
+        from synth.kinds import renderer_factory
+        from synth.runner import generate
 
         options = {} if size is None or name not in PAGE_KINDS else {"long_side": size}
         if text_scale is not None:
@@ -134,7 +134,7 @@ def synth(
         options.update(line_options)
         if layouts is not None:
             options["layouts"] = [x.strip() for x in layouts.split(",") if x.strip()]
-            from pipeline.synth.plates import PlateDesigner
+            from synth.plates import PlateDesigner
 
             known = PlateDesigner.LAYOUT_WEIGHTS
             unknown = sorted(set(options["layouts"]) - set(known))

@@ -6,15 +6,15 @@ import importlib
 from functools import partial
 from typing import Any
 
-from pipeline.synth.base import Renderer
+from synth.base import Renderer
 
 # kind → "module:Class"; options are passed to the class as keyword arguments.
 KINDS: dict[str, str] = {
-    "lines": "pipeline.synth.lines:LineRenderer",
-    "plates": "pipeline.synth.plates:PlateCropRenderer",
-    "plate_scenes": "pipeline.synth.scenes:PlateSceneRenderer",
-    "documents": "pipeline.synth.pages:DocumentRenderer",
-    "notebooks": "pipeline.synth.pages:NotebookRenderer",
+    "lines": "synth.lines:LineRenderer",
+    "plates": "synth.plates:PlateCropRenderer",
+    "plate_scenes": "synth.scenes:PlateSceneRenderer",
+    "documents": "synth.pages:DocumentRenderer",
+    "notebooks": "synth.pages:NotebookRenderer",
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from core.imaging import to_gray
+
 
 def smooth_noise(h: int, w: int, rng: np.random.Generator, cells: int = 6) -> np.ndarray:
     """Low-frequency noise in [-1, 1] of shape (h, w) (stains, uneven paper, shadows)."""
@@ -102,7 +104,7 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator, length: int) -> np.nd
 
 def bilevel(img: np.ndarray) -> np.ndarray:
     """A 1-bit scan of an RGB image: Otsu-thresholded to pure black and white, RGB."""
-    gray = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY)
+    gray = to_gray(img)
     _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return np.repeat(bw[:, :, None], 3, axis=2)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from pipeline.synth.fonts import FontFace
 from recognition.alphabet import CYRILLIC
+from synth.fonts import FontFace
 
 INK_THRESHOLD = 60
 

@@ -24,10 +24,11 @@ def char_confidence(word: Word) -> float:
 
 
 class Assembler:
-    """Orders words into :class:`Line` objects.
+    """The last step: cleans the text of read words and orders them into :class:`Line` s.
 
     Args:
-        config: ``kind`` (``page`` or ``plate``) and the grouping thresholds.
+        config: ``text`` (junk reads blanked, scripts unified, lexicon) and ``layout``
+            (``page`` or ``plate``, the grouping thresholds).
     """
 
     def __init__(self, config: AssemblerConfig | None = None):
@@ -35,23 +36,23 @@ class Assembler:
 
     def assemble(self, words: Sequence[Word]) -> tuple[Line, ...]:
         """Lines in reading order; a plate is one line with its rows top first."""
-        if self.config.min_char_score is not None:  # junk reads lose their text, not region
-            words = [w if char_confidence(w) >= self.config.min_char_score
+        cfg, lay = self.config.text, self.config.layout
+        if cfg.min_char_score is not None:  # junk reads lose their text, not their region
+            words = [w if char_confidence(w) >= cfg.min_char_score
                      else replace(w, text="") for w in words]
         if not words:
             return ()
-        if self.config.unify_scripts:
+        if cfg.unify_scripts:
             texts = unify_scripts([w.text for w in words])
             words = [replace(w, text=t) for w, t in zip(words, texts, strict=True)]
         polygons = [as_points(w.polygon) for w in words]
-        cfg = self.config
-        skew = estimate_skew(polygons) if cfg.deskew else 0.0
-        if cfg.kind == "plate":
-            groups = plate_order(polygons, min_overlap=cfg.min_overlap)
+        skew = estimate_skew(polygons) if lay.deskew else 0.0
+        if lay.kind == "plate":
+            groups = plate_order(polygons, min_overlap=lay.min_overlap)
         else:
-            layout = PageLayout(min_overlap=cfg.min_overlap, column_gap=cfg.column_gap,
-                                min_column_rows=cfg.min_column_rows, order=cfg.order,
-                                gutter_gap=cfg.gutter_gap, min_x_overlap=cfg.min_x_overlap)
+            layout = PageLayout(min_overlap=lay.min_overlap, column_gap=lay.column_gap,
+                                min_column_rows=lay.min_column_rows, order=lay.order,
+                                gutter_gap=lay.gutter_gap, min_x_overlap=lay.min_x_overlap)
             groups = page_order(polygons, layout, skew=skew)
             if cfg.lexicon:  # corrected in reading order: hyphen-broken words stay whole
                 order = [i for g in groups for i in g]
@@ -64,6 +65,6 @@ class Assembler:
 
     def _line(self, words: list[Word], skew: float) -> Line:
         points = np.concatenate([as_points(w.polygon) for w in words])
-        text = self.config.word_separator.join(w.text for w in words if w.text)
+        text = self.config.layout.word_separator.join(w.text for w in words if w.text)
         return Line(text=text, polygon=points_tuple(rotated_rect(points, skew)),
                     words=tuple(words))

@@ -6,34 +6,46 @@
 
 Modes follow from the parts given: both → ``ocr``; no recognizer → ``detect`` (regions only,
 empty text); no detector → ``recognize`` (every image is one crop).
+
+After loading, a batch of images goes through the steps of ``pipeline.steps`` (detect →
+clean regions → crop → read → script lock → words) and the :class:`Assembler`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from inspect import signature
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from core.geometry import bbox_of, box_polygon, valid_polygon
-from detection.types import Detector, Region
+from detection.types import Detector
 from pipeline.assembler import Assembler
-from pipeline.crops import crop_polygon
 from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
-from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
-from pipeline.presets import PipelineConfig, load_pipeline_config
-from pipeline.results import Page, Word, points_tuple
-from recognition.types import Recognition, Recognizer
+from pipeline.presets import (
+    CropsConfig,
+    PipelineConfig,
+    RegionsConfig,
+    ScriptLockConfig,
+    load_pipeline_config,
+)
+from pipeline.results import Page, Word
+from pipeline.steps import (
+    CleanRegions,
+    CropRegions,
+    DetectRegions,
+    Failed,
+    ReadCrops,
+    ScriptLock,
+    page_words,
+)
+from recognition.types import Recognizer
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["ocr", "detect", "recognize"]
 ImageInput = np.ndarray | str | Path
-CROP_LABEL = "crop"
-LINE_LABEL = "line"
 
 
 def describe(component: object | None, missing: str) -> str:
@@ -51,14 +63,21 @@ class OcrPipeline:
             treat every image as one crop (``recognize`` mode).
         recognizer: anything with ``predict(crops) -> list[Recognition]``, or ``None`` to
             return regions with empty text (``detect`` mode).
-        assembler: orders words into lines; default page layout.
+        assembler: cleans the text of read words and orders them into lines; default page
+            layout.
         images_per_batch: images detected together; all their crops are read together.
         max_pixels: larger images are refused (decompression-bomb guard).
+        regions: which regions are read (line strips, clean-up of detected regions); by
+            default every detected region but ``line`` ones, as found.
+        crops: how regions are cropped; by default exactly along their polygons.
+        script_lock: re-reading of minority-script words; off by default.
     """
 
     def __init__(self, detector: Detector | None, recognizer: Recognizer | None,
                  assembler: Assembler | None = None, images_per_batch: int = 4,
-                 max_pixels: int = MAX_PIXELS):
+                 max_pixels: int = MAX_PIXELS, *, regions: RegionsConfig | None = None,
+                 crops: CropsConfig | None = None,
+                 script_lock: ScriptLockConfig | None = None):
         if detector is None and recognizer is None:
             raise ValueError("OcrPipeline needs a detector, a recognizer, or both")
         self.detector = detector
@@ -66,6 +85,13 @@ class OcrPipeline:
         self.assembler = assembler or Assembler()
         self.images_per_batch = max(1, images_per_batch)
         self.max_pixels = max_pixels
+        regions = regions or RegionsConfig()
+        # The steps after loading, in order (see _words); each is usable alone.
+        self.detect = DetectRegions(detector, regions.line_image_aspect)
+        self.clean = CleanRegions(regions, gutter_gap=self.assembler.config.layout.gutter_gap)
+        self.crop = CropRegions((crops or CropsConfig()).pad)
+        self.read = ReadCrops(recognizer)
+        self.script_lock = ScriptLock(recognizer, script_lock)
 
     @property
     def mode(self) -> Mode:
@@ -103,7 +129,8 @@ class OcrPipeline:
             rec_cfg = config.recognizer.model_copy(update={"batch_size": config.batch_size})
             recognizer = build_recognizer(rec_cfg, device)
         per_batch = config.batch_size if mode == "recognize" else 4
-        return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch)
+        return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch,
+                   regions=config.regions, crops=config.crops, script_lock=config.script_lock)
 
     @classmethod
     def from_preset(cls, name: str = "documents", device: str | None = None,
@@ -173,170 +200,14 @@ class OcrPipeline:
             return np.ascontiguousarray(item[:, :, :3], dtype=np.uint8)
         return load_image(item, self.max_pixels)
 
-    def _words(self, images: list[np.ndarray], names: list[str]) -> list[list[Word] | str]:
+    def _words(self, images: list[np.ndarray], names: list[str]) -> list[list[Word] | Failed]:
         """Words per image, or an error message for an image whose stage failed."""
         if not images:
             return []
-        regions = self._detect(images, names)
-        crops: list[np.ndarray] = []
-        owners: list[tuple[int, Region]] = []
-        for n, (img, found) in enumerate(zip(images, regions, strict=True)):
-            if isinstance(found, str):
-                continue
-            for region in found:
-                owners.append((n, region))
-                crops.append(img if self.detector is None else _safe_crop(
-                    img, grown(region.polygon, self.assembler.config.crop_pad, img.shape)))
-        reads = self._recognize(crops, [owners[k][0] for k in range(len(crops))], names)
-        if self.assembler.config.script_lock is not None:
-            reads = self._lock_scripts(crops, owners, reads, names)
-        out: list[list[Word] | str] = [[] if not isinstance(r, str) else r for r in regions]
-        for (n, region), rec in zip(owners, reads, strict=True):
-            words = out[n]
-            if isinstance(words, str):
-                continue
-            if isinstance(rec, str):
-                out[n] = rec
-                continue
-            words.append(Word(
-                text=rec.text if rec is not None else "",
-                polygon=points_tuple(region.polygon), bbox=region.bbox, label=region.label,
-                det_score=None if self.detector is None else float(region.score),
-                rec_score=None if rec is None else float(rec.score),
-                spans=None if rec is None else rec.spans))
-        return out
-
-    def _lock_scripts(self, crops: list[np.ndarray], owners: list[tuple[int, Region]],
-                      reads: list[Recognition | None | str], names: list[str]
-                      ) -> list[Recognition | None | str]:
-        """Re-read, per page, the crops holding letters of the page's minority script with
-        those letters forbidden (``assembler.script_lock``); crops with whole words of that
-        script only with ``script_lock_words``, and only a confident enough re-read counts."""
-        share = self.assembler.config.script_lock
-        words = self.assembler.config.script_lock_words
-        predict = getattr(self.recognizer, "predict", None)
-        if share is None or predict is None or "forbid" not in signature(predict).parameters:
-            return reads
-        out = list(reads)
-        pages: dict[int, list[int]] = {}
-        for k, (n, _) in enumerate(owners):
-            if isinstance(reads[k], Recognition):
-                pages.setdefault(n, []).append(k)
-        for n, mine in pages.items():
-            forbid = script_lock([reads[k].text for k in mine], share)
-            kinds = {k: relock_kind(reads[k].text, forbid) for k in mine}
-            redo = [k for k in mine if kinds[k] == "mixed"
-                    or (kinds[k] == "whole" and words is not None)]
-            if not redo:
-                continue
-            try:
-                again = predict([crops[k] for k in redo], forbid=forbid)
-            except Exception:
-                log.exception("%s: script-locked re-reading failed; first reads kept", names[n])
-                continue
-            for k, rec in zip(redo, again, strict=True):
-                if kinds[k] == "mixed" or rec.score >= words * reads[k].score:
-                    out[k] = rec
-        return out
-
-    def _detect(self, images: list[np.ndarray], names: list[str]) -> list[list[Region] | str]:
-        if self.detector is None:
-            return [[_whole_image_region(img)] for img in images]
-        aspect = self.assembler.config.line_image_aspect
-        if aspect is not None:
-            strips = [img.shape[1] >= aspect * img.shape[0] for img in images]
-            if any(strips):
-                rest = iter(self._detect_regions(
-                    [img for img, s in zip(images, strips, strict=True) if not s],
-                    [name for name, s in zip(names, strips, strict=True) if not s]))
-                return [[_whole_image_region(img, LINE_LABEL)] if s else next(rest)
-                        for img, s in zip(images, strips, strict=True)]
-        return self._detect_regions(images, names)
-
-    def _detect_regions(self, images: list[np.ndarray], names: list[str]
-                        ) -> list[list[Region] | str]:
-        if not images:
-            return []
-        try:
-            raw = self.detector.predict(images)
-        except Exception:
-            if len(images) == 1:
-                log.exception("%s: detection failed", names[0])
-                return ["detection failed: see log"]
-            # One bad image must not cost the others: retry them one by one.
-            return [r for img, name in zip(images, names, strict=True)
-                    for r in self._detect_regions([img], [name])]
-        cfg = self.assembler.config
-        skip = set(cfg.skip_labels)
-        out = [[r for r in (_clean_region(reg, img) for reg in regs if reg.label not in skip)
-                if r is not None] for regs, img in zip(raw, images, strict=True)]
-        if cfg.snap_to_ink:
-            out = [snap_to_ink(regs, img) for regs, img in zip(out, images, strict=True)]
-        if cfg.merge_fragments is not None:
-            out = [merge_fragments(regs, cfg.merge_fragments, cfg.max_merged_aspect,
-                                   max_gap=cfg.merge_gap, gutter=cfg.gutter_gap)
-                   for regs in out]
-        return out
-
-    def _recognize(self, crops: list[np.ndarray], owner: list[int], names: list[str]
-                   ) -> list[Recognition | None | str]:
-        if self.recognizer is None or not crops:
-            return [None] * len(crops)
-        try:
-            reads = list(self.recognizer.predict(crops))
-            if len(reads) != len(crops):
-                raise RuntimeError(f"recognizer returned {len(reads)} results "
-                                   f"for {len(crops)} crops")
-            return list(reads)
-        except Exception:
-            if len(set(owner)) <= 1:
-                log.exception("%s: recognition failed", names[owner[0]] if owner else "?")
-                return ["recognition failed: see log"] * len(crops)
-        out: list[Recognition | None | str] = []
-        for n in dict.fromkeys(owner):
-            mine = [k for k, o in enumerate(owner) if o == n]
-            out_n = self._recognize([crops[k] for k in mine], [n] * len(mine), names)
-            out.extend(out_n)
-        return out
-
-
-def _whole_image_region(img: np.ndarray, label: str = CROP_LABEL) -> Region:
-    h, w = img.shape[:2]
-    return Region(polygon=box_polygon(0, 0, w, h), bbox=(0.0, 0.0, float(w), float(h)),
-                  score=1.0, label=label)
-
-
-def _clean_region(region: Region, img: np.ndarray) -> Region | None:
-    """Clip a detected polygon to the image and make it valid; ``None`` if nothing is left."""
-    h, w = img.shape[:2]
-    try:
-        pts = np.asarray(region.polygon, dtype=np.float64).reshape(-1, 2)
-        pts = np.stack([pts[:, 0].clip(0, w), pts[:, 1].clip(0, h)], axis=1)
-        poly = valid_polygon(pts)
-    except ValueError:
-        return None
-    if poly is None:
-        return None
-    return Region(polygon=poly, bbox=bbox_of(poly), score=float(region.score),
-                  label=str(region.label))
-
-
-def grown(polygon: np.ndarray, pad: float, shape: tuple[int, ...]) -> np.ndarray:
-    """``polygon`` scaled about its centre so that each side moves out by ``pad`` of the
-    region's size (a tight plate box then keeps its first and last characters), clipped to
-    the image; unchanged when ``pad`` is 0."""
-    if pad <= 0:
-        return polygon
-    pts = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    centre = pts.mean(axis=0)
-    out = centre + (pts - centre) * (1.0 + 2.0 * pad)
-    h, w = shape[:2]
-    return np.stack([out[:, 0].clip(0, w), out[:, 1].clip(0, h)], axis=1)
-
-
-def _safe_crop(img: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    try:
-        return crop_polygon(img, polygon)
-    except Exception:  # a degenerate polygon gives a blank crop, not a failed page
-        log.debug("could not crop polygon %s", polygon.tolist(), exc_info=True)
-        return np.full((8, 8, 3), 255, np.uint8)
+        found = self.detect(images, names)
+        found = [f if isinstance(f, Failed) else self.clean(f, img)
+                 for f, img in zip(found, images, strict=True)]
+        crops = self.crop(images, found, names)
+        reads = self.read(crops, names)
+        reads = self.script_lock(crops, reads, names)
+        return page_words(found, reads)

@@ -16,89 +16,84 @@ from recognition.config import RecognizerConfig
 PRESETS_DIR = CONFIGS_DIR / "pipeline"
 
 
-class AssemblerConfig(StrictModel):
-    """Reading-order settings (lines, columns, two-row plates); see ``pipeline.reading_order``.
+class RegionsConfig(StrictModel):
+    """Which regions of an image are read (steps ``DetectRegions`` and ``CleanRegions`` in
+    ``pipeline.steps``): line strips read whole, detected regions clipped, filtered, snapped
+    and merged before they are cropped. Lengths are in text heights."""
 
-    ``kind: page`` groups words into lines and columns; ``kind: plate`` makes one line per
-    plate (stacked or side-by-side regions of one plate merged, top row first). Lengths are in
-    median text heights.
-    """
-
-    kind: Literal["page", "plate"] = "page"
-    min_overlap: float = Field(0.5, gt=0.0, le=1.0)
-    column_gap: float = Field(1.5, gt=0.0)
-    min_column_rows: float = Field(1.8, ge=0.0)
-    deskew: bool = True
-    order: Literal["cuts", "topological"] = Field(
-        "cuts", description="Page reading order: 'cuts' splits at full-height gutters and "
-                            "empty strips (XY cuts); 'topological' orders line segments by "
-                            "Breuel's partial order (columns around pictures and captions).")
-    word_separator: str = " "
-    skip_labels: list[str] = Field(default_factory=lambda: ["line"])
+    line_image_aspect: float | None = Field(
+        None, gt=1.0,
+        description="Images at least this many times wider than high are one text line: "
+                    "read whole, without the detector (scanned line strips); off if null.")
+    skip_labels: list[str] = Field(
+        default_factory=lambda: ["line"],
+        description="Detected regions of these classes are dropped before reading (a "
+                    "detector trained on words and lines reads the words).")
     snap_to_ink: bool = Field(
         False, description="Before reading, move axis-aligned boxes vertically onto the ink "
                            "band (text line) they overlap most (printed pages).")
     merge_fragments: float | None = Field(
         None, gt=0.0, le=1.0,
         description="Before reading, join regions of one line whose horizontal overlap is "
-                    "at least this fraction of the narrower one (word pieces); off if null.")
+                    "at least this fraction of the narrower one (word pieces); off if null. "
+                    "Never joins across a column gutter (assembler.layout.gutter_gap).")
     merge_gap: float = Field(
         0.0, ge=0.0, description="With merge_fragments: also join regions of one line at most "
                                  "this many text heights apart (whole lines for a line reader).")
     max_merged_aspect: float = Field(
         16.0, gt=0.0, description="Longest merged region, in text heights.")
-    crop_pad: float = Field(
+
+
+class CropsConfig(StrictModel):
+    """How regions are cut out for the recognizer (step ``CropRegions``)."""
+
+    pad: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Each detected region is cropped this fraction of its size larger on "
                     "every side (its polygon in the results stays as detected): a tight "
                     "plate box otherwise cuts its first or last character.")
-    line_image_aspect: float | None = Field(
-        None, gt=1.0,
-        description="Images at least this many times wider than high are one text line: "
-                    "read whole, without the detector (scanned line strips); off if null.")
-    gutter_gap: float | None = Field(
-        0.4, gt=0.0,
-        description="A gap in a line at least this many text heights wide that the rows "
-                    "around it leave uncovered is a column gutter: merge_fragments never "
-                    "joins across it and the topological order cuts lines there; off if "
-                    "null.")
-    min_x_overlap: float = Field(
-        0.0, ge=0.0, le=1.0,
-        description="order: topological: one line segment is read before the one below "
-                    "only when their x extents share at least this fraction of the "
-                    "narrower; blocks that only graze each other (a caption straddling a "
-                    "gutter) stay unordered. 0: any overlap.")
-    script_lock: float | None = Field(
+
+
+class ScriptLockConfig(StrictModel):
+    """Re-reading words of a page's minority script (step ``ScriptLock``): needs a
+    recognizer whose ``predict`` takes ``forbid``."""
+
+    min_share: float | None = Field(
         None, gt=0.5, le=1.0,
         description="When at least this share of a page's letters are of one script (Latin "
-                    "or Cyrillic), its crops that read letters of the other script are read "
-                    "again with those letters forbidden; off if null.")
-    script_lock_words: float | None = Field(
+                    "or Cyrillic), its crops that read letters of the other script mixed "
+                    "into a word are read again with those letters forbidden; off if null.")
+    whole_words: float | None = Field(
         None, gt=0.0,
-        description="With script_lock: a crop holding a whole word of the page's minority "
+        description="With min_share: a crop holding a whole word of the page's minority "
                     "script is re-read too, and the re-read replaces it when its confidence "
                     "is at least this share of the first read's (a misread 'рирру' re-reads "
                     "as 'puppy' about as confidently; a real foreign word re-reads as "
                     "garbage); such crops keep their first read if null.")
+
+
+class TextConfig(StrictModel):
+    """What the assembler does to the text of read words before and after ordering them."""
+
     min_char_score: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Blank the text of read words whose confidence per character "
                     "(rec_score ** (1 / characters)) is below this (the region stays, with "
                     "text ''): the junk a detector finds in pictures and ornaments reads at "
                     "~0.0-0.3, printed words at ~0.6-1; off if null.")
+    unify_scripts: bool = Field(
+        False, description="Rewrite Latin/Cyrillic look-alike letters of a word into the "
+                           "script of its other letters (or of the page).")
     lexicon: list[str] = Field(
         default_factory=list,
         description="wordfreq languages (en, ru, de, ...) for lexicon correction after "
                     "reading: a word one or two usual OCR confusions (l/I, f/fi, g/q, rn/m, "
                     "...) away from a far more frequent word becomes that word "
-                    "(pipeline/lexicon.py); empty: off.")
+                    "(pipeline/lexicon.py); empty: off. Pages only (layout.kind: page).")
     lexicon_margin: float = Field(
         1.5, gt=0.0,
         description="How much more frequent (Zipf scale, log10: 1.5 = 30x) the corrected "
                     "word must be than the word as read.")
-    unify_scripts: bool = Field(
-        False, description="After reading, rewrite Latin/Cyrillic look-alike letters of a "
-                           "word into the script of its other letters (or of the page).")
 
     @field_validator("lexicon")
     @classmethod
@@ -111,12 +106,73 @@ class AssemblerConfig(StrictModel):
         return value
 
 
+class LayoutConfig(StrictModel):
+    """Reading order (lines, columns, two-row plates); see ``pipeline.reading_order``.
+    Lengths are in median text heights."""
+
+    kind: Literal["page", "plate"] = Field(
+        "page", description="'page' groups words into lines and columns; 'plate' makes one "
+                            "line per plate (stacked or side-by-side regions of one plate "
+                            "merged, top row first).")
+    min_overlap: float = Field(
+        0.5, gt=0.0, le=1.0,
+        description="A word joins a line whose last word overlaps it vertically by at least "
+                    "this fraction of the smaller height (plates: rows side by side).")
+    column_gap: float = Field(
+        1.5, gt=0.0,
+        description="order: cuts: an empty vertical strip at least this wide, with words "
+                    "on both sides spanning min_column_rows rows, is a column gutter; "
+                    "order: topological: words further apart are not chained into one "
+                    "line.")
+    min_column_rows: float = Field(
+        1.8, ge=0.0, description="How many rows the words on both sides of a column gutter "
+                                 "must span (order: cuts).")
+    deskew: bool = Field(
+        True, description="Estimate the page's text direction and order words in a "
+                          "deskewed frame; false: rows are horizontal.")
+    order: Literal["cuts", "topological"] = Field(
+        "cuts", description="Page reading order: 'cuts' splits at full-height gutters and "
+                            "empty strips (XY cuts); 'topological' orders line segments by "
+                            "Breuel's partial order (columns around pictures and captions).")
+    gutter_gap: float | None = Field(
+        0.4, gt=0.0,
+        description="A gap in a line at least this many text heights wide that the rows "
+                    "around it leave uncovered is a column gutter: the topological order "
+                    "cuts lines there and regions.merge_fragments never joins across it; "
+                    "off if null.")
+    min_x_overlap: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="order: topological: one line segment is read before the one below "
+                    "only when their x extents share at least this fraction of the "
+                    "narrower; blocks that only graze each other (a caption straddling a "
+                    "gutter) stay unordered. 0: any overlap.")
+    word_separator: str = Field(
+        " ", description="Joins the words of a line into its text ('' for plates).")
+
+
+class AssemblerConfig(StrictModel):
+    """Settings of the last step, ``Assembler``: the text of read words, then their order."""
+
+    text: TextConfig = Field(default_factory=TextConfig)
+    layout: LayoutConfig = Field(default_factory=LayoutConfig)
+
+
 class PipelineConfig(StrictModel):
-    """A whole pipeline: detector + recognizer + assembler, and run settings."""
+    """A whole pipeline: its models, the settings of each step, and run settings.
+
+    Sections follow the steps of ``OcrPipeline`` in order (detector -> regions -> crops ->
+    recognizer -> script_lock -> assembler), one per step, each steering only its own step,
+    rather than one ``assembler:`` bag for all: a switch then says by its key which step it
+    changes, and each step can be built and tested from its own section. The assembler keeps
+    its two concerns (text clean-up, layout) as sub-sections because one object does both.
+    """
 
     name: str = "custom"
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    regions: RegionsConfig = Field(default_factory=RegionsConfig)
+    crops: CropsConfig = Field(default_factory=CropsConfig)
     recognizer: RecognizerConfig = Field(default_factory=RecognizerConfig)
+    script_lock: ScriptLockConfig = Field(default_factory=ScriptLockConfig)
     assembler: AssemblerConfig = Field(default_factory=AssemblerConfig)
     device: str = "auto"
     batch_size: int = Field(32, ge=1)

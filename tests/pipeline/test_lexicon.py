@@ -3,7 +3,7 @@ import pytest
 from core.config import ConfigError
 from pipeline.assembler import Assembler
 from pipeline.lexicon import candidates, correct_page, correct_text, correct_word
-from pipeline.presets import AssemblerConfig, load_pipeline_config
+from pipeline.presets import AssemblerConfig, TextConfig, load_pipeline_config
 from pipeline.results import Word
 
 EN_RU = ("en", "ru")
@@ -56,13 +56,13 @@ def test_assembler_applies_the_lexicon_only_when_configured():
                   bbox=(x, 0, x + 40, 20), label="word", det_score=1.0, rec_score=1.0)
              for t, x in (("lt", 0), ("is", 50), ("unigue", 100))]
     assert Assembler(AssemblerConfig()).assemble(words)[0].text == "lt is unigue"
-    fixed = Assembler(AssemblerConfig(lexicon=["en"])).assemble(words)
+    fixed = Assembler(AssemblerConfig(text=TextConfig(lexicon=["en"]))).assemble(words)
     assert fixed[0].text == "It is unique"
 
 
 def test_unknown_lexicon_language_is_a_config_error():
     with pytest.raises(ConfigError, match="lexicon"):
-        load_pipeline_config("documents", None, ["assembler.lexicon=[en, xx]"])
+        load_pipeline_config("documents", None, ["assembler.text.lexicon=[en, xx]"])
 
 
 def test_min_char_score_blanks_junk_reads_but_not_long_lines():
@@ -74,7 +74,7 @@ def test_min_char_score_blanks_junk_reads_but_not_long_lines():
              word("BY RALPH KINNEY BENNETT", 0.003, 50),  # 0.78 per character: a long line
              word("ok", None, 100)]                       # not read (detect mode): kept
     assert Assembler(AssemblerConfig()).assemble(words)[0].text.startswith("485 ")
-    kept = Assembler(AssemblerConfig(min_char_score=0.3)).assemble(words)
+    kept = Assembler(AssemblerConfig(text=TextConfig(min_char_score=0.3))).assemble(words)
     assert kept[0].text == "BY RALPH KINNEY BENNETT ok"
     assert [w.text for w in kept[0].words] == ["", "BY RALPH KINNEY BENNETT", "ok"]
 

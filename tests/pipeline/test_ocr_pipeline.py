@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.assembler import Assembler
 from pipeline.ocr import OcrPipeline
-from pipeline.presets import AssemblerConfig
+from pipeline.presets import AssemblerConfig, LayoutConfig
 from pipeline.results import Page
 from tests.pipeline.fakes import BlobDetector, GreyRecognizer, SizeRecognizer, page, rotated_page
 
@@ -102,7 +102,8 @@ def test_plate_assembler_makes_one_line_per_plate():
     img[86:110, 50:130] = 20    # plate 1, bottom row "b"
     img[60:90, 250:350] = 40    # plate 2 "c"
     ocr = OcrPipeline(BlobDetector("plate"), GreyRecognizer(),
-                      Assembler(AssemblerConfig(kind="plate", word_separator="")))
+                      Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate",
+                                                                    word_separator=""))))
     [result] = ocr.run([img])
     assert lines_text(result) == ["ab", "c"]
 

@@ -16,7 +16,13 @@ from pipeline.postprocess import (
     snap_to_ink,
     unify_scripts,
 )
-from pipeline.presets import AssemblerConfig
+from pipeline.presets import (
+    AssemblerConfig,
+    CropsConfig,
+    RegionsConfig,
+    ScriptLockConfig,
+    TextConfig,
+)
 from pipeline.results import Word
 from recognition.types import Recognition
 from tests.pipeline.fakes import SizeRecognizer
@@ -68,7 +74,7 @@ def test_assembler_unifies_scripts_only_when_asked():
     words = [Word("d\u043eg", box_polygon(0, 0, 30, 10), (0, 0, 30, 10)),
              Word("cat", box_polygon(40, 0, 70, 10), (40, 0, 70, 10))]
     assert Assembler(AssemblerConfig()).assemble(words)[0].text == "d\u043eg cat"
-    on = Assembler(AssemblerConfig(unify_scripts=True)).assemble(words)
+    on = Assembler(AssemblerConfig(text=TextConfig(unify_scripts=True))).assemble(words)
     assert on[0].text == "dog cat"
     assert on[0].words[0].text == "dog"
 
@@ -85,7 +91,7 @@ def test_pipeline_reads_merged_fragments_as_one_crop():
     plain = OcrPipeline(PiecesDetector(), SizeRecognizer()).run([img])[0]
     assert plain.text == "50x20 50x20"
     merged = OcrPipeline(PiecesDetector(), SizeRecognizer(),
-                         Assembler(AssemblerConfig(merge_fragments=0.3))).run([img])[0]
+                         regions=RegionsConfig(merge_fragments=0.3)).run([img])[0]
     assert merged.text == "80x20"
 
 
@@ -102,14 +108,13 @@ def test_line_strips_are_read_whole_and_only_the_rest_is_detected():
     strip = np.full((20, 300, 3), 255, np.uint8)       # 15x wider than high
     page = np.full((60, 120, 3), 255, np.uint8)
     det = CountingDetector()
-    ocr = OcrPipeline(det, SizeRecognizer(), Assembler(AssemblerConfig(line_image_aspect=8)))
+    ocr = OcrPipeline(det, SizeRecognizer(), regions=RegionsConfig(line_image_aspect=8))
     out = ocr.run([strip, page, strip])
     assert det.seen == [(120,)]
     assert [p.text for p in out] == ["300x20", "50x20 50x20", "300x20"]
     assert out[0].lines[0].words[0].label == "line"
     only_strips = CountingDetector()
-    ocr = OcrPipeline(only_strips, SizeRecognizer(),
-                      Assembler(AssemblerConfig(line_image_aspect=8)))
+    ocr = OcrPipeline(only_strips, SizeRecognizer(), regions=RegionsConfig(line_image_aspect=8))
     assert ocr.run([strip])[0].text == "300x20"
     assert only_strips.seen == []
     default = CountingDetector()
@@ -223,7 +228,7 @@ def test_script_lock_words_re_reads_whole_foreign_words_and_keeps_confident_ones
     again = {0: ("puppy", 0.3), 1: (english, 0.9)}
     run = lambda words, f=first, a=again: OcrPipeline(  # noqa: E731
         TwoBoxes(), TwoWordReader(f, a),
-        Assembler(AssemblerConfig(script_lock=0.8, script_lock_words=words))).run([img])[0]
+        script_lock=ScriptLockConfig(min_share=0.8, whole_words=words)).run([img])[0]
     assert run(None).text.startswith("рирру")  # off: first read kept
     assert run(0.5).text.startswith("puppy ")  # 0.3 >= 0.5 * 0.4: the re-read wins
     # a real foreign word, read confidently, re-reads as garbage and keeps its first read
@@ -244,12 +249,12 @@ def test_pipeline_re_reads_foreign_letters_of_a_one_script_page():
     assert off.text == " ".join(["tenderl\u044f"] * 8) and reader.calls == [(8, False)]
     reader = MixedScriptReader()
     locked = OcrPipeline(PiecesOfWords(), reader,
-                         Assembler(AssemblerConfig(script_lock=0.8))).run([img])[0]
+                         script_lock=ScriptLockConfig(min_share=0.8)).run([img])[0]
     assert locked.text == " ".join(["tenderly"] * 8)
     assert reader.calls == [(8, False), (8, True)]
     # A recognizer without ``forbid`` is left as it is.
     plain = OcrPipeline(PiecesOfWords(), SizeRecognizer(),
-                        Assembler(AssemblerConfig(script_lock=0.8))).run([img])[0]
+                        script_lock=ScriptLockConfig(min_share=0.8)).run([img])[0]
     assert plain.text.startswith("50x20")
 
 
@@ -263,9 +268,9 @@ def test_crop_pad_reads_a_larger_crop_but_keeps_the_detected_polygon():
     tight = OcrPipeline(TightBoxDetector(), SizeRecognizer()).run([img])[0]
     assert tight.text == "50x20"
     padded = OcrPipeline(TightBoxDetector(), SizeRecognizer(),
-                         Assembler(AssemblerConfig(crop_pad=0.1))).run([img])[0]
+                         crops=CropsConfig(pad=0.1)).run([img])[0]
     assert padded.text == "60x24"  # 10 % of 50 x 20 more on every side
     assert padded.lines[0].words[0].bbox == tight.lines[0].words[0].bbox == (40, 20, 90, 40)
     edge = OcrPipeline(TightBoxDetector(), SizeRecognizer(),
-                       Assembler(AssemblerConfig(crop_pad=1.0))).run([img])[0]
+                       crops=CropsConfig(pad=1.0)).run([img])[0]
     assert edge.text == "120x60"  # clipped to the image

@@ -201,12 +201,15 @@ def grown(polygon: np.ndarray, pad: float, shape: tuple[int, ...]) -> np.ndarray
 
 
 def crop_region(image: np.ndarray, polygon: np.ndarray, name: str = "?") -> np.ndarray:
-    """:func:`pipeline.crops.crop_polygon`, or a blank 8x8 crop when the polygon cannot be
-    cropped: one bad region must not fail its page."""
+    """:func:`pipeline.crops.crop_polygon`, or a blank 8x8 crop (logged as a warning with
+    the image's ``name`` and the polygon) when the polygon cannot be cropped: one bad
+    region must not fail its page."""
     try:
         return crop_polygon(image, polygon)
-    except Exception:
-        log.debug("could not crop polygon %s", np.asarray(polygon).tolist(), exc_info=True)
+    except Exception as exc:
+        log.warning("%s: could not crop polygon %s (%s: %s); read as a blank crop", name,
+                    np.asarray(polygon).tolist(), type(exc).__name__, exc,
+                    exc_info=log.isEnabledFor(logging.DEBUG))
         return np.full(BLANK_CROP, 255, np.uint8)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.config import ConfigError, StrictModel, load_config
 from core.paths import CONFIGS_DIR
@@ -150,11 +150,37 @@ class LayoutConfig(StrictModel):
         " ", description="Joins the words of a line into its text ('' for plates).")
 
 
+MOVED_ASSEMBLER_KEYS = {
+    **{k: f"regions.{k}" for k in ("line_image_aspect", "skip_labels", "snap_to_ink",
+                                   "merge_fragments", "merge_gap", "max_merged_aspect")},
+    "crop_pad": "crops.pad",
+    "script_lock": "script_lock.min_share",
+    "script_lock_words": "script_lock.whole_words",
+    **{k: f"assembler.text.{k}" for k in ("min_char_score", "unify_scripts", "lexicon",
+                                          "lexicon_margin")},
+    **{k: f"assembler.layout.{k}" for k in ("kind", "min_overlap", "column_gap",
+                                            "min_column_rows", "deskew", "order", "gutter_gap",
+                                            "min_x_overlap", "word_separator")},
+}
+"""Where each key of the former flat ``assembler:`` section lives now."""
+
+
 class AssemblerConfig(StrictModel):
     """Settings of the last step, ``Assembler``: the text of read words, then their order."""
 
     text: TextConfig = Field(default_factory=TextConfig)
     layout: LayoutConfig = Field(default_factory=LayoutConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        # An older config or --set names a flat key: say where it went, not just "extra".
+        if isinstance(data, dict):
+            moved = [f"assembler.{k} is now {MOVED_ASSEMBLER_KEYS[k]}"
+                     for k in data if k in MOVED_ASSEMBLER_KEYS]
+            if moved:
+                raise ValueError("; ".join(moved))
+        return data
 
 
 class PipelineConfig(StrictModel):

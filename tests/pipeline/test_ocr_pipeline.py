@@ -111,3 +111,35 @@ def test_plate_assembler_makes_one_line_per_plate():
 def test_needs_a_stage():
     with pytest.raises(ValueError):
         OcrPipeline(None, None)
+
+
+@pytest.fixture
+def fake_factories(monkeypatch):
+    monkeypatch.setattr("detection.factory.build_detector",
+                        lambda cfg, device="auto": BlobDetector(cfg.classes[0]))
+    monkeypatch.setattr("recognition.factory.build_recognizer",
+                        lambda cfg, device="auto": GreyRecognizer())
+
+
+def test_each_config_section_steers_its_own_step(fake_factories):
+    docs = OcrPipeline.from_preset("documents", device="cpu")
+    assert docs.detect.line_image_aspect == 6
+    assert docs.clean.config.merge_fragments == 0.3 and docs.clean.config.merge_gap == 0.5
+    assert docs.clean.gutter_gap == docs.assembler.config.layout.gutter_gap == 0.4
+    assert docs.crop.pad == 0.0
+    assert docs.script_lock.config.min_share == 0.9
+    assert docs.assembler.config.text.min_char_score == 0.3
+    plates = OcrPipeline.from_preset("plates", device="cpu",
+                                     overrides=["assembler.layout.gutter_gap=0.7"])
+    assert plates.crop.pad == 0.1 and plates.detect.line_image_aspect is None
+    assert plates.clean.gutter_gap == 0.7  # one gutter setting for merging and for order
+    assert plates.assembler.config.layout.kind == "plate"
+    assert plates.script_lock.config.min_share is None
+
+
+def test_modes_build_the_steps_they_need(fake_factories):
+    detect = OcrPipeline.from_preset("documents", device="cpu", mode="detect")
+    assert detect.mode == "detect" and detect.read.recognizer is None
+    recognize = OcrPipeline.from_preset("plates", device="cpu", mode="recognize")
+    assert recognize.mode == "recognize" and recognize.detect.detector is None
+    assert [p.text for p in recognize.run([page(["b"], width=60, height=40)])] == ["b"]

@@ -26,22 +26,20 @@ class Decoded:
 
     ``spans``: where each whitespace-separated word of ``text`` lies along the crop, as
     ``(start, end)`` fractions of its width (from the CTC columns that emitted the word's
-    first and last characters); ``None`` when not known (Transformer output)."""
+    first and last characters); ``None`` when not known (Transformer output).
+    ``word_scores``: the confidence of each of those words (:func:`ctc_word_scores`), in
+    ``[0, 1]``; ``None`` when not known."""
 
     text: str
     score: float
     spans: Spans | None = None
+    word_scores: tuple[float, ...] | None = None
 
 
-def ctc_word_spans(ids: Sequence[int], tokenizer: Tokenizer, widen: float = 0.5) -> Spans:
-    """Word spans (see :class:`Decoded`) of a best CTC path ``ids`` over its real columns.
-
-    A word runs from the first column of its first character to the last column of its last
-    one, widened on both sides by ``widen`` of its columns per character: CTC fires once per
-    character, near its middle, so the outer halves of the first and last letters lie outside
-    those columns. Whitespace characters end words."""
-    n = max(len(ids), 1)
-    words: list[list[int]] = []  # [first column, last column + 1, characters]
+def _ctc_word_columns(ids: Sequence[int], tokenizer: Tokenizer) -> list[list[int]]:
+    """``[first column, last column + 1, characters]`` of each whitespace-separated word of
+    a best CTC path ``ids``."""
+    words: list[list[int]] = []
     prev = tokenizer.BLANK
     in_word = False
     for col, i in enumerate(int(v) for v in ids):
@@ -55,11 +53,37 @@ def ctc_word_spans(ids: Sequence[int], tokenizer: Tokenizer, widen: float = 0.5)
         words[-1][1] = col + 1
         words[-1][2] += i != prev
         prev = i
+    return words
+
+
+def ctc_word_spans(ids: Sequence[int], tokenizer: Tokenizer, widen: float = 0.5) -> Spans:
+    """Word spans (see :class:`Decoded`) of a best CTC path ``ids`` over its real columns.
+
+    A word runs from the first column of its first character to the last column of its last
+    one, widened on both sides by ``widen`` of its columns per character: CTC fires once per
+    character, near its middle, so the outer halves of the first and last letters lie outside
+    those columns. Whitespace characters end words."""
+    n = max(len(ids), 1)
     spans = []
-    for start, end, chars in words:
+    for start, end, chars in _ctc_word_columns(ids, tokenizer):
         pad = widen * (end - start) / max(chars, 1)
         spans.append((max(0.0, (start - pad) / n), min(1.0, (end + pad) / n)))
     return tuple(spans)
+
+
+def ctc_word_scores(ids: Sequence[int], column_probs: Sequence[float], tokenizer: Tokenizer
+                    ) -> tuple[float, ...]:
+    """Confidence of each whitespace-separated word of a best CTC path ``ids``: the lowest
+    probability of the best class over the word's columns (``column_probs``, one per column),
+    from its first character's column to its last one, blanks between its letters included.
+
+    The minimum, not a mean: a misread is usually one doubtful glyph (``l`` for ``I``, ``f``
+    for ``fi``) in a word of sure ones, which a mean over ~5-30 columns dilutes. On synthetic
+    printed lines read by the shipped line reader the two separate right from wrong words
+    about equally well (ROC AUC 0.89 each), the minimum with a threshold that does not depend
+    on the word's length."""
+    return tuple(float(min(column_probs[start:end]))
+                 for start, end, _ in _ctc_word_columns(ids, tokenizer))
 
 
 def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
@@ -70,17 +94,20 @@ def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
         logits: ``(B, T, C)`` CTC logits.
         mask: ``(B, T)`` True for real (unpadded) columns.
     Returns:
-        one :class:`Decoded` per row; score = probability of the best path.
+        one :class:`Decoded` per row; score = probability of the best path; spans and
+        word scores of its words.
     """
     logp = logits.float().log_softmax(-1)
     best_logp, best = logp.max(-1)
     scores = (best_logp * mask).sum(-1).exp()
+    best_p = best_logp.exp()
     out = []
     for row in range(logits.shape[0]):
         n = int(mask[row].sum())
         ids = best[row, :n].tolist()
         out.append(Decoded(tokenizer.decode_ctc(ids), float(scores[row]),
-                           ctc_word_spans(ids, tokenizer)))
+                           ctc_word_spans(ids, tokenizer),
+                           ctc_word_scores(ids, best_p[row, :n].tolist(), tokenizer)))
     return out
 
 
@@ -175,7 +202,7 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
         return ctc
     if rule == "ctc_empty":
         if not ctc.text:
-            return Decoded("", ctc.score, ctc.spans)
+            return Decoded("", ctc.score, ctc.spans, ctc.word_scores)
         return _with_spans(candidates[0], ctc)
     if rule == "closest":
         dists = [Levenshtein.distance(c.text, ctc.text) for c in candidates]
@@ -188,7 +215,8 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
 
 
 def _with_spans(candidate: Decoded, ctc: Decoded) -> Decoded:
-    """A Transformer candidate keeps the CTC word spans when it has as many words."""
+    """A Transformer candidate keeps the CTC word spans and word scores (how sure the CTC
+    head was at each word) when it has as many words."""
     if ctc.spans is not None and len(candidate.text.split()) == len(ctc.spans):
-        return Decoded(candidate.text, candidate.score, ctc.spans)
+        return Decoded(candidate.text, candidate.score, ctc.spans, ctc.word_scores)
     return candidate

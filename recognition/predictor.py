@@ -140,5 +140,5 @@ class RecognitionPredictor:
         region_names: list[str | None] = [None] * len(final)
         if "region_logits" in out and self.regions:
             region_names = [self.regions[int(i)] for i in out["region_logits"].argmax(-1)]
-        return [Recognition(d.text, min(max(d.score, 0.0), 1.0), r, d.spans)
+        return [Recognition(d.text, min(max(d.score, 0.0), 1.0), r, d.spans, d.word_scores)
                 for d, r in zip(final, region_names, strict=True)]

@@ -16,12 +16,15 @@ class Recognition:
     ``region`` is the plate region / country when the model has a region head, else ``None``.
     ``spans``: ``(start, end)`` fractions of the crop's width of each whitespace-separated
     word of ``text``, when the recognizer knows them (CTC columns), else ``None``.
+    ``word_scores``: a confidence in ``[0, 1]`` for each of those words (the least sure CTC
+    column of the word, :func:`recognition.decoding.ctc_word_scores`), else ``None``.
     """
 
     text: str
     score: float
     region: str | None = None
     spans: tuple[tuple[float, float], ...] | None = None
+    word_scores: tuple[float, ...] | None = None
 
 
 class Recognizer(Protocol):

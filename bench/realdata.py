@@ -1,14 +1,25 @@
-"""The real labelled sets in ``../shared/data``: loading, and our fixed train / validation split.
+"""The real labelled sets in ``../shared/data``: loading, and our fixed train / tune / test split.
 
-The split is a pure function of the file name (CRC32), so training configs and benchmarks
-agree on it without storing lists: a file is in validation when ``crc32(name) % 10 < 3``.
-The plate sets (CN crops, US crops, EU photos) are split so; the sets we never train on
-(printed pages, printed lines) are validation in full.
+The split is a pure function of the file names, so training configs and benchmarks agree on
+it without storing lists (the rule and what each part may be used for: ``bench/README.md``):
+
+- train: sets we train on (CN crops, US crops, EU photos) keep a file for training when
+  ``crc32(name) % 10 >= 3``, exactly as before the tune / test split (shipped models' data).
+- tune / test: the rest of those sets, and all of the sets we never train on (printed pages,
+  printed lines), go to test when the first byte of ``sha1(key)`` is odd, else to tune. SHA-1,
+  not a second CRC32: CRC32 is linear, so a salted CRC32's parity follows the first one's and
+  would not split the validation part in two. ``key`` is the file name, except that files with
+  the same ground truth (the two renderings of a tesseract test page, one line printed twice)
+  share the key of the first of them, so one text never lands in both parts.
+
+``val`` (tune + test) is the validation part every choice before the split was made on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,22 +35,66 @@ class Sample:
     meta: dict
 
 
+PARTS = ("train", "tune", "test")
+# what load_set also accepts: the union of several parts
+UNIONS = {"val": ("tune", "test"), "all": PARTS}
+
+
 def is_validation(set_name: str, file_name: str) -> bool:
-    """Our split: sets we train on keep 30 % for validation; the others are all validation."""
+    """Not train: sets we train on keep 30 % out of training; the others are never trained on."""
     if set_name not in TRAINABLE:
         return True
     return zlib.crc32(Path(file_name).name.encode()) % 10 < 3
 
 
-def load_set(name: str, part: str = "val", root: Path = SHARED_DATA) -> list[Sample]:
-    """Samples of one set; ``part`` is ``train``, ``val`` or ``all``."""
+def is_test(key: str) -> bool:
+    """Tune or test, for a file already outside train: test when sha1(key)'s first byte is odd."""
+    return hashlib.sha1(key.encode()).digest()[0] % 2 == 1
+
+
+def split_parts(set_name: str, images: dict[str, dict]) -> dict[str, str]:
+    """The part (``train``, ``tune`` or ``test``) of every file of one set.
+
+    Args:
+        set_name: the set's folder name in ``../shared/data``.
+        images: the manifest's ``images``: relative path -> entry with ``text``.
+
+    Returns:
+        relative path -> part.
+    """
+    first_of_text: dict[str, str] = {}
+    for rel in sorted(images):
+        first_of_text.setdefault(_same_text(images[rel]["text"]), Path(rel).name)
+    parts = {}
+    for rel, meta in images.items():
+        if not is_validation(set_name, rel):
+            parts[rel] = "train"
+        else:
+            key = first_of_text[_same_text(meta["text"])]
+            parts[rel] = "test" if is_test(key) else "tune"
+    return parts
+
+
+def _same_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def load_set(name: str, part: str = "test", root: Path = SHARED_DATA) -> list[Sample]:
+    """Samples of one set, sorted by file.
+
+    Args:
+        name: the set's folder name in ``root``.
+        part: ``train``, ``tune``, ``test``, ``val`` (tune + test: the validation part of the
+            runs before the split) or ``all``.
+        root: the folder holding the sets.
+    """
+    wanted = UNIONS.get(part, (part,))
+    if not set(wanted) <= set(PARTS):
+        raise ValueError(f"part {part!r}: expected one of {PARTS + tuple(UNIONS)}")
     manifest = json.loads((root / name / "manifest.json").read_text(encoding="utf-8"))
-    out = []
-    for rel, meta in sorted(manifest["images"].items()):
-        val = is_validation(name, rel)
-        if part == "all" or (part == "val") == val:
-            out.append(Sample(root / name / rel, meta["text"], meta))
-    return out
+    parts = split_parts(name, manifest["images"])
+    return [Sample(root / name / rel, meta["text"], meta)
+            for rel, meta in sorted(manifest["images"].items()) if parts[rel] in wanted]
 
 
 def write_labels_tsv(samples: list[Sample], out: Path, region: str | None = None) -> Path:
@@ -99,27 +154,32 @@ def write_plate_crops(samples: list[Sample], out: Path, pad: float = 0.08) -> Pa
 
 
 def main() -> None:
-    """Write train / val ``labels.tsv`` of the plate crop sets under ``runs/realdata/``."""
+    """Write the train / tune / test parts of the plate sets under ``runs/realdata/``.
+
+    Each set also gets a ``<set>_val`` folder holding its TUNE part only: the training configs
+    choose their checkpoints on ``*_val``, and a choice must never see the test part.
+    """
     import argparse
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/realdata"))
     args = parser.parse_args()
-    for part in ("train", "val"):
+    folders = {"train": "train", "tune": "tune", "test": "test", "val": "tune"}
+    for folder, part in folders.items():
         coco = plates_to_coco(load_set("openalpr_eu", part))
-        path = args.out / f"openalpr_eu_{part}_coco" / "annotations.json"
+        path = args.out / f"openalpr_eu_{folder}_coco" / "annotations.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(coco), encoding="utf-8")
-        print(f"{path}: {len(coco['images'])} EU car photos")
-    for part in ("train", "val"):
-        path = write_plate_crops(load_set("openalpr_eu", part), args.out / f"openalpr_eu_{part}")
-        print(f"{path}: EU plate crops")
+        print(f"{path}: {len(coco['images'])} EU car photos ({part})")
+    for folder, part in folders.items():
+        path = write_plate_crops(load_set("openalpr_eu", part), args.out / f"openalpr_eu_{folder}")
+        print(f"{path}: EU plate crops ({part})")
     regions = {"cn_plate_crops_lprnet": "cn", "openalpr_us_plate_crops": "us"}
     for name, region in regions.items():
-        for part in ("train", "val"):
+        for folder, part in folders.items():
             samples = load_set(name, part)
-            path = write_labels_tsv(samples, args.out / f"{name}_{part}", region)
-            print(f"{path}: {len(samples)} samples")
+            path = write_labels_tsv(samples, args.out / f"{name}_{folder}", region)
+            print(f"{path}: {len(samples)} samples ({part})")
 
 
 if __name__ == "__main__":

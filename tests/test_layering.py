@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "detection", "recognition", "synth", "pipeline")
+PACKAGES = ("core", "detection", "recognition", "synth", "dataprep", "pipeline")
 # What each package may import of the project's own packages (itself always allowed).
 ALLOWED = {
     "core": set(),
     "detection": {"core"},
     "recognition": {"core"},
     "synth": {"core", "recognition"},  # the charset the generators draw from
-    "pipeline": {"core", "detection", "recognition", "synth"},
+    "dataprep": {"core"},
+    "pipeline": {"core", "detection", "recognition", "synth", "dataprep"},
 }
 
 

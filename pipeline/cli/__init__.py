@@ -12,6 +12,7 @@ import typer
 from detection import cli as detection_cli
 from pipeline.cli import run as run_cli
 from pipeline.cli.convert import convert_app
+from pipeline.cli.data import data_app
 from recognition import cli as recognition_cli
 from synth import cli as synth_cli
 
@@ -33,6 +34,7 @@ app.command("synth")(synth_cli.synth)
 app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(convert_app, name="convert")
+app.add_typer(data_app, name="data")
 
 train_app.command("detector")(detection_cli.train_detector)
 train_app.command("recognizer")(recognition_cli.train_recognizer)

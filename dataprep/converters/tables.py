@@ -1,0 +1,156 @@
+"""Label tables: ``image<TAB>text`` / CSV files beside a folder of crops, and CSV box tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field
+
+from core.config import StrictModel
+from dataprep.converters.base import (
+    Converter,
+    Crop,
+    Item,
+    Page,
+    TextRegion,
+    group_key,
+    rectangle,
+    register,
+)
+from dataprep.errors import DataError
+from dataprep.gitsource import GitSource
+
+
+class LabelTable(StrictModel):
+    """One label file and the folder its file names are relative to."""
+
+    labels: str = Field(description="Label file inside the repository.")
+    images: str = Field(description="Folder (inside the repository) of the images it names.")
+    format: Literal["tsv", "csv"] = "tsv"
+    header: bool = Field(False, description="The first row names the columns (skipped).")
+
+
+def _rows(source: GitSource, table: LabelTable, min_columns: int
+          ) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, cells)`` of a label table; a short row is a malformed label."""
+    text = source.read_text(table.labels)
+    if table.format == "csv":
+        numbered = _with_line_numbers(csv.reader(io.StringIO(text)), table.labels)
+    else:
+        numbered = ((n, line.split("\t")) for n, line in enumerate(text.splitlines(), 1))
+    for n, cells in numbered:
+        if n == 1 and table.header:
+            continue
+        if not cells or not any(c.strip() for c in cells):
+            continue
+        if len(cells) < min_columns or not cells[0].strip():
+            sep = "a comma" if table.format == "csv" else "a TAB"
+            raise DataError(table.labels, f"malformed label: expected {min_columns} columns "
+                            f"separated by {sep}, got {cells!r}", line=n)
+        yield n, cells
+
+
+def _with_line_numbers(reader, file: str) -> Iterator[tuple[int, list[str]]]:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(file, f"malformed CSV: {exc}", line=reader.line_num) from exc
+        yield reader.line_num, row
+
+
+@register
+class TableCrops(Converter):
+    """Folders of crops named by label tables (each image is one word, line or plate)."""
+
+    name = "table_crops"
+    output = "crops"
+
+    class Options(StrictModel):
+        tables: list[LabelTable] = Field(min_length=1)
+        region: str | None = Field(None, description="Plate region written with every crop.")
+        skip_texts: list[str] = Field(
+            default_factory=list, description="Labels that mean 'no text' (e.g. UNREADABLE).")
+        missing_images: Literal["error", "skip"] = Field(
+            "error", description="'skip': the table lists more images than the repository "
+            "holds (counted, not an error).")
+        group: str | None = Field(None, description="Regex whose first group is the split key.")
+
+    def items(self, source: GitSource, options: Options, skipped: Counter[str]
+              ) -> Iterator[Item]:
+        skip = set(options.skip_texts)
+        for table in options.tables:
+            for n, cells in _rows(source, table, 2):
+                name, text = cells[0].strip(), " ".join(cells[1].split())
+                image = f"{table.images.rstrip('/')}/{name}".lstrip("/")
+                if not source.exists(image):
+                    if options.missing_images == "skip":
+                        skipped["label without image"] += 1
+                        continue
+                    raise DataError(table.labels, f"names {name}, which is not in "
+                                    f"{table.images}/ at the pinned commit", line=n)
+                if not text or text in skip:
+                    skipped["empty or unreadable label"] += 1
+                    continue
+                yield Crop(image, text, group_key(image, options.group), options.region)
+
+
+@register
+class TableBoxes(Converter):
+    """Photos with boxes listed in a CSV (one row per box, header names the columns)."""
+
+    name = "table_boxes"
+    output = "pages"
+
+    class Options(StrictModel):
+        labels: str
+        images: str
+        columns: dict[Literal["image", "x1", "y1", "x2", "y2"], str] = Field(
+            description="Header name of each column, e.g. {image: img_id, x1: xmin, ...}.")
+        category: str = "plate"
+        region: str | None = None
+        group: str | None = None
+
+    def items(self, source: GitSource, options: Options, skipped: Counter[str]
+              ) -> Iterator[Item]:
+        text = source.read_text(options.labels)
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if header is None:
+            raise DataError(options.labels, "empty label table", line=1)
+        index = {}
+        for key, column in options.columns.items():
+            if column not in header:
+                raise DataError(options.labels, f"no column {column!r} in header {header}",
+                                line=1)
+            index[key] = header.index(column)
+        pages: dict[str, list[TextRegion]] = {}
+        for n, row in _with_line_numbers(reader, options.labels):
+            if not any(c.strip() for c in row):
+                continue
+            try:
+                name = row[index["image"]].strip()
+                x1, y1, x2, y2 = (float(row[index[k]]) for k in ("x1", "y1", "x2", "y2"))
+            except (IndexError, ValueError) as exc:
+                raise DataError(options.labels, f"malformed box row {row!r}: {exc}",
+                                line=n) from exc
+            if not re.fullmatch(r"[^/\\]+", name):
+                raise DataError(options.labels, f"malformed image name {name!r}", line=n)
+            image = f"{options.images.rstrip('/')}/{name}".lstrip("/")
+            if not source.exists(image):
+                raise DataError(options.labels, f"names {name}, which is not in "
+                                f"{options.images}/ at the pinned commit", line=n)
+            if x2 <= x1 or y2 <= y1:
+                skipped["empty box"] += 1
+                continue
+            pages.setdefault(image, []).append(TextRegion(
+                options.category, rectangle(x1, y1, x2, y2), "", options.region))
+        for image, regions in pages.items():
+            yield Page(image, tuple(regions), group_key(image, options.group))

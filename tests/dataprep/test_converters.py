@@ -1,0 +1,80 @@
+"""Converters read PAGE XML lines/words, VOC boxes and CSV box tables from a git commit."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from dataprep.converters import CONVERTERS
+from dataprep.converters.base import group_key
+from dataprep.errors import DataError
+from dataprep.gitsource import GitSource
+
+from .conftest import commit_files, git, png_bytes
+
+PAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15">
+ <Page imageFilename="L_1_001.jpg" imageWidth="48" imageHeight="20"><TextRegion id="r1">
+  <TextLine id="l1"><Coords points="1,1 40,1 40,9 1,9"/>
+   <Word id="w1"><Coords points="1,1 20,1 20,9 1,9"/>
+    <TextEquiv><Unicode>Dear</Unicode></TextEquiv></Word>
+   <TextEquiv><Unicode>Dear  Sir</Unicode></TextEquiv></TextLine>
+ </TextRegion></Page>
+</PcGts>
+"""
+
+VOC = """<annotation><filename>car.png</filename><object><name>plate</name>
+<bndbox><xmin>5</xmin><ymin>6</ymin><xmax>30.5</xmax><ymax>15</ymax></bndbox></object>
+</annotation>"""
+
+
+@pytest.fixture
+def repo(tmp_path):
+    path = tmp_path / "r"
+    path.mkdir()
+    git(path, "init", "-q")
+    commit = commit_files(path, {
+        "L_1_001.jpg": png_bytes(1), "L_1_001.xml": PAGE,
+        "cars/ann/vid.mp4#t=125.xml": VOC, "cars/images/vid.mp4#t=125.jpg": png_bytes(2),
+        "boxes.csv": "img_id,ymin,xmin,ymax,xmax\np.jpg,2,3,10,20\np.jpg,1,1,4,4\n",
+        "p.jpg": png_bytes(3), "bad.xml": "<annotation><object>\n<bndbox>\n</annotation>",
+    }, "data")
+    with GitSource(path, commit) as source:
+        yield source
+
+
+def convert(source, name, **options):
+    conv = CONVERTERS[name]
+    return list(conv.items(source, conv.Options(**options), Counter()))
+
+
+def test_page_xml_lines_and_words(repo):
+    (page,) = convert(repo, "page_xml_lines", pattern="L_*.xml", group=r"(L_\d+)_\d+\.jpg$")
+    assert page.image == "L_1_001.jpg" and page.group == "L_1"
+    assert [(r.category, r.text) for r in page.regions] == [("line", "Dear Sir"),
+                                                            ("word", "Dear")]
+
+
+def test_voc_boxes_with_video_minute_key(repo):
+    (page,) = convert(repo, "voc_boxes", under="cars/ann", images="{parent}/images",
+                      group=r"([^/]*\.mp4)#t=(\d+)", group_every=60)
+    assert page.image == "cars/images/vid.mp4#t=125.jpg" and page.group == "vid.mp4@2"
+    assert page.regions[0].polygon[2] == (30.5, 15.0)
+
+
+def test_csv_boxes_group_rows_by_image(repo):
+    (page,) = convert(repo, "table_boxes", labels="boxes.csv", images="",
+                      columns={"image": "img_id", "x1": "xmin", "y1": "ymin", "x2": "xmax",
+                               "y2": "ymax"})
+    assert page.image == "p.jpg" and len(page.regions) == 2
+
+
+def test_malformed_xml_names_file_and_line(repo):
+    with pytest.raises(DataError, match=r"bad\.xml:\d+: malformed XML"):
+        convert(repo, "voc_boxes", pattern="bad.xml", images="")
+
+
+def test_group_key_defaults_to_the_path():
+    assert group_key("a/b.png", None) == "a/b.png"
+    assert group_key("a/b.png", "folder") == "a"

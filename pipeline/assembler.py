@@ -23,6 +23,16 @@ def char_confidence(word: Word) -> float:
     return float(max(word.rec_score, 0.0)) ** (1.0 / max(len(word.text), 1))
 
 
+def _word_scores(word: Word) -> tuple[float, ...]:
+    """The recognizer's confidence in each whitespace-separated word of ``word.text``: its
+    ``word_scores``, or without them (a recognizer that does not give them, a text whose
+    words were split or joined since) the read's :func:`char_confidence` for each."""
+    n = len(word.text.split())
+    if word.word_scores is not None and len(word.word_scores) == n:
+        return word.word_scores
+    return (char_confidence(word),) * n
+
+
 class Assembler:
     """The last step: cleans the text of read words and orders them into :class:`Line` s.
 
@@ -57,7 +67,8 @@ class Assembler:
             if cfg.lexicon:  # corrected in reading order: hyphen-broken words stay whole
                 order = [i for g in groups for i in g]
                 texts = correct_page([words[i].text for i in order], cfg.lexicon,
-                                     cfg.lexicon_margin)
+                                     cfg.lexicon_margin, [_word_scores(words[i]) for i in order],
+                                     cfg.lexicon_unsure_below)
                 words = list(words)
                 for i, t in zip(order, texts, strict=True):
                     words[i] = replace(words[i], text=t)

@@ -87,13 +87,21 @@ class TextConfig(StrictModel):
     lexicon: list[str] = Field(
         default_factory=list,
         description="wordfreq languages (en, ru, de, ...) for lexicon correction after "
-                    "reading: a word one or two usual OCR confusions (l/I, f/fi, g/q, rn/m, "
-                    "...) away from a far more frequent word becomes that word "
-                    "(pipeline/lexicon.py); empty: off. Pages only (layout.kind: page).")
+                    "reading: an unsure word one or two usual OCR confusions (l/I, f/fi, "
+                    "g/q, rn/m, ...) away from a far more frequent word becomes that word; "
+                    "capitalised words, words with digits and words outside the page's "
+                    "languages stay as read (pipeline/lexicon.py). Empty: off (--set "
+                    "assembler.text.lexicon=[]). Pages only (layout.kind: page).")
     lexicon_margin: float = Field(
         1.5, gt=0.0,
         description="How much more frequent (Zipf scale, log10: 1.5 = 30x) the corrected "
                     "word must be than the word as read.")
+    lexicon_unsure_below: float = Field(
+        0.7, ge=0.0, le=1.0,
+        description="The lexicon corrects only words read with a confidence below this "
+                    "(the word's least sure CTC column; without per-word scores, the read's "
+                    "confidence per character). 0.7: 86 % of misread and 25 % of right words "
+                    "on synthetic printed lines (pipeline.lexicon.UNSURE_BELOW).")
 
     @field_validator("lexicon")
     @classmethod

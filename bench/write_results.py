@@ -1,10 +1,15 @@
-"""Collect the outputs of ``bench/run_all.sh`` into ``bench/RESULTS.md``."""
+"""Collect the outputs of ``bench/run_all.sh`` into ``bench/RESULTS.md``.
+
+Everything from the ``# Earlier runs`` heading on in the existing file is kept below the new
+run (move the run this one replaces under it by hand, with a line saying what it was).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+EARLIER = "# Earlier runs"
 SECTIONS = [
     ("accuracy.md", None),
     ("accuracy_plates.md", None),
@@ -27,6 +32,10 @@ def main(out_dir: Path, target: Path, notes: Path | None = None) -> None:
         parts.append(f"## {title}\n\n{body.strip()}\n" if title else body.strip() + "\n")
     if notes is not None and notes.is_file():
         parts.append(notes.read_text(encoding="utf-8").strip() + "\n")
+    old = target.read_text(encoding="utf-8") if target.is_file() else ""
+    start = old.find(f"\n{EARLIER}")
+    if start >= 0:
+        parts.append(old[start + 1:].strip() + "\n")
     target.write_text("\n".join(parts), encoding="utf-8")
 
 

@@ -120,6 +120,11 @@ class DetectorTrainConfig(StrictModel):
 
     name: str = "detector"
     model: DetectorConfig = Field(default_factory=DetectorConfig)
+    init_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$",
+        description="SHA-256 of the file this run starts from (model.weights): checked before "
+                    "training, so a fine-tune never silently starts from whatever file "
+                    "sits at that path now. Null: not checked (from scratch).")
     data: DetectorDataConfig
     train: DetectorTrainSettings = Field(default_factory=DetectorTrainSettings)
     out_dir: Path = Path("runs/detector")

@@ -21,7 +21,9 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader
 
+from core.checksums import verify_sha256
 from core.device import select_device
+from core.paths import resolve_path
 from core.seeding import rng_state, seed_everything, set_rng_state
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.data_split import SplitSet, load_splits
@@ -152,6 +154,8 @@ def train_maskrcnn(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
     train_split, val_split = load_splits(cfg)
     if not train_split.images:
         raise ValueError(f"{cfg.data.train.annotations}: no training images")
+    if cfg.model.weights is not None and not resume:
+        verify_sha256(resolve_path(cfg.model.weights), cfg.init_sha256, "model.weights")
     model = build_maskrcnn_model(cfg.model, train_sizes=t.min_size).to(device)
     from madgrad import MADGRAD
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from core.checksums import verify_sha256
 from core.device import select_device
 from core.offline import setup_ultralytics
 from core.paths import resolve_path
@@ -100,6 +101,7 @@ def _initial_model(cfg: DetectorTrainConfig, run_dir: Path) -> str:
         if weights is not None:
             log.warning("model.weights %s not found: training from scratch", cfg.model.weights)
         return cfg.model.model
+    verify_sha256(weights, cfg.init_sha256, "model.weights")
     net, _ = load_yolo_weights(weights)
     init = run_dir / "init_weights.pt"
     torch.save({"model": net, "train_args": {}}, init)

@@ -141,6 +141,11 @@ class RecognizerTrainConfig(StrictModel):
     output_dir: Path = Path("runs/recognition")
     recognizer: RecognizerConfig = Field(default_factory=RecognizerConfig)
     region_head: bool = False
+    init_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$",
+        description="SHA-256 of the file this run starts from (recognizer.weights): checked before "
+                    "training, so a fine-tune never silently starts from whatever file "
+                    "sits at that path now. Null: not checked (from scratch).")
     data: DataConfig
     train: TrainSettings = Field(default_factory=TrainSettings)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)

@@ -23,6 +23,7 @@ from madgrad import MADGRAD
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from core.checksums import verify_sha256
 from core.device import select_device
 from core.paths import resolve_path
 from core.seeding import rng_state, seed_everything, set_rng_state
@@ -252,6 +253,7 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
         log.info("resumed %s at step %d (epoch %d, batch %d)", last_path, step, epoch,
                  batch_in_epoch)
     elif rc.weights is not None:
+        verify_sha256(resolve_path(rc.weights), cfg.init_sha256, "recognizer.weights")
         _start_from(model, rc.weights, rc.arch, tokenizer.charset, device)
 
     tb = _tensorboard(run_dir / "tensorboard", step)

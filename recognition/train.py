@@ -5,6 +5,13 @@ augmentations off during warm-up, validation every ``eval_every`` steps (or each
 ``best.pt`` (lowest val CER) and ``last.pt`` written atomically, CSV + TensorBoard logs.
 ``resume=True`` continues from ``last.pt`` exactly: weights, optimizer, scheduler, position
 in the epoch and RNG states.
+
+The pieces, in the order :func:`train` uses them (each callable and testable alone):
+:func:`~recognition.training_data.build_data`, :func:`plan_schedule`, :func:`build_model`,
+:func:`build_optimizer`, :func:`build_scheduler`, :func:`load_teacher`,
+:func:`resume_from` / :func:`start_from_weights`, :class:`RunLogger`, :func:`epoch_loader`,
+:func:`train_one_step` (:func:`compute_loss`), :func:`evaluate_and_save`
+(:func:`evaluate`, :func:`training_checkpoint`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 from madgrad import MADGRAD
+from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -34,8 +42,8 @@ from recognition.checkpoint import (
     read_checkpoint,
     save_atomic,
 )
-from recognition.config import DatasetConfig, RecognizerTrainConfig
-from recognition.datasets import TextSample, read_dataset
+from recognition.config import RecognizerConfig, RecognizerTrainConfig, TrainSettings
+from recognition.datasets import TextSample
 from recognition.evaluate import evaluate_recognizer
 from recognition.losses import JointCTCAttentionLoss, ctc_distillation
 from recognition.metrics import RecognitionMetrics
@@ -46,10 +54,12 @@ from recognition.preprocess import PreprocessConfig
 from recognition.tokenizer import Tokenizer
 from recognition.training_data import (
     CropDataset,
-    augment_seed,
+    KeySampler,
+    TrainData,
+    build_data,
     collate,
+    epoch_keys,
     epoch_order,
-    split_by_length,
 )
 
 log = logging.getLogger(__name__)
@@ -72,19 +82,50 @@ class TrainResult:
     final_metrics: RecognitionMetrics | None
 
 
-def _read_all(specs: list[DatasetConfig], charset: str) -> list[list[TextSample]]:
-    parts = []
-    for spec in specs:
-        samples = read_dataset(resolve_path(spec.path), spec.kind, charset, spec.phase,
-                               spec.region_field, spec.categories, spec.limit)
-        if spec.max_chars is not None:
-            kept = [s for s in samples if len(s.text) <= spec.max_chars]
-            if len(kept) < len(samples):
-                log.info("%s: dropped %d samples longer than %d characters", spec.path,
-                         len(samples) - len(kept), spec.max_chars)
-            samples = kept
-        parts.append(samples)
-    return parts
+@dataclass
+class TrainState:
+    """Where a run stands; stored in ``last.pt`` so ``--resume`` continues exactly."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    best_cer: float | None = None
+
+    def advance(self, steps_per_epoch: int) -> None:
+        """Count one step, rolling over to the next epoch after its last batch."""
+        self.step += 1
+        self.batch_in_epoch += 1
+        if self.batch_in_epoch >= steps_per_epoch:
+            self.epoch += 1
+            self.batch_in_epoch = 0
+
+
+# --- schedule ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Step counts of a run: per epoch, in all (``max_steps`` applied) and warm-up."""
+
+    steps_per_epoch: int
+    total_steps: int
+    warmup: int
+
+
+def plan_schedule(tc: TrainSettings, samples_per_epoch: int) -> Schedule:
+    """Steps per epoch, total and warm-up steps (warm-up ends before the last step).
+
+    Args:
+        tc: ``epochs``, ``batch_size``, ``max_steps``, ``warmup_steps`` / ``warmup_epochs``.
+        samples_per_epoch: ``data.samples_per_epoch``, or the number of training samples.
+    """
+    steps_per_epoch = math.ceil(samples_per_epoch / tc.batch_size)
+    total_steps = tc.epochs * steps_per_epoch
+    if tc.max_steps is not None:
+        total_steps = min(total_steps, tc.max_steps)
+    warmup = tc.warmup_steps if tc.warmup_steps is not None else round(
+        tc.warmup_epochs * steps_per_epoch)
+    return Schedule(steps_per_epoch, total_steps, min(warmup, max(0, total_steps - 1)))
 
 
 def _lr_lambda(warmup: int, total: int, min_ratio: float):
@@ -94,6 +135,112 @@ def _lr_lambda(warmup: int, total: int, min_ratio: float):
         progress = min(1.0, (step - warmup) / max(1, total - warmup))
         return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
     return fn
+
+
+# --- model, optimizer, teacher ----------------------------------------------------------
+
+
+def uses_channels_last(tc: TrainSettings, device: torch.device) -> bool:
+    """bf16 on a CPU runs channels-last: what makes oneDNN's bf16 convolutions fast."""
+    return tc.precision == "bf16" and device.type == "cpu"
+
+
+@dataclass
+class RecognizerParts:
+    """The model under training with what its checkpoints store beside the weights."""
+
+    model: nn.Module
+    arch: str
+    kwargs: dict[str, Any]
+    tokenizer: Tokenizer
+    preprocess: PreprocessConfig
+    regions: list[str]
+
+    @property
+    def max_length(self) -> int:
+        """Longest text the attention decoder is trained on."""
+        return self.kwargs.get("max_length", 10_000)
+
+    def checkpoint(self, meta: dict[str, Any], train: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+        """The checkpoint dict of the current weights (see :mod:`recognition.checkpoint`)."""
+        return make_checkpoint(self.model, self.arch, self.kwargs, self.tokenizer,
+                               self.preprocess, self.regions, meta, train)
+
+
+def preprocess_config(rc: RecognizerConfig) -> PreprocessConfig:
+    """Input size and crop handling; ``two_row_aspect`` left unset takes the arch default."""
+    two_row = rc.two_row_aspect
+    if two_row is None and "two_row_aspect" not in rc.model_fields_set:
+        two_row = DEFAULT_CFGS[rc.arch]["two_row_aspect"]
+    return PreprocessConfig(rc.height, rc.width, two_row, rc.min_aspect, bool(rc.text_band))
+
+
+def build_model(cfg: RecognizerTrainConfig, tokenizer: Tokenizer, regions: list[str],
+                device: torch.device) -> RecognizerParts:
+    """A freshly initialised ``recognizer.arch`` on ``device`` (a region head if asked)."""
+    rc = cfg.recognizer
+    overrides = dict(rc.model)
+    if cfg.region_head:
+        overrides["num_regions"] = len(regions)
+    kwargs = merged_kwargs(rc.arch, overrides)
+    model = create_model(rc.arch, tokenizer.num_ctc_classes, tokenizer.num_attn_classes,
+                         **kwargs).to(device)
+    if uses_channels_last(cfg.train, device):
+        model.to(memory_format=torch.channels_last)
+    return RecognizerParts(model, rc.arch, kwargs, tokenizer, preprocess_config(rc), regions)
+
+
+def build_optimizer(model: nn.Module, tc: TrainSettings) -> torch.optim.Optimizer:
+    """MADGRAD over all of ``model``'s parameters."""
+    return MADGRAD(model.parameters(), lr=tc.lr, momentum=tc.momentum,
+                   weight_decay=tc.weight_decay)
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, schedule: Schedule, tc: TrainSettings
+                    ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Per-step linear warm-up, then cosine decay to ``min_lr_ratio × lr``."""
+    warmup = max(schedule.warmup, 1) if schedule.warmup else 0
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_lambda(warmup, schedule.total_steps, tc.min_lr_ratio))
+
+
+def _read_matching(path: Path, arch: str, charset: str, device: torch.device,
+                   what: str) -> dict[str, Any]:
+    """Read a checkpoint that must have been trained with ``arch`` and ``charset``."""
+    ckpt = read_checkpoint(path, map_location=device)
+    if ckpt["arch"] != arch or ckpt["tokenizer"]["charset"] != charset:
+        raise ValueError(f"{what}{path} was trained with another architecture or charset "
+                         f"({ckpt['arch']!r}) than the config ({arch!r})")
+    return ckpt
+
+
+def load_teacher(path: Path, parts: RecognizerParts, device: torch.device,
+                 channels_last: bool = False) -> nn.Module:
+    """The frozen ``train.teacher`` model; it must read the same inputs into the same columns.
+
+    Raises:
+        ValueError: another charset, input size or column stride than ``parts``.
+    """
+    teacher, t_tok, t_prep, _ = load_checkpoint(path, map_location=device)
+    prep = parts.preprocess
+    if t_tok.charset != parts.tokenizer.charset:
+        raise ValueError(f"train.teacher {path} has another charset than recognizer.charset")
+    if (t_prep.height, t_prep.width) != (prep.height, prep.width):
+        raise ValueError(f"train.teacher {path} reads {t_prep.height}x{t_prep.width} inputs, "
+                         f"recognizer.height/width say {prep.height}x{prep.width}")
+    if teacher.stride != parts.model.stride:
+        raise ValueError(f"train.teacher {path} has column stride {teacher.stride}, the model "
+                         f"{parts.model.stride} (set recognizer.model.width_stride)")
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    teacher = teacher.to(device).eval()
+    if channels_last:
+        teacher.to(memory_format=torch.channels_last)
+    return teacher
+
+
+# --- checkpoints: start-from weights, resume, save --------------------------------------
 
 
 def _portable_rng() -> dict[str, Any]:
@@ -110,56 +257,164 @@ def _restore_rng(state: dict[str, Any]) -> None:
     set_rng_state(state)
 
 
-class _Sampler(torch.utils.data.Sampler):
-    """Yields the precomputed ``(index, augment seed)`` keys of the rest of an epoch."""
+def start_from_weights(cfg: RecognizerTrainConfig, parts: RecognizerParts,
+                       device: torch.device) -> None:
+    """Fine-tune: load ``recognizer.weights`` into ``parts.model``.
 
-    def __init__(self, keys: list[tuple[int, int]]):
-        self.keys = keys
+    The file's SHA-256 is checked against ``init_sha256`` (when set) before it is read.
 
-    def __iter__(self):
-        return iter(self.keys)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-
-def _read_matching(path: Path, arch: str, charset: str, device: torch.device,
-                   what: str) -> dict[str, Any]:
-    """Read a checkpoint that must have been trained with ``arch`` and ``charset``."""
-    ckpt = read_checkpoint(path, map_location=device)
-    if ckpt["arch"] != arch or ckpt["tokenizer"]["charset"] != charset:
-        raise ValueError(f"{what}{path} was trained with another architecture or charset "
-                         f"({ckpt['arch']!r}) than the config ({arch!r})")
-    return ckpt
-
-
-def _start_from(model: torch.nn.Module, path: Path, arch: str, charset: str,
-                device: torch.device) -> None:
-    """Fine-tune: initialise ``model`` from the checkpoint named by ``recognizer.weights``."""
-    ckpt = _read_matching(path, arch, charset, device, "recognizer.weights ")
+    Raises:
+        core.checksums.ChecksumMismatch: the file is not the one ``init_sha256`` pins.
+        ValueError: another architecture / charset, or weights that do not fit the model.
+    """
+    rc = cfg.recognizer
+    verify_sha256(resolve_path(rc.weights), cfg.init_sha256, "recognizer.weights")
+    path = rc.weights
+    ckpt = _read_matching(path, parts.arch, parts.tokenizer.charset, device,
+                          "recognizer.weights ")
     try:
-        model.load_state_dict(ckpt["state_dict"])
+        parts.model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
         raise ValueError(f"recognizer.weights {path} does not fit recognizer.model: "
                          f"{str(exc).splitlines()[0]}") from exc
     log.info("starting from the weights of %s (step %s)", path, ckpt.get("meta", {}).get("step"))
 
 
-def _teacher(path: Path, model: torch.nn.Module, tokenizer: Tokenizer, prep: PreprocessConfig,
-             device: torch.device) -> torch.nn.Module:
-    """The frozen ``train.teacher`` model; it must read the same inputs into the same columns."""
-    teacher, t_tok, t_prep, _ = load_checkpoint(path, map_location=device)
-    if t_tok.charset != tokenizer.charset:
-        raise ValueError(f"train.teacher {path} has another charset than recognizer.charset")
-    if (t_prep.height, t_prep.width) != (prep.height, prep.width):
-        raise ValueError(f"train.teacher {path} reads {t_prep.height}x{t_prep.width} inputs, "
-                         f"recognizer.height/width say {prep.height}x{prep.width}")
-    if teacher.stride != model.stride:
-        raise ValueError(f"train.teacher {path} has column stride {teacher.stride}, the model "
-                         f"{model.stride} (set recognizer.model.width_stride)")
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-    return teacher.to(device).eval()
+def resume_from(path: Path, parts: RecognizerParts, optimizer: torch.optim.Optimizer,
+                scheduler: torch.optim.lr_scheduler.LRScheduler,
+                device: torch.device) -> TrainState:
+    """Load weights, optimizer, scheduler and RNG states of ``last.pt``; where it stood.
+
+    Raises:
+        FileNotFoundError: no checkpoint at ``path``.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {path}")
+    ckpt = _read_matching(path, parts.arch, parts.tokenizer.charset, device, "--resume: ")
+    parts.model.load_state_dict(ckpt["state_dict"])
+    st = ckpt["train"]
+    optimizer.load_state_dict(st["optimizer"])
+    scheduler.load_state_dict(st["scheduler"])
+    state = TrainState(st["step"], st["epoch"], st["batch_in_epoch"], st["best_cer"])
+    _restore_rng(st["rng"])
+    log.info("resumed %s at step %d (epoch %d, batch %d)", path, state.step, state.epoch,
+             state.batch_in_epoch)
+    return state
+
+
+def training_checkpoint(cfg: RecognizerTrainConfig, parts: RecognizerParts, state: TrainState,
+                        optimizer: torch.optim.Optimizer | None = None,
+                        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+                        ) -> dict[str, Any]:
+    """The checkpoint dict; with ``optimizer`` and ``scheduler`` also the state to resume."""
+    meta = {"name": cfg.name, "step": state.step, "epoch": state.epoch,
+            "best_cer": state.best_cer}
+    train_part = None
+    if optimizer is not None and scheduler is not None:
+        train_part = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                      "step": state.step, "epoch": state.epoch,
+                      "batch_in_epoch": state.batch_in_epoch, "best_cer": state.best_cer,
+                      "rng": _portable_rng(), "config": cfg.model_dump(mode="json")}
+    return parts.checkpoint(meta, train_part)
+
+
+# --- data per epoch, one step, evaluation -----------------------------------------------
+
+
+def epoch_loader(dataset: CropDataset, data: TrainData, cfg: RecognizerTrainConfig,
+                 schedule: Schedule, epoch: int, start_batch: int,
+                 device: torch.device) -> DataLoader:
+    """Batches of ``epoch`` from batch ``start_batch`` on (``> 0`` after ``--resume``)."""
+    tc = cfg.train
+    order = epoch_order(data.sizes, [s.weight for s in cfg.data.train],
+                        cfg.data.samples_per_epoch, tc.seed, epoch)
+    keys = epoch_keys(order, tc.seed, epoch, epoch * schedule.steps_per_epoch, tc.batch_size,
+                      schedule.warmup, dataset.augmenter is not None)
+    return DataLoader(dataset, batch_size=tc.batch_size,
+                      sampler=KeySampler(keys[start_batch * tc.batch_size:]),
+                      num_workers=tc.num_workers, collate_fn=collate,
+                      pin_memory=device.type == "cuda",
+                      generator=torch.Generator().manual_seed(tc.seed + epoch))
+
+
+def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: JointCTCAttentionLoss,
+                 device: torch.device, tc: TrainSettings, teacher: nn.Module | None = None
+                 ) -> dict[str, torch.Tensor]:
+    """Forward ``batch`` (bf16 autocast if ``tc.precision`` says so) and its loss terms.
+
+    Returns:
+        the criterion's terms (``ctc``, ``ce``, ``region`` as the model has them), with a
+        teacher also ``distill``; ``loss`` is their weighted sum.
+    """
+    model = parts.model
+    bf16 = tc.precision == "bf16"
+    attn_targets = parts.tokenizer.encode_attention(batch["texts"], parts.max_length)
+    images = batch["images"].to(device, non_blocking=True)
+    if uses_channels_last(tc, device):
+        images = images.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        outputs = model(images, batch["widths"].to(device),
+                        attn_targets[:, :-1].to(device)
+                        if getattr(model, "has_decoder", False) else None)
+    terms = criterion(outputs, batch["texts"], attn_targets, batch["regions"])
+    if teacher is not None:
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            taught = teacher(images, batch["widths"].to(device))["ctc_logits"]
+        terms["distill"] = ctc_distillation(outputs["ctc_logits"], taught, outputs["mask"],
+                                            tc.distill_temperature)
+        terms["loss"] = terms["loss"] + tc.distill_weight * terms["distill"]
+    return terms
+
+
+def train_one_step(parts: RecognizerParts, batch: dict[str, Any],
+                   criterion: JointCTCAttentionLoss, optimizer: torch.optim.Optimizer,
+                   device: torch.device, tc: TrainSettings,
+                   teacher: nn.Module | None = None) -> float:
+    """One optimizer step on ``batch`` (gradients clipped to ``tc.grad_clip``); its loss."""
+    terms = compute_loss(parts, batch, criterion, device, tc, teacher)
+    optimizer.zero_grad(set_to_none=True)
+    terms["loss"].backward()
+    torch.nn.utils.clip_grad_norm_(parts.model.parameters(), tc.grad_clip)
+    optimizer.step()
+    return float(terms["loss"].detach())
+
+
+def evaluate(parts: RecognizerParts, samples: list[TextSample], rc: RecognizerConfig,
+             device: torch.device) -> RecognitionMetrics | None:
+    """Read ``samples`` as inference would; ``None`` without samples. Leaves train mode."""
+    if not samples:
+        return None
+    predictor = RecognitionPredictor(parts.model, parts.tokenizer, parts.preprocess, rc.merge,
+                                     rc.batch_size, device, rc.num_candidates, parts.regions)
+    metrics = evaluate_recognizer(predictor, samples).metrics
+    parts.model.train()
+    return metrics
+
+
+def evaluate_and_save(cfg: RecognizerTrainConfig, parts: RecognizerParts, state: TrainState,
+                      optimizer: torch.optim.Optimizer,
+                      scheduler: torch.optim.lr_scheduler.LRScheduler,
+                      val_samples: list[TextSample],
+                      device: torch.device) -> RecognitionMetrics | None:
+    """Validate, write ``best.pt`` on a new lowest CER, and always ``last.pt``."""
+    metrics = evaluate(parts, val_samples, cfg.recognizer, device)
+    if metrics is not None:
+        if state.best_cer is None or metrics.cer < state.best_cer:
+            state.best_cer = metrics.cer
+            save_atomic(training_checkpoint(cfg, parts, state), cfg.run_dir / "best.pt")
+        log.info("step %d: val CER %.4f WER %.4f acc %.4f (best CER %.4f)", state.step,
+                 metrics.cer, metrics.wer, metrics.accuracy, state.best_cer)
+    save_atomic(training_checkpoint(cfg, parts, state, optimizer, scheduler),
+                cfg.run_dir / "last.pt")
+    return metrics
+
+
+def should_evaluate(state: TrainState, tc: TrainSettings) -> bool:
+    """Every ``eval_every`` steps, or at the end of each epoch when it is unset."""
+    return (state.step % tc.eval_every == 0) if tc.eval_every else state.batch_in_epoch == 0
+
+
+# --- the loop ---------------------------------------------------------------------------
 
 
 def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = True,
@@ -175,218 +430,128 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
     Returns:
         a :class:`TrainResult`.
     """
-    tc, rc = cfg.train, cfg.recognizer
-    run_dir = cfg.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
+    tc = cfg.train
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    last_path, best_path = cfg.run_dir / "last.pt", cfg.run_dir / "best.pt"
     seed_everything(tc.seed)
     device = select_device(tc.device)
-    tokenizer = Tokenizer(rc.charset)
-
-    train_sets = _read_all(cfg.data.train, tokenizer.charset)
-    if cfg.data.val:
-        val_samples = [s for part in _read_all(cfg.data.val, tokenizer.charset) for s in part]
-    else:
-        share = cfg.data.val_max // max(1, len(train_sets))
-        splits = [split_by_length(part, cfg.data.val_fraction, share, tc.seed)
-                  for part in train_sets]
-        train_sets = [tr for tr, _ in splits]
-        val_samples = [s for _, va in splits for s in va]
-    train_samples = [s for part in train_sets for s in part]
-    if not train_samples:
-        raise ValueError("no training samples left after the validation split")
-    regions = sorted({s.region for s in train_samples if s.region}) if cfg.region_head else []
-
-    overrides = dict(rc.model)
-    if cfg.region_head:
-        overrides["num_regions"] = len(regions)
-    model_kwargs = merged_kwargs(rc.arch, overrides)
-    model = create_model(rc.arch, tokenizer.num_ctc_classes, tokenizer.num_attn_classes,
-                         **model_kwargs).to(device)
-    two_row = rc.two_row_aspect
-    if two_row is None and "two_row_aspect" not in rc.model_fields_set:
-        two_row = DEFAULT_CFGS[rc.arch]["two_row_aspect"]
-    prep = PreprocessConfig(rc.height, rc.width, two_row, rc.min_aspect, bool(rc.text_band))
-    max_length = model_kwargs.get("max_length", 10_000)
-
+    tokenizer = Tokenizer(cfg.recognizer.charset)
+    data = build_data(cfg, tokenizer.charset)
+    parts = build_model(cfg, tokenizer, data.regions, device)
     augmenter = Augmenter(cfg.augment) if cfg.augment.enabled else None
-    dataset = CropDataset(train_samples, prep, augmenter, regions)
-    sizes = [len(p) for p in train_sets]
-    weights = [s.weight for s in cfg.data.train]
-    per_epoch = cfg.data.samples_per_epoch or len(train_samples)
-    steps_per_epoch = math.ceil(per_epoch / tc.batch_size)
-    total_steps = tc.epochs * steps_per_epoch
-    if tc.max_steps is not None:
-        total_steps = min(total_steps, tc.max_steps)
-    warmup = tc.warmup_steps if tc.warmup_steps is not None else round(
-        tc.warmup_epochs * steps_per_epoch)
-    warmup = min(warmup, max(0, total_steps - 1))
-
-    bf16 = tc.precision == "bf16"
-    channels_last = bf16 and device.type == "cpu"  # what makes oneDNN's bf16 convs fast
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    optimizer = MADGRAD(model.parameters(), lr=tc.lr, momentum=tc.momentum,
-                        weight_decay=tc.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _lr_lambda(max(warmup, 1) if warmup else 0, total_steps, tc.min_lr_ratio))
+    dataset = CropDataset(data.train_samples, parts.preprocess, augmenter, data.regions)
+    schedule = plan_schedule(tc, cfg.data.samples_per_epoch or len(dataset))
+    optimizer = build_optimizer(parts.model, tc)
+    scheduler = build_scheduler(optimizer, schedule, tc)
     criterion = JointCTCAttentionLoss(tokenizer, tc.ctc_weight, tc.ce_weight, tc.region_weight)
-    teacher = None
-    if tc.teacher is not None:
-        teacher = _teacher(resolve_path(tc.teacher), model, tokenizer, prep, device)
-        if channels_last:
-            teacher.to(memory_format=torch.channels_last)
-
-    step = epoch = batch_in_epoch = 0
-    best_cer: float | None = None
+    teacher = None if tc.teacher is None else load_teacher(
+        resolve_path(tc.teacher), parts, device, uses_channels_last(tc, device))
+    state = TrainState()
     if resume:
-        if not last_path.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint to resume from at {last_path}")
-        ckpt = _read_matching(last_path, rc.arch, tokenizer.charset, device, "--resume: ")
-        model.load_state_dict(ckpt["state_dict"])
-        st = ckpt["train"]
-        optimizer.load_state_dict(st["optimizer"])
-        scheduler.load_state_dict(st["scheduler"])
-        step, epoch, batch_in_epoch = st["step"], st["epoch"], st["batch_in_epoch"]
-        best_cer = st["best_cer"]
-        _restore_rng(st["rng"])
-        log.info("resumed %s at step %d (epoch %d, batch %d)", last_path, step, epoch,
-                 batch_in_epoch)
-    elif rc.weights is not None:
-        verify_sha256(resolve_path(rc.weights), cfg.init_sha256, "recognizer.weights")
-        _start_from(model, rc.weights, rc.arch, tokenizer.charset, device)
-
-    tb = _tensorboard(run_dir / "tensorboard", step)
-    wandb_run = _wandb(cfg) if tc.wandb else None
-    csv_path = run_dir / "metrics.csv"
-    new_csv = not csv_path.is_file() or not resume
-    csv_file = csv_path.open("w" if new_csv else "a", newline="", encoding="utf-8")
-    writer = csv.DictWriter(csv_file, fieldnames=CSV_FIELDS)
-    if new_csv:
-        writer.writeheader()
-
-    def checkpoint(train_state: bool) -> dict[str, Any]:
-        meta = {"name": cfg.name, "step": step, "epoch": epoch, "best_cer": best_cer}
-        train_part = None
-        if train_state:
-            train_part = {"optimizer": optimizer.state_dict(),
-                          "scheduler": scheduler.state_dict(), "step": step, "epoch": epoch,
-                          "batch_in_epoch": batch_in_epoch, "best_cer": best_cer,
-                          "rng": _portable_rng(), "config": cfg.model_dump(mode="json")}
-        return make_checkpoint(model, rc.arch, model_kwargs, tokenizer, prep, regions, meta,
-                               train_part)
-
-    def validate_and_save(train_loss: float | None) -> RecognitionMetrics | None:
-        nonlocal best_cer
-        metrics = None
-        if val_samples:
-            predictor = RecognitionPredictor(model, tokenizer, prep, rc.merge, rc.batch_size,
-                                             device, rc.num_candidates, regions)
-            metrics = evaluate_recognizer(predictor, val_samples).metrics
-            model.train()
-            if best_cer is None or metrics.cer < best_cer:
-                best_cer = metrics.cer
-                save_atomic(checkpoint(False), best_path)
-            log.info("step %d: val CER %.4f WER %.4f acc %.4f (best CER %.4f)", step,
-                     metrics.cer, metrics.wer, metrics.accuracy, best_cer)
-        save_atomic(checkpoint(True), last_path)
-        row = {"step": step, "epoch": epoch, "lr": scheduler.get_last_lr()[0],
-               "train_loss": train_loss, "val_cer": metrics and metrics.cer,
-               "val_wer": metrics and metrics.wer, "val_accuracy": metrics and metrics.accuracy,
-               "elapsed_s": round(time.monotonic() - started, 1)}
-        writer.writerow(row)
-        csv_file.flush()
-        if metrics is not None:
-            for k in ("cer", "wer", "accuracy"):
-                tb.add_scalar(f"val/{k}", getattr(metrics, k), step)
-            if wandb_run is not None:
-                wandb_run.log({f"val/{k}": v for k, v in metrics.export().items()}, step=step)
-        return metrics
+        state = resume_from(last_path, parts, optimizer, scheduler, device)
+    elif cfg.recognizer.weights is not None:
+        start_from_weights(cfg, parts, device)
+    logger = RunLogger(cfg, state.step, append=resume)
 
     log.info("training %s: %d train / %d val samples, %d steps (%d per epoch, %d warm-up) "
-             "on %s", rc.arch, len(train_samples), len(val_samples), total_steps,
-             steps_per_epoch, warmup, device)
+             "on %s", parts.arch, len(dataset), len(data.val_samples), schedule.total_steps,
+             schedule.steps_per_epoch, schedule.warmup, device)
     started = time.monotonic()
     losses: list[float] = []
-    recent: list[float] = []
+    recent: list[float] = []  # losses since the last evaluation
     metrics: RecognitionMetrics | None = None
     done_here = 0
-    stop = step >= total_steps
-    model.train()
-    bar = tqdm(total=total_steps, initial=step, desc="train", disable=not progress)
-    while not stop and epoch < tc.epochs:
-        order = epoch_order(sizes, weights, cfg.data.samples_per_epoch, tc.seed, epoch)
-        first = epoch * steps_per_epoch
-        keys = [(idx, augment_seed(tc.seed, epoch, pos)
-                 if augmenter is not None and first + pos // tc.batch_size >= warmup else -1)
-                for pos, idx in enumerate(order)]
-        loader = DataLoader(dataset, batch_size=tc.batch_size,
-                            sampler=_Sampler(keys[batch_in_epoch * tc.batch_size:]),
-                            num_workers=tc.num_workers, collate_fn=collate,
-                            pin_memory=device.type == "cuda",
-                            generator=torch.Generator().manual_seed(tc.seed + epoch))
-        for batch in loader:
+    stop = state.step >= schedule.total_steps
+    parts.model.train()
+    bar = tqdm(total=schedule.total_steps, initial=state.step, desc="train", disable=not progress)
+    while not stop and state.epoch < tc.epochs:
+        for batch in epoch_loader(dataset, data, cfg, schedule, state.epoch,
+                                  state.batch_in_epoch, device):
             if batch is not None:
-                attn_targets = tokenizer.encode_attention(batch["texts"], max_length)
-                images = batch["images"].to(device, non_blocking=True)
-                if channels_last:
-                    images = images.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    outputs = model(images, batch["widths"].to(device),
-                                    attn_targets[:, :-1].to(device)
-                                    if getattr(model, "has_decoder", False) else None)
-                terms = criterion(outputs, batch["texts"], attn_targets, batch["regions"])
-                if teacher is not None:
-                    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
-                                                         enabled=bf16):
-                        taught = teacher(images, batch["widths"].to(device))["ctc_logits"]
-                    terms["distill"] = ctc_distillation(outputs["ctc_logits"], taught,
-                                                        outputs["mask"], tc.distill_temperature)
-                    terms["loss"] = terms["loss"] + tc.distill_weight * terms["distill"]
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-                optimizer.step()
-                loss_value = float(terms["loss"].detach())
-                losses.append(loss_value)
-                recent.append(loss_value)
+                losses.append(train_one_step(parts, batch, criterion, optimizer, device, tc,
+                                             teacher))
+                recent.append(losses[-1])
             scheduler.step()
-            step += 1
-            batch_in_epoch += 1
+            state.advance(schedule.steps_per_epoch)
             done_here += 1
             bar.update(1)
-            if recent and step % tc.log_every == 0:
-                mean = sum(recent) / len(recent)
-                bar.set_postfix(loss=f"{mean:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-                tb.add_scalar("train/loss", mean, step)
-                tb.add_scalar("train/lr", scheduler.get_last_lr()[0], step)
-                if wandb_run is not None:
-                    wandb_run.log({"train/loss": mean}, step=step)
+            if recent and state.step % tc.log_every == 0:
+                logger.train(state.step, sum(recent) / len(recent), scheduler.get_last_lr()[0],
+                             bar)
             out_of_time = tc.max_time_s is not None and (
                 time.monotonic() - started) >= tc.max_time_s
-            stop = (step >= total_steps or out_of_time
+            stop = (state.step >= schedule.total_steps or out_of_time
                     or (stop_after_steps is not None and done_here >= stop_after_steps))
-            if batch_in_epoch >= steps_per_epoch:
-                epoch += 1
-                batch_in_epoch = 0
-            evaluate_now = (step % tc.eval_every == 0) if tc.eval_every else batch_in_epoch == 0
-            if evaluate_now or stop:
-                mean = sum(recent) / len(recent) if recent else None
+            if should_evaluate(state, tc) or stop:
+                metrics = evaluate_and_save(cfg, parts, state, optimizer, scheduler,
+                                            data.val_samples, device)
+                logger.evaluation(state, scheduler.get_last_lr()[0], recent, metrics,
+                                  time.monotonic() - started)
                 recent = []
-                metrics = validate_and_save(mean)
             if stop:
                 if out_of_time:
-                    log.info("time budget of %.0f s reached at step %d", tc.max_time_s, step)
+                    log.info("time budget of %.0f s reached at step %d", tc.max_time_s,
+                             state.step)
                 break
     bar.close()
     if not last_path.is_file():
-        validate_and_save(None)
-    csv_file.close()
-    tb.close()
-    if wandb_run is not None:
-        wandb_run.finish()
-    return TrainResult(run_dir, last_path, best_path if best_path.is_file() else None, step,
-                       epoch, best_cer, losses, metrics)
+        final = evaluate_and_save(cfg, parts, state, optimizer, scheduler, data.val_samples,
+                                  device)
+        logger.evaluation(state, scheduler.get_last_lr()[0], [], final,
+                          time.monotonic() - started)
+    logger.close()
+    return TrainResult(cfg.run_dir, last_path, best_path if best_path.is_file() else None,
+                       state.step, state.epoch, state.best_cer, losses, metrics)
+
+
+# --- logging ----------------------------------------------------------------------------
+
+
+class RunLogger:
+    """A run's logs: ``metrics.csv`` (a row per evaluation), TensorBoard, wandb if asked."""
+
+    def __init__(self, cfg: RecognizerTrainConfig, step: int, append: bool = False):
+        """Open the logs; ``append`` (a resumed run) keeps an existing ``metrics.csv``."""
+        self.tb = _tensorboard(cfg.run_dir / "tensorboard", step)
+        self.wandb = _wandb(cfg) if cfg.train.wandb else None
+        csv_path = cfg.run_dir / "metrics.csv"
+        new_csv = not csv_path.is_file() or not append
+        self._file = csv_path.open("w" if new_csv else "a", newline="", encoding="utf-8")
+        self._writer = csv.DictWriter(self._file, fieldnames=CSV_FIELDS)
+        if new_csv:
+            self._writer.writeheader()
+
+    def train(self, step: int, mean_loss: float, lr: float, bar: tqdm | None = None) -> None:
+        """The mean training loss of the last steps and the learning rate."""
+        if bar is not None:
+            bar.set_postfix(loss=f"{mean_loss:.3f}", lr=f"{lr:.2e}")
+        self.tb.add_scalar("train/loss", mean_loss, step)
+        self.tb.add_scalar("train/lr", lr, step)
+        if self.wandb is not None:
+            self.wandb.log({"train/loss": mean_loss}, step=step)
+
+    def evaluation(self, state: TrainState, lr: float, recent_losses: list[float],
+                   metrics: RecognitionMetrics | None, elapsed_s: float) -> None:
+        """A CSV row (mean of ``recent_losses``, validation scores) and the scores' scalars."""
+        train_loss = sum(recent_losses) / len(recent_losses) if recent_losses else None
+        self._writer.writerow({
+            "step": state.step, "epoch": state.epoch, "lr": lr, "train_loss": train_loss,
+            "val_cer": metrics and metrics.cer, "val_wer": metrics and metrics.wer,
+            "val_accuracy": metrics and metrics.accuracy, "elapsed_s": round(elapsed_s, 1)})
+        self._file.flush()
+        if metrics is not None:
+            for k in ("cer", "wer", "accuracy"):
+                self.tb.add_scalar(f"val/{k}", getattr(metrics, k), state.step)
+            if self.wandb is not None:
+                self.wandb.log({f"val/{k}": v for k, v in metrics.export().items()},
+                               step=state.step)
+
+    def close(self) -> None:
+        """Close the CSV and TensorBoard files and finish the wandb run."""
+        self._file.close()
+        self.tb.close()
+        if self.wandb is not None:
+            self.wandb.finish()
 
 
 class _NullWriter:

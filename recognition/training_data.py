@@ -11,14 +11,17 @@ import logging
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from core.paths import resolve_path
 from recognition.augment import Augmenter
-from recognition.datasets import TextSample, UnreadableImage, load_sample
+from recognition.config import DatasetConfig, RecognizerTrainConfig
+from recognition.datasets import TextSample, UnreadableImage, load_sample, read_dataset
 from recognition.preprocess import PreprocessConfig, normalize, prepare_image
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,39 @@ def augment_seed(seed: int, epoch: int, position: int) -> int:
     return int(np.random.SeedSequence([seed, epoch, position]).generate_state(1)[0])
 
 
+def epoch_keys(order: Sequence[int], seed: int, epoch: int, first_step: int, batch_size: int,
+               warmup: int, augment: bool) -> list[tuple[int, int]]:
+    """``(index, augment seed or -1)`` for each position of one epoch's ``order``.
+
+    Args:
+        order: sample indices of the epoch (:func:`epoch_order`).
+        seed: the run's seed.
+        epoch: the epoch number.
+        first_step: global step of the epoch's first batch.
+        batch_size: samples per batch.
+        warmup: warm-up steps; samples of batches before it are never augmented.
+        augment: whether the run augments at all.
+    Returns:
+        one key per position, for :class:`CropDataset`.
+    """
+    return [(idx, augment_seed(seed, epoch, pos)
+             if augment and first_step + pos // batch_size >= warmup else -1)
+            for pos, idx in enumerate(order)]
+
+
+class KeySampler(torch.utils.data.Sampler):
+    """Yields precomputed ``(index, augment seed)`` keys (the rest of an epoch, in order)."""
+
+    def __init__(self, keys: Sequence[tuple[int, int]]):
+        self.keys = list(keys)
+
+    def __iter__(self):
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 def split_by_length(samples: Sequence[TextSample], fraction: float, max_count: int,
                     seed: int) -> tuple[list[TextSample], list[TextSample]]:
     """Hold out ``fraction`` (at most ``max_count``) of samples, stratified by text length.
@@ -104,3 +140,66 @@ def split_by_length(samples: Sequence[TextSample], fraction: float, max_count: i
     train = [s for i, s in enumerate(samples) if i not in picked]
     val = [s for i, s in enumerate(samples) if i in picked]
     return train, val
+
+
+def read_datasets(specs: Sequence[DatasetConfig], charset: str) -> list[list[TextSample]]:
+    """Read each dataset of ``specs``, dropping samples longer than its ``max_chars``."""
+    parts = []
+    for spec in specs:
+        samples = read_dataset(resolve_path(spec.path), spec.kind, charset, spec.phase,
+                               spec.region_field, spec.categories, spec.limit)
+        if spec.max_chars is not None:
+            kept = [s for s in samples if len(s.text) <= spec.max_chars]
+            if len(kept) < len(samples):
+                log.info("%s: dropped %d samples longer than %d characters", spec.path,
+                         len(samples) - len(kept), spec.max_chars)
+            samples = kept
+        parts.append(samples)
+    return parts
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """A run's samples: training sets (one list per ``data.train`` entry) and validation."""
+
+    train_sets: list[list[TextSample]]
+    val_samples: list[TextSample]
+    regions: list[str]
+
+    @property
+    def train_samples(self) -> list[TextSample]:
+        """All training samples, the sets concatenated in config order."""
+        return [s for part in self.train_sets for s in part]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Samples per training set (for :func:`epoch_order`)."""
+        return [len(part) for part in self.train_sets]
+
+
+def build_data(cfg: RecognizerTrainConfig, charset: str) -> TrainData:
+    """Read ``cfg.data``; without ``data.val``, hold out a length-stratified share of each set.
+
+    Args:
+        cfg: the run's config (``data``, ``train.seed``, ``region_head``).
+        charset: the tokenizer's characters (samples with others are dropped by the reader).
+    Returns:
+        the :class:`TrainData`; ``regions`` are the sorted region names of the training
+        samples when ``cfg.region_head`` is set, else empty.
+    Raises:
+        ValueError: no training sample is left.
+    """
+    train_sets = read_datasets(cfg.data.train, charset)
+    if cfg.data.val:
+        val_samples = [s for part in read_datasets(cfg.data.val, charset) for s in part]
+    else:
+        share = cfg.data.val_max // max(1, len(train_sets))
+        splits = [split_by_length(part, cfg.data.val_fraction, share, cfg.train.seed)
+                  for part in train_sets]
+        train_sets = [tr for tr, _ in splits]
+        val_samples = [s for _, va in splits for s in va]
+    if not any(train_sets):
+        raise ValueError("no training samples left after the validation split")
+    regions = sorted({s.region for part in train_sets for s in part if s.region}
+                     ) if cfg.region_head else []
+    return TrainData(train_sets, val_samples, regions)

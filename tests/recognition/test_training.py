@@ -146,10 +146,10 @@ def test_cli_resume_without_checkpoint_fails_cleanly(tmp_path, crops):
 
 def test_max_chars_drops_long_samples(crops):
     from recognition.config import DatasetConfig
-    from recognition.train import _read_all
+    from recognition.training_data import read_datasets
 
-    everything, = _read_all([DatasetConfig(path=crops)], TINY_CHARSET)
-    short, = _read_all([DatasetConfig(path=crops, max_chars=2)], TINY_CHARSET)
+    everything, = read_datasets([DatasetConfig(path=crops)], TINY_CHARSET)
+    short, = read_datasets([DatasetConfig(path=crops, max_chars=2)], TINY_CHARSET)
     assert len(everything) == len(WORDS)
     assert sorted(s.text for s in short) == sorted(w for w in WORDS if len(w) <= 2)
 

@@ -267,9 +267,9 @@ def start_from_weights(cfg: RecognizerTrainConfig, parts: RecognizerParts,
         core.checksums.ChecksumMismatch: the file is not the one ``init_sha256`` pins.
         ValueError: another architecture / charset, or weights that do not fit the model.
     """
-    rc = cfg.recognizer
-    verify_sha256(resolve_path(rc.weights), cfg.init_sha256, "recognizer.weights")
-    path = rc.weights
+    # Resolve once: the file hashed is the file read (a relative path may name the project's).
+    path = resolve_path(cfg.recognizer.weights)
+    verify_sha256(path, cfg.init_sha256, "recognizer.weights")
     ckpt = _read_matching(path, parts.arch, parts.tokenizer.charset, device,
                           "recognizer.weights ")
     try:

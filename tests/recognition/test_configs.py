@@ -6,15 +6,19 @@ from core.paths import CONFIGS_DIR
 from recognition.config import RecognizerTrainConfig
 from recognition.models.registry import merged_kwargs
 
-CONFIGS = sorted((CONFIGS_DIR / "recognition").glob("*.yaml"))
+# every recipe: what ships, the competition recipe, and the record in history/
+CONFIGS = sorted((CONFIGS_DIR / "recognition").rglob("*.yaml"))
 
 
 def test_shipped_configs_exist():
-    names = {p.stem for p in CONFIGS}
-    assert {"plates_crnn", "documents_joint", "nto_convnext_small"} <= names
+    names = {str(p.relative_to(CONFIGS_DIR / "recognition")) for p in CONFIGS}
+    assert {"plates_crnn_display2.yaml", "documents_joint_natural2.yaml",
+            "documents_crnn_break.yaml", "nto_convnext_small.yaml",
+            "history/plates_crnn.yaml", "history/documents_joint.yaml"} <= names
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CONFIGS,
+                         ids=lambda p: str(p.relative_to(CONFIGS_DIR / "recognition")))
 def test_shipped_config_validates(path):
     cfg = load_config(path, RecognizerTrainConfig)
     merged_kwargs(cfg.recognizer.arch, cfg.recognizer.model)  # no unknown model options
@@ -24,7 +28,8 @@ def test_documents_config_gives_24_columns():
     from recognition.models import create_model
     from recognition.tokenizer import Tokenizer
 
-    cfg = load_config(CONFIGS_DIR / "recognition" / "documents_joint.yaml", RecognizerTrainConfig)
+    cfg = load_config(CONFIGS_DIR / "recognition" / "history" / "documents_joint.yaml",
+                      RecognizerTrainConfig)
     tok = Tokenizer(cfg.recognizer.charset)
     model = create_model(cfg.recognizer.arch, tok.num_ctc_classes, tok.num_attn_classes,
                          **cfg.recognizer.model).eval()

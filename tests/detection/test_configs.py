@@ -1,0 +1,21 @@
+import pytest
+
+from core.config import load_config
+from core.paths import CONFIGS_DIR
+from detection.config import DetectorTrainConfig
+
+# every recipe: what ships, the competition recipes, and the record in history/
+CONFIGS = sorted((CONFIGS_DIR / "detection").rglob("*.yaml"))
+
+
+def test_shipped_and_competition_configs_exist():
+    names = {str(p.relative_to(CONFIGS_DIR / "detection")) for p in CONFIGS}
+    assert {"documents_yolo_stage3.yaml", "plates_yolo.yaml", "nto_yolov5l.yaml",
+            "maskrcnn_convnext.yaml", "history/documents_yolo.yaml",
+            "history/documents_yolo_finetune.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", CONFIGS,
+                         ids=lambda p: str(p.relative_to(CONFIGS_DIR / "detection")))
+def test_config_validates(path):
+    load_config(path, DetectorTrainConfig)

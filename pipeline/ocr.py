@@ -218,7 +218,11 @@ class OcrPipeline:
                 item = np.repeat(item[:, :, None], 3, axis=2)
             if item.ndim != 3 or item.shape[2] not in (3, 4) or item.size == 0:
                 raise ImageLoadError(f"array of shape {item.shape} is not an RGB image")
-            return np.ascontiguousarray(item[:, :, :3], dtype=np.uint8)
+            if item.shape[2] == 4:  # RGBA: transparent pixels on white, as files are read
+                alpha = item[:, :, 3:4].astype(np.float32) / 255.0
+                rgb = item[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+                return np.ascontiguousarray(np.rint(rgb), dtype=np.uint8)
+            return np.ascontiguousarray(item, dtype=np.uint8)
         return load_image(item, self.max_pixels)
 
     def _words(self, images: list[np.ndarray], names: list[str]) -> list[list[Word] | Failed]:

@@ -143,3 +143,12 @@ def test_modes_build_the_steps_they_need(fake_factories):
     recognize = OcrPipeline.from_preset("plates", device="cpu", mode="recognize")
     assert recognize.mode == "recognize" and recognize.detect.detector is None
     assert [p.text for p in recognize.run([page(["b"], width=60, height=40)])] == ["b"]
+
+
+def test_rgba_array_is_read_on_white_as_files_are():
+    rgb = page(["abc", "de"])
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    rgba[:, :, :3][rgba[:, :, 0] > 128] = 0  # paper colour hidden behind transparency:
+    rgba[:, :, 3][rgb[:, :, 0] > 128] = 0    # read against black it would be all ink
+    ocr = OcrPipeline(BlobDetector(), GreyRecognizer())
+    assert lines_text(ocr.run([rgba])[0]) == lines_text(ocr.run([rgb])[0]) == ["a b c", "d e"]

@@ -16,7 +16,11 @@ class DetectorConfig(StrictModel):
     ``model`` is the architecture: an ultralytics model YAML (``yolov8n.yaml``,
     ``yolov5l.yaml``; the letter after the version picks the scale) for ``yolo``, a timm
     ConvNeXt name (``convnext_atto``, ``convnext_small``) for ``maskrcnn``.
-    ``weights`` is a checkpoint file; without one the model is randomly initialised.
+    ``weights`` is a checkpoint file that loads with ``torch.load(weights_only=True)`` (ours;
+    an ultralytics ``.pt`` is converted once with ``pipeline convert detector-weights``). For
+    inference it must exist: a missing file, or none named, is a
+    :class:`~core.errors.MissingWeightsError`, unless ``untrained: true`` asks for a randomly
+    initialised model on purpose (tests, speed benchmarks).
 
     ``imgsz`` is the inference size: YOLO letterboxes to ``imgsz x imgsz``; Mask R-CNN
     resizes the longer side to ``imgsz`` (torchvision's ``min_size = max_size = imgsz``),
@@ -25,7 +29,15 @@ class DetectorConfig(StrictModel):
 
     backend: Literal["yolo", "maskrcnn", "ink"] = "yolo"
     model: str = "yolov8n.yaml"
-    weights: Path | None = None
+    weights: Path | None = Field(
+        None, description="Weights file (our checkpoint format; loaded with weights_only=True). "
+                          "Inference: required unless untrained is true. Training: the file a "
+                          "fine-tune starts from; null trains from scratch.")
+    untrained: bool = Field(
+        False, description="Inference: build a randomly initialised model on purpose (tests, "
+                           "speed benchmarks); weights must then be null. Its output is "
+                           "meaningless and results.json's models entry says UNTRAINED. "
+                           "Without it, a null or missing weights file is an error.")
     classes: list[str] = Field(default_factory=lambda: ["word"], min_length=1)
     imgsz: int = Field(640, ge=32, le=4096)
     conf: float = Field(0.25, ge=0.0, le=1.0)
@@ -59,6 +71,13 @@ class DetectorConfig(StrictModel):
     mask_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     polygon_tolerance: float = Field(
         1.0, ge=0.0, description="Douglas-Peucker tolerance in pixels for mask polygons.")
+
+    @model_validator(mode="after")
+    def _untrained_loads_no_weights(self) -> DetectorConfig:
+        if self.untrained and self.weights is not None:
+            raise ValueError(f"untrained: true builds a random model, but weights names "
+                             f"{self.weights}: set weights to null, or untrained to false")
+        return self
 
 
 class CocoSource(StrictModel):

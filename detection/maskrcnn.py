@@ -142,7 +142,11 @@ def load_maskrcnn_weights(path: str | Path) -> dict[str, Any]:
     Returns:
         The payload with ``arch`` (architecture fields) and ``state_dict``.
     """
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - pickled objects, truncated file: name the file
+        raise ValueError(f"cannot read Mask R-CNN weights {path} (loaded with "
+                         f"weights_only=True): {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not an ocr-pipeline Mask R-CNN checkpoint")
     return payload
@@ -258,12 +262,17 @@ def box_mask_polygon(mask: np.ndarray, box: tuple[float, float, float, float],
     return clockwise_from_top_left(fixed) if fixed is not None else box_polygon(*box)
 
 
-def build_maskrcnn_detector(cfg: DetectorConfig, device: torch.device) -> MaskRCNNDetector:
-    """Build a :class:`MaskRCNNDetector` from a config (untrained when weights are missing)."""
-    from core.paths import resolve_path
+def build_maskrcnn_detector(cfg: DetectorConfig, device: torch.device,
+                            weights: Path | None) -> MaskRCNNDetector:
+    """Build a :class:`MaskRCNNDetector` from a config.
 
-    weights = resolve_path(cfg.weights) if cfg.weights is not None else None
-    if weights is not None and weights.is_file():
+    Args:
+        cfg: architecture, classes and thresholds (a checkpoint's stored architecture wins).
+        device: where to run.
+        weights: an existing weights file (:func:`core.weights.required_weights`), or
+            ``None`` for the randomly initialised model the config asked for (``untrained``).
+    """
+    if weights is not None:
         payload = load_maskrcnn_weights(weights)
         arch = payload["arch"]
         if arch != arch_config(cfg):
@@ -275,8 +284,7 @@ def build_maskrcnn_detector(cfg: DetectorConfig, device: torch.device) -> MaskRC
         description = f"maskrcnn {cfg.model}, weights {cfg.weights}"
     else:
         model = build_maskrcnn_model(cfg)
-        why = "no weights" if weights is None else f"weights {cfg.weights} not found"
-        log.warning("Mask R-CNN detector %s is UNTRAINED (%s): random initialisation",
-                    cfg.model, why)
-        description = f"maskrcnn {cfg.model}, UNTRAINED ({why})"
+        log.warning("Mask R-CNN detector %s is UNTRAINED (untrained: true): random "
+                    "initialisation", cfg.model)
+        description = f"maskrcnn {cfg.model}, UNTRAINED (untrained: true)"
     return MaskRCNNDetector(model, cfg, device, description)

@@ -19,7 +19,11 @@ from core.offline import setup_ultralytics
 from core.paths import resolve_path
 from detection.config import DetectorTrainConfig
 from detection.data_split import load_splits
-from detection.yolo import load_yolo_weights, save_yolo_checkpoint
+from detection.yolo import (
+    load_ultralytics_checkpoint_trusted,
+    load_yolo_weights,
+    save_yolo_checkpoint,
+)
 from detection.yolo_dataset import write_dataset_yaml, write_yolo_split
 
 log = logging.getLogger(__name__)
@@ -82,7 +86,9 @@ def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
     best = train_dir / "weights" / "best.pt"
     if not best.is_file():
         best = train_dir / "weights" / "last.pt"
-    net, _ = load_yolo_weights(best)
+    # The one trusted unpickling: the checkpoint this run's own trainer just wrote. What
+    # leaves the run is our weights-only format.
+    net, _, _ = load_ultralytics_checkpoint_trusted(best)
     exported = save_yolo_checkpoint(net, cfg.model.classes, run_dir / EXPORT_NAME,
                                     extra={"imgsz": cfg.model.imgsz, "model": cfg.model.model})
     if cfg.export is not None:

@@ -8,6 +8,7 @@ pass and nothing in the predictor's set-up can reach for the network.
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from core.errors import UnsafeWeightsError
 from core.geometry import box_polygon, clip_box
 from core.offline import setup_ultralytics
 from detection.config import DetectorConfig
@@ -70,45 +72,96 @@ def save_yolo_checkpoint(model: torch.nn.Module, classes: Sequence[str], path: s
     return path
 
 
+CONVERT_COMMAND = "pipeline convert detector-weights"
+
+
 def load_yolo_weights(path: str | Path) -> tuple[torch.nn.Module, list[str]]:
-    """Load a YOLO model from our checkpoint format or from an ultralytics ``.pt`` file.
+    """Load a YOLO model from a file written by :func:`save_yolo_checkpoint`.
+
+    Only ``torch.load(weights_only=True)``: a weights file named by a config or ``--set`` is
+    never unpickled. An ultralytics ``.pt`` (a pickle) is converted once with
+    ``pipeline convert detector-weights SRC --out DST`` (:func:`convert_ultralytics_checkpoint`).
 
     Args:
-        path: a file written by :func:`save_yolo_checkpoint`, or an ultralytics training
-            checkpoint (``best.pt`` / ``last.pt``; a pickle, so only load files you trust).
+        path: the checkpoint file.
 
     Returns:
         The model (float32, eval mode, CPU) and its class names in head order.
+
+    Raises:
+        UnsafeWeightsError: the file holds pickled objects (an ultralytics checkpoint); the
+            message names the file and the convert command.
+        ValueError: the file is unreadable or not a YOLO checkpoint of this project.
     """
     path = Path(path)
-    payload = torch.load(path, map_location="cpu", weights_only=False) \
-        if _is_ultralytics_checkpoint(path) else torch.load(path, map_location="cpu",
-                                                            weights_only=True)
-    if isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT:
-        setup_ultralytics()
-        from ultralytics.nn.tasks import DetectionModel
+    payload = _load_weights_only(path)
+    if not (isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT):
+        raise ValueError(f"{path}: not an ocr-pipeline YOLO checkpoint (format "
+                         f"{CHECKPOINT_FORMAT!r}); an ultralytics .pt is converted with "
+                         f"'{CONVERT_COMMAND} {path} --out NEW.pt'")
+    setup_ultralytics()
+    from ultralytics.nn.tasks import DetectionModel
 
-        model = DetectionModel(payload["yaml"], nc=len(payload["classes"]), verbose=False)
-        model.load_state_dict(payload["state_dict"])
-        return model.float().eval(), list(payload["classes"])
+    model = DetectionModel(payload["yaml"], nc=len(payload["classes"]), verbose=False)
+    model.load_state_dict(payload["state_dict"])
+    return model.float().eval(), list(payload["classes"])
+
+
+def _load_weights_only(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # weights_only refuses any pickled class: an ultralytics checkpoint, or worse.
+        raise UnsafeWeightsError(
+            f"{path} is not plain weights: it holds pickled Python objects (an ultralytics "
+            f"checkpoint such as best.pt or yolov8n.pt?), which are never unpickled on load. "
+            f"If you trust the file, convert it once: '{CONVERT_COMMAND} {path} --out NEW.pt' "
+            f"and point the config at NEW.pt") from exc
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: name it
+        raise ValueError(f"cannot read detector weights {path}: {exc}") from exc
+
+
+def load_ultralytics_checkpoint_trusted(path: str | Path
+                                        ) -> tuple[torch.nn.Module, list[str], dict[str, Any]]:
+    """Unpickle an ultralytics checkpoint (``best.pt`` / ``last.pt`` / ``yolov8n.pt``).
+
+    TRUSTED FILES ONLY: unpickling runs whatever code the file names. Called by the explicit
+    ``pipeline convert detector-weights`` command and by ``pipeline train detector`` on the
+    checkpoint its own ultralytics run just wrote; never on a path from a config at inference.
+
+    Returns:
+        The model (float32, eval mode, CPU), its class names in head order, and the plain
+        (int / float / str) training arguments the checkpoint records, e.g. ``imgsz``.
+    """
+    setup_ultralytics()
+    import ultralytics.nn.tasks  # noqa: F401 - makes the pickled classes importable
+
+    payload = torch.load(Path(path), map_location="cpu", weights_only=False)
     model = (payload.get("ema") or payload.get("model")) if isinstance(payload, dict) else None
     if model is None:
-        raise ValueError(f"{path}: neither an ocr-pipeline YOLO checkpoint nor an ultralytics one")
+        raise ValueError(f"{path}: not an ultralytics checkpoint (no 'ema' or 'model' entry)")
     names = model.names
     classes = [names[i] for i in sorted(names)] if isinstance(names, dict) else list(names)
-    return model.float().eval(), classes
+    args = payload.get("train_args") or {}
+    plain = {k: v for k, v in args.items() if isinstance(v, int | float | str)}
+    return model.float().eval(), classes, plain
 
 
-def _is_ultralytics_checkpoint(path: Path) -> bool:
-    # Our own files load with weights_only=True; anything that fails that is a pickle
-    # written by ultralytics, which needs its classes importable first.
-    try:
-        torch.load(path, map_location="cpu", weights_only=True)
-        return False
-    except Exception:  # noqa: BLE001 - any unpickling refusal means "not ours"
-        setup_ultralytics()
-        import ultralytics.nn.tasks  # noqa: F401 - registers the pickled classes
-        return True
+def convert_ultralytics_checkpoint(src: str | Path, dst: str | Path) -> tuple[Path, list[str]]:
+    """Write a trusted ultralytics checkpoint in our weights-only format (one unpickling).
+
+    Args:
+        src: an ultralytics ``.pt`` (TRUSTED ONLY: unpickling runs code from the file).
+        dst: the file to write; it loads with ``torch.load(weights_only=True)``.
+
+    Returns:
+        ``dst`` and the class names (the checkpoint's ``names``, in head order).
+    """
+    model, classes, train_args = load_ultralytics_checkpoint_trusted(src)
+    extra: dict[str, Any] = {"converted_from": Path(src).name}
+    if "imgsz" in train_args:
+        extra["imgsz"] = train_args["imgsz"]
+    return save_yolo_checkpoint(model, classes, dst, extra=extra), classes
 
 
 def _plain(value: Any) -> Any:
@@ -252,12 +305,17 @@ class YoloDetector:
         return out
 
 
-def build_yolo_detector(cfg: DetectorConfig, device: torch.device) -> YoloDetector:
-    """Build a :class:`YoloDetector` from a config (untrained when weights are missing)."""
-    from core.paths import resolve_path
+def build_yolo_detector(cfg: DetectorConfig, device: torch.device,
+                        weights: Path | None) -> YoloDetector:
+    """Build a :class:`YoloDetector` from a config.
 
-    weights = resolve_path(cfg.weights) if cfg.weights is not None else None
-    if weights is not None and weights.is_file():
+    Args:
+        cfg: architecture, classes and thresholds.
+        device: where to run.
+        weights: an existing weights file (:func:`core.weights.required_weights`), or
+            ``None`` for the randomly initialised model the config asked for (``untrained``).
+    """
+    if weights is not None:
         model, classes = load_yolo_weights(weights)
         if list(classes) != list(cfg.classes):
             log.warning("detector weights %s have classes %s; config says %s - using the "
@@ -265,7 +323,7 @@ def build_yolo_detector(cfg: DetectorConfig, device: torch.device) -> YoloDetect
         description = f"yolo {cfg.model}, weights {cfg.weights}"
     else:
         model, classes = build_yolo_model(cfg.model, len(cfg.classes)), list(cfg.classes)
-        why = "no weights" if weights is None else f"weights {cfg.weights} not found"
-        log.warning("YOLO detector %s is UNTRAINED (%s): random initialisation", cfg.model, why)
-        description = f"yolo {cfg.model}, UNTRAINED ({why})"
+        log.warning("YOLO detector %s is UNTRAINED (untrained: true): random initialisation",
+                    cfg.model)
+        description = f"yolo {cfg.model}, UNTRAINED (untrained: true)"
     return YoloDetector(model, classes, cfg, device, description)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from core.config import StrictModel
 
@@ -14,8 +14,10 @@ class RecognizerConfig(StrictModel):
     """How to build a recognizer for inference.
 
     ``arch`` is a registered architecture name; ``model`` holds its keyword overrides.
-    ``weights`` is a checkpoint file (it carries its own charset); without one the model is
-    randomly initialised from ``arch`` / ``model`` / ``charset``.
+    ``weights`` is a checkpoint file (it carries its own charset), loaded with
+    ``torch.load(weights_only=True)``. For inference it must exist: a missing file, or none
+    named, is a :class:`~core.errors.MissingWeightsError`, unless ``untrained: true`` asks
+    for a model randomly initialised from ``arch`` / ``model`` / ``charset`` on purpose.
     ``two_row_aspect``: crops with ``w / h`` below it are read as two rows, top row first
     (plates; ``None`` for text). ``min_aspect``: narrower one-row crops are stretched to it
     (plates). ``num_candidates``: Transformer candidates for ``merge: closest``; ``merge:
@@ -26,7 +28,15 @@ class RecognizerConfig(StrictModel):
 
     arch: Literal["joint_ctc_transformer", "crnn"] = "joint_ctc_transformer"
     model: dict[str, Any] = Field(default_factory=dict)
-    weights: Path | None = None
+    weights: Path | None = Field(
+        None, description="Checkpoint file (loaded with weights_only=True). Inference: "
+                          "required unless untrained is true. Training: the file a fine-tune "
+                          "starts from; null trains from scratch.")
+    untrained: bool = Field(
+        False, description="Inference: build a randomly initialised model on purpose (tests, "
+                           "speed benchmarks); weights must then be null. Its output is random "
+                           "text and results.json's models entry says UNTRAINED. Without it, "
+                           "a null or missing weights file is an error.")
     charset: str = "default"
     height: int = Field(96, ge=8)
     width: int = Field(384, ge=8)
@@ -48,6 +58,13 @@ class RecognizerConfig(StrictModel):
         "fp32", description="Inference dtype: bf16 is ~3x faster on CPUs with native "
                             "bfloat16 (AMX / AVX512-BF16) and very slow on others; auto picks "
                             "bf16 on such a CPU, else fp32.")
+
+    @model_validator(mode="after")
+    def _untrained_loads_no_weights(self) -> RecognizerConfig:
+        if self.untrained and self.weights is not None:
+            raise ValueError(f"untrained: true builds a random model, but weights names "
+                             f"{self.weights}: set weights to null, or untrained to false")
+        return self
 
 
 class DatasetConfig(StrictModel):

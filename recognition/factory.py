@@ -8,7 +8,7 @@ import logging
 import torch
 
 from core.device import select_device
-from core.paths import resolve_path
+from core.weights import required_weights
 from recognition.checkpoint import load_checkpoint
 from recognition.config import RecognizerConfig
 from recognition.models import DEFAULT_CFGS, create_model
@@ -23,16 +23,21 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
                      ) -> RecognitionPredictor:
     """Build the recognizer ``cfg`` describes.
 
-    With an existing ``cfg.weights`` checkpoint, its architecture, charset and input size are
-    used (they are what the weights were trained with). Without weights (``None`` or a missing
-    file) the architecture is built untrained from ``cfg`` and a WARNING says so.
+    The ``cfg.weights`` checkpoint's architecture, charset and input size are used (they are
+    what the weights were trained with); it is loaded with ``torch.load(weights_only=True)``.
+    Only ``cfg.untrained`` (with no weights named) builds the architecture untrained from
+    ``cfg``, and a WARNING says so.
 
     Returns:
         a :class:`RecognitionPredictor`; ``.description`` says what was loaded.
+
+    Raises:
+        MissingWeightsError: ``cfg.weights`` is not set or not a file, and ``cfg.untrained``
+            does not ask for a randomly initialised model.
     """
+    path = required_weights(cfg.weights, cfg.untrained, "recognizer.weights")
     dev = device if isinstance(device, torch.device) else select_device(str(device))
-    path = resolve_path(cfg.weights) if cfg.weights is not None else None
-    if path is not None and path.is_file():
+    if path is not None:
         model, tokenizer, prep, regions = load_checkpoint(path, map_location="cpu")
         if (prep.height, prep.width) != (cfg.height, cfg.width):
             log.info("recognizer %s was trained at %dx%d; using that instead of %dx%d",
@@ -44,9 +49,8 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
         arch = type(model).__name__
         description = f"recognizer {arch}, weights {cfg.weights}"
     else:
-        why = "no weights given" if path is None else f"weights file {cfg.weights} not found"
-        log.warning("recognizer %s is UNTRAINED (%s): its output is random text",
-                    cfg.arch, why)
+        log.warning("recognizer %s is UNTRAINED (untrained: true): its output is random text",
+                    cfg.arch)
         tokenizer = Tokenizer(cfg.charset)
         model = create_model(cfg.arch, tokenizer.num_ctc_classes, tokenizer.num_attn_classes,
                              **cfg.model)
@@ -56,7 +60,7 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
         prep = PreprocessConfig(cfg.height, cfg.width, two_row, cfg.min_aspect,
                                 bool(cfg.text_band))
         regions = []
-        description = f"recognizer {cfg.arch} UNTRAINED (no weights)"
+        description = f"recognizer {cfg.arch} UNTRAINED (untrained: true)"
     return RecognitionPredictor(model, tokenizer, prep, merge=cfg.merge,
                                 batch_size=cfg.batch_size, device=dev,
                                 num_candidates=cfg.num_candidates, regions=regions,

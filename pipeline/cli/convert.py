@@ -10,6 +10,10 @@ A thin layer over the library readers and writers:
   (:func:`recognition.datasets.read_dataset`).
 * ``recognizer-weights``: a training checkpoint → shipped weights (no optimizer state,
   float16 storage; :func:`recognition.checkpoint.export_checkpoint`).
+* ``detector-weights``: a TRUSTED ultralytics ``.pt`` (a pickle: ``best.pt`` / ``last.pt``,
+  ``yolov8n.pt``) → our YOLO weights, which load with ``torch.load(weights_only=True)``
+  (:func:`detection.yolo.convert_ultralytics_checkpoint`). The only place a detector file
+  named by the user is unpickled, once, on request.
 
 Heavy imports stay inside the command bodies so ``pipeline --help`` stays fast.
 """
@@ -29,7 +33,8 @@ from core.cli import EXIT_USAGE, fail
 log = logging.getLogger(__name__)
 
 convert_app = typer.Typer(
-    help="Convert real data: COCO <-> YOLO, CCPD / plate course / COCO words -> crops.",
+    help="Convert real data (COCO <-> YOLO, CCPD / plate course / COCO words -> crops) and "
+         "weights files (training checkpoints, trusted ultralytics .pt) to shipped weights.",
     no_args_is_help=True,
 )
 
@@ -271,3 +276,47 @@ def recognizer_weights(
         fail(str(exc))
     mb_in, mb_out = src.stat().st_size / 2**20, out.stat().st_size / 2**20
     typer.echo(f"wrote {out} ({mb_out:.1f} MB, from {mb_in:.1f} MB)")
+
+
+@convert_app.command("detector-weights")
+def detector_weights(
+    src: Path = typer.Argument(..., help="ultralytics checkpoint (best.pt / last.pt from "
+                               "training, or an official yolov8n.pt). TRUSTED FILES ONLY."),
+    out: Path = typer.Option(..., "--out", "-o", help="Detector weights file to write "
+                             "(what detector.weights names)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
+) -> None:
+    """A TRUSTED ultralytics .pt -> detector weights that load safely.
+
+    WARNING: an ultralytics checkpoint is a Python pickle, and reading it
+    EXECUTES CODE stored in the file. Use this only on files you trust (your
+    own training run, the official ultralytics release). It unpickles SRC
+    once and writes OUT as plain tensors, the model's YAML and class names;
+    pipeline run and training load OUT with torch.load(weights_only=True)
+    and never unpickle anything.
+    """
+    from core.logs import setup_logging
+
+    setup_logging("INFO")
+    from detection.yolo import CHECKPOINT_FORMAT, convert_ultralytics_checkpoint, load_yolo_weights
+
+    if not src.is_file():
+        fail(f"detector checkpoint not found: {src}", EXIT_USAGE)
+    if out.exists() and not overwrite:
+        fail(f"{out} exists; pass --overwrite to replace it", EXIT_USAGE)
+    try:
+        load_yolo_weights(src)
+    except ValueError:
+        pass  # not ours yet: what this command is for
+    else:
+        fail(f"{src} is already a {CHECKPOINT_FORMAT} file that loads safely; nothing to "
+             "convert: point detector.weights at it", EXIT_USAGE)
+    log.warning("unpickling %s: this runs code stored in the file; only convert files you "
+                "trust", src)
+    try:
+        _, classes = convert_ultralytics_checkpoint(src, out)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure: name the file
+        fail(f"cannot convert {src}: {type(exc).__name__}: {exc}")
+    mb_in, mb_out = src.stat().st_size / 2**20, out.stat().st_size / 2**20
+    typer.echo(f"wrote {out} ({mb_out:.1f} MB, from {mb_in:.1f} MB), classes {classes}; "
+               f"set detector.weights={out} and detector.classes to match")

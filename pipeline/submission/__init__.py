@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from core.paths import PROJECT_ROOT, resolve_path
+from core.paths import PROJECT_ROOT
+from core.weights import required_weights
 from pipeline.presets import PipelineConfig
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,12 @@ def package_submission(config: PipelineConfig, folder: Path,
         make_zip: also write ``<folder>.zip`` with the folder's contents at its root.
 
     Returns:
-        The written paths; ``weights`` maps stage → bundled file, ``None`` when the config
-        names no weights or the file is missing (that stage then runs UNTRAINED; logged).
+        The written paths; ``weights`` maps stage → bundled file, ``None`` for a stage the
+        config asks to run untrained (``untrained: true``; logged).
+
+    Raises:
+        MissingWeightsError: a stage names no weights file, or a missing one, without
+            ``untrained: true`` (the package would fail where it is graded).
     """
     if folder.exists():
         shutil.rmtree(folder)
@@ -63,12 +68,12 @@ def package_submission(config: PipelineConfig, folder: Path,
     weights: dict[str, str | None] = {}
     updates = {}
     for stage, stage_cfg in (("detector", config.detector), ("recognizer", config.recognizer)):
-        src = resolve_path(stage_cfg.weights) if stage_cfg.weights is not None else None
-        if src is None or not src.is_file():
-            log.warning("submission: %s weights %s not found; the package runs it UNTRAINED",
-                        stage, stage_cfg.weights)
+        src = required_weights(stage_cfg.weights, stage_cfg.untrained, f"{stage}.weights")
+        if src is None:
+            log.warning("submission: the %s is UNTRAINED (untrained: true); so is the package",
+                        stage)
             weights[stage] = None
-            updates[stage] = stage_cfg.model_copy(update={"weights": None})
+            updates[stage] = stage_cfg
             continue
         rel = Path("weights") / f"{stage}{src.suffix or '.pt'}"
         shutil.copy2(src, folder / rel)

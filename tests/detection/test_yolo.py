@@ -4,13 +4,16 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from core.errors import MissingWeightsError, UnsafeWeightsError, UsageError
 from core.geometry import is_valid_polygon
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.factory import build_detector
 from detection.train import train_detector
-from detection.yolo import load_yolo_weights, save_yolo_checkpoint
-from tests.detection.synthetic import YOLO_TINY, make_coco_pages, train_config
+from detection.yolo import build_yolo_model, load_yolo_weights, save_yolo_checkpoint
+from tests.detection.synthetic import MASKRCNN_TINY, YOLO_TINY, make_coco_pages, train_config
 
 
 def assert_regions_valid(regions, width, height):
@@ -23,7 +26,8 @@ def assert_regions_valid(regions, width, height):
 
 
 def test_untrained_build_warns_and_predicts_in_image_coordinates(caplog):
-    cfg = DetectorConfig(**{**YOLO_TINY, "conf": 0.0, "max_det": 7, "batch_size": 2})
+    cfg = DetectorConfig(**{**YOLO_TINY, "conf": 0.0, "max_det": 7, "batch_size": 2},
+                         untrained=True)
     with caplog.at_level(logging.WARNING):
         det = build_detector(cfg, device="cpu")
     assert "UNTRAINED" in det.description and "UNTRAINED" in caplog.text
@@ -40,19 +44,98 @@ def test_untrained_build_warns_and_predicts_in_image_coordinates(caplog):
         np.testing.assert_allclose([r.bbox for r in a], [r.bbox for r in b], atol=1e-3)
 
 
-def test_missing_weights_file_is_named_in_description(tmp_path):
-    det = build_detector(DetectorConfig(**YOLO_TINY, weights=tmp_path / "none.pt"), "cpu")
-    assert "not found" in det.description and "UNTRAINED" in det.description
+@pytest.mark.parametrize("backend", ["yolo", "maskrcnn"])
+def test_missing_weights_file_is_an_error_naming_field_and_file(tmp_path, backend):
+    cfg = DetectorConfig(**YOLO_TINY) if backend == "yolo" else DetectorConfig(**MASKRCNN_TINY)
+    with pytest.raises(MissingWeightsError) as err:
+        build_detector(cfg.model_copy(update={"weights": tmp_path / "none.pt"}), "cpu")
+    assert isinstance(err.value, UsageError) and isinstance(err.value, FileNotFoundError)
+    assert "detector.weights" in str(err.value) and str(tmp_path / "none.pt") in str(err.value)
+    assert "detector.untrained" in str(err.value)  # says how to ask for a random model
+
+
+def test_no_weights_named_is_an_error_unless_untrained_is_asked_for():
+    with pytest.raises(MissingWeightsError, match="detector.weights is not set"):
+        build_detector(DetectorConfig(**YOLO_TINY), "cpu")
+    det = build_detector(DetectorConfig(**YOLO_TINY, untrained=True), "cpu")
+    assert "UNTRAINED" in det.description
+
+
+def test_untrained_with_weights_is_a_config_error(tmp_path):
+    with pytest.raises(ValidationError, match="untrained: true builds a random model"):
+        DetectorConfig(**YOLO_TINY, untrained=True, weights=tmp_path / "w.pt")
+
+
+def _ultralytics_pickle(path):
+    # What ultralytics writes (best.pt, yolov8n.pt): the pickled model object itself.
+    model = build_yolo_model("yolov8n.yaml", 2)
+    model.names = {0: "word", 1: "line"}
+    torch.save({"ema": None, "model": model.half(), "train_args": {"imgsz": 64}}, path)
+    return model.float()
+
+
+def test_ultralytics_pickle_is_never_unpickled_on_load(tmp_path, monkeypatch):
+    path = tmp_path / "best.pt"
+    _ultralytics_pickle(path)
+    real_load, calls = torch.load, []
+
+    def recording_load(*args, **kwargs):
+        calls.append(kwargs.get("weights_only"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", recording_load)
+    with pytest.raises(UnsafeWeightsError) as err:
+        build_detector(DetectorConfig(**YOLO_TINY, weights=path), "cpu")
+    assert isinstance(err.value, UsageError)
+    assert str(path) in str(err.value)
+    assert "pipeline convert detector-weights" in str(err.value)
+    assert calls == [True]  # one safe attempt, no unpickling retry
+
+
+def test_convert_detector_weights_gives_a_safe_file_with_the_same_output(tmp_path):
+    from pipeline.cli import app
+
+    src, out = tmp_path / "best.pt", tmp_path / "converted.pt"
+    _ultralytics_pickle(src)
+    result = CliRunner().invoke(app, ["convert", "detector-weights", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = torch.load(out, weights_only=True)
+    assert payload["classes"] == ["word", "line"] and payload["extra"]["imgsz"] == 64
+    cfg = DetectorConfig(**{**YOLO_TINY, "classes": ["word", "line"], "conf": 0.0,
+                            "max_det": 5}, weights=out)
+    det = build_detector(cfg, "cpu")
+    assert "UNTRAINED" not in det.description
+    from detection.yolo import load_ultralytics_checkpoint_trusted
+
+    original, classes, _ = load_ultralytics_checkpoint_trusted(src)
+    x = torch.rand(1, 3, 64, 64)
+    with torch.inference_mode():
+        np.testing.assert_allclose(det.model(x)[0].numpy(), original(x)[0].numpy(), atol=1e-4)
+    # a second run refuses to overwrite, and a file already ours is not "converted" again
+    again = CliRunner().invoke(app, ["convert", "detector-weights", str(src), "--out", str(out)])
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    ours = CliRunner().invoke(app, ["convert", "detector-weights", str(out), "--out",
+                                    str(tmp_path / "x.pt")])
+    assert ours.exit_code == 2 and "nothing to convert" in ours.output
+
+
+def test_convert_help_warns_that_it_runs_pickled_code():
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["convert", "detector-weights", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "EXECUTES CODE" in text and "files you trust" in text
 
 
 def test_checkpoint_round_trip_gives_same_output(tmp_path):
-    cfg = DetectorConfig(**{**YOLO_TINY, "conf": 0.0, "max_det": 5})
+    cfg = DetectorConfig(**{**YOLO_TINY, "conf": 0.0, "max_det": 5}, untrained=True)
     det = build_detector(cfg, "cpu")
     path = save_yolo_checkpoint(det.model, ["word"], tmp_path / "w.pt")
     model, classes = load_yolo_weights(path)
     assert classes == ["word"]
     image = np.full((70, 90, 3), 200, np.uint8)
-    again = build_detector(cfg.model_copy(update={"weights": path}), "cpu")
+    again = build_detector(cfg.model_copy(update={"weights": path, "untrained": False}), "cpu")
     assert "UNTRAINED" not in again.description
     a, b = det.predict([image])[0], again.predict([image])[0]
     np.testing.assert_allclose([r.bbox for r in a], [r.bbox for r in b], atol=1e-4)
@@ -60,8 +143,8 @@ def test_checkpoint_round_trip_gives_same_output(tmp_path):
 
 @pytest.mark.parametrize("model_yaml", ["yolov5l.yaml"])
 def test_recipe_yaml_builds_with_our_class_count(model_yaml):
-    det = build_detector(DetectorConfig(model=model_yaml, classes=["word", "line"], imgsz=64),
-                         "cpu")
+    det = build_detector(DetectorConfig(model=model_yaml, classes=["word", "line"], imgsz=64,
+                                        untrained=True), "cpu")
     assert det.model.model[-1].nc == 2 and det.model.yaml["scale"] == "l"
 
 
@@ -113,7 +196,7 @@ def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
     from detection.types import Region
 
     cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 256, "text_height": 8.0, "min_imgsz": 64,
-                            "max_imgsz": 640})
+                            "max_imgsz": 640}, untrained=True)
     det = build_detector(cfg, "cpu")
     sizes = []
 

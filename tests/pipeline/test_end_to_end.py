@@ -22,14 +22,14 @@ from tests.pipeline.test_run_cli import check_schema
 runner = CliRunner()
 
 TINY_YOLO = ["detector.imgsz=64", "detector.conf=0.0", "detector.max_det=5",
-             "detector.weights=null"]
+             "detector.weights=null", "detector.untrained=true"]
 TINY_JOINT = ["recognizer.arch=joint_ctc_transformer", "recognizer.model.d_model=32",
               "recognizer.model.num_heads=2", "recognizer.model.ffn_dim=64",
               "recognizer.model.num_decoder_layers=1",
               "recognizer.model.max_length=4", "recognizer.height=32", "recognizer.width=64",
-              "recognizer.weights=null"]
+              "recognizer.weights=null", "recognizer.untrained=true"]
 TINY_CRNN = ["recognizer.model.channels=[8,8,16,16]", "recognizer.model.hidden=16",
-             "recognizer.weights=null"]
+             "recognizer.weights=null", "recognizer.untrained=true"]
 
 
 def sets(overrides):
@@ -124,11 +124,12 @@ def test_package_bundles_weights_and_points_config_at_them(tmp_path):
     det = tmp_path / "det.pt"
     det.write_bytes(b"weights")
     cfg = load_pipeline_config("documents", overrides=[f"detector.weights={det}",
-                                                       "recognizer.weights=null"])
+                                                       "recognizer.weights=null",
+                                                       "recognizer.untrained=true"])
     sub = package_submission(cfg, tmp_path / "pkg")
     assert sub.weights == {"detector": "weights/detector.pt", "recognizer": None}
     assert (tmp_path / "pkg" / "weights" / "detector.pt").read_bytes() == b"weights"
     from pipeline.submission.predict import config_with_local_weights
     loaded = config_with_local_weights(tmp_path / "pkg" / "config.yaml")
     assert loaded.detector.weights == (tmp_path / "pkg" / "weights" / "detector.pt").resolve()
-    assert loaded.recognizer.weights is None
+    assert loaded.recognizer.weights is None and loaded.recognizer.untrained

@@ -3,7 +3,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from pydantic import ValidationError
 
+from core.errors import MissingWeightsError, UsageError
 from recognition.config import RecognizerConfig
 from recognition.decoding import Decoded, ctc_greedy, merge
 from recognition.factory import build_recognizer
@@ -168,13 +170,29 @@ def test_ctc_merge_reads_without_running_the_decoder(monkeypatch):
         assert read.text == ctc_greedy(out["ctc_logits"], out["mask"], pred.tokenizer)[0].text
 
 
-def test_build_recognizer_without_weights_warns(caplog, tmp_path):
+def test_missing_weights_file_is_an_error_naming_field_and_file(tmp_path):
+    cfg = RecognizerConfig(arch="crnn", weights=tmp_path / "missing.pt")
+    with pytest.raises(MissingWeightsError) as err:
+        build_recognizer(cfg, device="cpu")
+    assert isinstance(err.value, UsageError) and isinstance(err.value, FileNotFoundError)
+    assert "recognizer.weights" in str(err.value)
+    assert str(tmp_path / "missing.pt") in str(err.value)
+    with pytest.raises(MissingWeightsError, match="recognizer.weights is not set"):
+        build_recognizer(RecognizerConfig(arch="crnn"), device="cpu")
+
+
+def test_untrained_with_weights_is_a_config_error(tmp_path):
+    with pytest.raises(ValidationError, match="untrained: true builds a random model"):
+        RecognizerConfig(untrained=True, weights=tmp_path / "m.pt")
+
+
+def test_untrained_on_request_warns_and_reads(caplog):
     cfg = RecognizerConfig(arch="crnn", height=32, width=128, model=TINY_KWARGS["crnn"],
-                           weights=tmp_path / "missing.pt", charset=TINY_CHARSET)
+                           untrained=True, charset=TINY_CHARSET)
     with caplog.at_level("WARNING"):
         rec = build_recognizer(cfg, device="cpu")
     assert "UNTRAINED" in rec.description
-    assert any("UNTRAINED" in r.message and "missing.pt" in r.message for r in caplog.records)
+    assert any("UNTRAINED" in r.message for r in caplog.records)
     out = rec.predict([render_word("AB12")])
     assert len(out) == 1 and isinstance(out[0].text, str)
     assert rec.preprocess.two_row_aspect == 1.75  # the crnn default for plates

@@ -1,0 +1,32 @@
+"""Which weights file a model config names, checked before any model is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import MissingWeightsError
+from core.paths import resolve_path
+
+
+def required_weights(weights: str | Path | None, untrained: bool, field: str) -> Path | None:
+    """The weights file a config names, resolved (:func:`core.paths.resolve_path`) and checked.
+
+    Args:
+        weights: the config's ``weights`` value.
+        untrained: the config's ``untrained`` flag: a random model asked for on purpose.
+        field: the config field naming the file (``detector.weights``), for the message.
+
+    Returns:
+        The existing file, or ``None`` when no file is named and ``untrained`` is set.
+
+    Raises:
+        MissingWeightsError: no file named without ``untrained``, or the file does not exist.
+    """
+    if weights is None:
+        if untrained:
+            return None
+        raise MissingWeightsError(field, None)
+    path = resolve_path(weights)
+    if not path.is_file():
+        raise MissingWeightsError(field, path)
+    return path

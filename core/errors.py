@@ -22,12 +22,15 @@ class MissingWeightsError(UsageError, FileNotFoundError):
     Args:
         field: the config field that names the file (``detector.weights``).
         path: the file as resolved, or ``None`` when the field is not set.
+        instead: the way to a model without this file, ending the message; default: set
+            ``<section>.untrained: true`` (inference). Training says how to start from scratch.
     """
 
-    def __init__(self, field: str, path: str | os.PathLike[str] | None):
+    def __init__(self, field: str, path: str | os.PathLike[str] | None,
+                 instead: str | None = None):
         section = field.rsplit(".", 1)[0]
-        ask = (f"or set {section}.untrained: true for a randomly initialised (untrained) "
-               "model")
+        ask = instead or (f"or set {section}.untrained: true for a randomly initialised "
+                          "(untrained) model")
         if path is None:
             message = f"{field} is not set: point it at a weights file, {ask}"
         else:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.errors import MissingWeightsError
 from core.geometry import (
     bbox_of,
     box_polygon,
@@ -75,6 +76,10 @@ class ConvNeXtFPN(nn.Module):
 
 
 def _load_backbone_weights(body: nn.Module, path: Path) -> None:
+    if not path.is_file():  # a named start file is never silently replaced by random init
+        raise MissingWeightsError("backbone_weights", path,
+                                  instead="or set backbone_weights: null for a randomly "
+                                          "initialised backbone")
     state = torch.load(path, map_location="cpu", weights_only=True)
     state = state.get("state_dict", state) if isinstance(state, dict) else state
     # features_only models name stages like the classifier; the head keys simply don't match.

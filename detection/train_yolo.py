@@ -15,6 +15,7 @@ import torch
 
 from core.checksums import verify_sha256
 from core.device import select_device
+from core.errors import MissingWeightsError
 from core.offline import setup_ultralytics
 from core.paths import resolve_path
 from detection.config import DetectorTrainConfig
@@ -80,8 +81,9 @@ def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
             raise FileNotFoundError(f"--resume: no {last}; start the run without --resume")
         YOLO(str(last)).train(resume=True)
     else:
+        initial = _initial_model(cfg, run_dir)  # fails on a missing file before data prep
         data_yaml = prepare_yolo_dataset(cfg, run_dir)
-        model = YOLO(_initial_model(cfg, run_dir))
+        model = YOLO(initial)
         model.train(**_train_args(cfg, data_yaml, run_dir, device))
     best = train_dir / "weights" / "best.pt"
     if not best.is_file():
@@ -100,14 +102,24 @@ def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
 
 
 def _initial_model(cfg: DetectorTrainConfig, run_dir: Path) -> str:
-    # From scratch: the YAML. From weights: hand ultralytics a checkpoint of its own kind,
-    # so its trainer transfers the matching layers as it does for any .pt.
-    weights = resolve_path(cfg.model.weights) if cfg.model.weights is not None else None
-    if weights is None or not weights.is_file():
-        if weights is not None:
-            log.warning("model.weights %s not found: training from scratch", cfg.model.weights)
+    """What ultralytics starts from: the model YAML (``model.weights: null``, from scratch),
+    or a fine-tune's start file, which must exist (a typo must not silently train from
+    scratch).
+
+    Raises:
+        MissingWeightsError: ``model.weights`` names a file that does not exist.
+    """
+    if cfg.model.weights is None:
+        log.info("model.weights is null: training %s from scratch", cfg.model.model)
         return cfg.model.model
+    weights = resolve_path(cfg.model.weights)
+    if not weights.is_file():
+        raise MissingWeightsError("model.weights", weights,
+                                  instead="or set model.weights: null to train from scratch")
     verify_sha256(weights, cfg.init_sha256, "model.weights")
+    # Hand ultralytics a checkpoint of its own kind, so its trainer transfers the matching
+    # layers as it does for any .pt. The file was read safely (weights_only) and is written
+    # here by us; ultralytics' own loader unpickles it.
     net, _ = load_yolo_weights(weights)
     init = run_dir / "init_weights.pt"
     torch.save({"model": net, "train_args": {}}, init)

@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
+from core.errors import MissingWeightsError
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.factory import build_detector
 from detection.maskrcnn import box_mask_polygon, build_maskrcnn_model
@@ -16,6 +18,13 @@ def test_norm_layers_are_trainable_layernorms():
     assert "FrozenBatchNorm2d" not in names and "LayerNorm2d" in names
     assert all(p.requires_grad for p in model.parameters())
     assert model.roi_heads.detections_per_img == 20
+
+
+def test_missing_backbone_weights_file_is_an_error_not_a_random_backbone(tmp_path):
+    missing = tmp_path / "convnext.pth"
+    with pytest.raises(MissingWeightsError, match="backbone_weights") as err:
+        build_maskrcnn_model(DetectorConfig(**MASKRCNN_TINY, backbone_weights=missing))
+    assert str(missing) in str(err.value)
 
 
 def test_box_mask_polygon_in_image_coordinates():

@@ -179,6 +179,16 @@ def test_fine_tune_starts_from_model_weights(tmp_path):
             assert torch.allclose(dict(end.named_parameters())[name], p, atol=1e-4), name
 
 
+def test_fine_tune_from_a_missing_file_is_an_error_not_training_from_scratch(tmp_path):
+    missing = tmp_path / "gone.pt"
+    cfg = DetectorTrainConfig.model_validate(
+        train_config(tmp_path / "data", {**YOLO_TINY, "weights": str(missing)}, tmp_path / "run",
+                     epochs=1))
+    with pytest.raises(MissingWeightsError, match="model.weights") as err:
+        train_detector(cfg)  # fails before any data is read (there is none here)
+    assert str(missing) in str(err.value) and "model.weights: null" in str(err.value)
+
+
 def test_text_scale_size_brings_median_height_to_target():
     from detection.yolo import text_scale_imgsz
 

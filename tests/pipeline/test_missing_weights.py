@@ -8,7 +8,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from core.errors import MissingWeightsError
+from core.paths import PROJECT_ROOT
 from pipeline.cli import app
+from pipeline.ocr import OcrPipeline
 from pipeline.presets import load_pipeline_config
 from pipeline.submission import package_submission
 from tests.pipeline.fakes import page
@@ -37,6 +39,27 @@ def test_run_with_a_missing_weights_file_exits_2_naming_it(tmp_path, image, mode
     assert str(missing) in result.stderr and field in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("field", ["detector.weights", "recognizer.weights"])
+def test_plates_preset_on_the_samples_with_a_missing_file_exits_2(tmp_path, field):
+    missing = "/nonexistent/x.pt"
+    result = run_cli(PROJECT_ROOT / "data/samples/plates", "--preset", "plates",
+                     "--out", tmp_path / "b.json", "--device", "cpu",
+                     "--set", f"{field}={missing}")
+    assert result.exit_code == 2, result.output
+    assert missing in result.stderr and field in result.stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+@pytest.mark.parametrize("preset", ["plates", "documents"])
+@pytest.mark.parametrize("field", ["detector.weights", "recognizer.weights"])
+def test_from_preset_with_a_missing_file_raises_missing_weights_error(tmp_path, preset, field):
+    missing = tmp_path / "x.pt"
+    with pytest.raises(MissingWeightsError, match=field) as err:
+        OcrPipeline.from_preset(preset, device="cpu", overrides=[f"{field}={missing}"])
+    assert err.value.field == field and err.value.path == str(missing)
+    assert isinstance(err.value, FileNotFoundError)
 
 
 def test_run_with_no_weights_and_no_untrained_flag_exits_2(tmp_path, image):

@@ -32,7 +32,8 @@ class DetectorConfig(StrictModel):
     weights: Path | None = Field(
         None, description="Weights file (our checkpoint format; loaded with weights_only=True). "
                           "Inference: required unless untrained is true. Training: the file a "
-                          "fine-tune starts from; null trains from scratch.")
+                          "fine-tune starts from (a missing file is an error); null trains "
+                          "from scratch.")
     untrained: bool = Field(
         False, description="Inference: build a randomly initialised model on purpose (tests, "
                            "speed benchmarks); weights must then be null. Its output is "

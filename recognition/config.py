@@ -31,7 +31,8 @@ class RecognizerConfig(StrictModel):
     weights: Path | None = Field(
         None, description="Checkpoint file (loaded with weights_only=True). Inference: "
                           "required unless untrained is true. Training: the file a fine-tune "
-                          "starts from; null trains from scratch.")
+                          "starts from (a missing file is an error); null trains from "
+                          "scratch.")
     untrained: bool = Field(
         False, description="Inference: build a randomly initialised model on purpose (tests, "
                            "speed benchmarks); weights must then be null. Its output is random "

@@ -8,8 +8,12 @@ from pathlib import Path
 from core.errors import UsageError
 
 
-class ChecksumMismatch(UsageError):
-    """A file's SHA-256 is not the one its config names."""
+class ChecksumMismatch(UsageError, ValueError):
+    """A file's SHA-256 is not the one its config names.
+
+    A :class:`ValueError` too: the training commands report a ``ValueError`` as one
+    ``error: ...`` line, without a traceback.
+    """
 
 
 def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:

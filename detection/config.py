@@ -159,3 +159,10 @@ class DetectorTrainConfig(StrictModel):
         if len(set(self.model.classes)) != len(self.model.classes):
             raise ValueError(f"model.classes has duplicates: {self.model.classes}")
         return self
+
+    @model_validator(mode="after")
+    def _pin_needs_a_start_file(self) -> DetectorTrainConfig:
+        if self.init_sha256 is not None and self.model.weights is None:
+            raise ValueError("init_sha256 pins a start file, but model.weights is null (from "
+                             "scratch): name the file, or set init_sha256: null")
+        return self

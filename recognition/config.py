@@ -168,6 +168,13 @@ class RecognizerTrainConfig(StrictModel):
     train: TrainSettings = Field(default_factory=TrainSettings)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
 
+    @model_validator(mode="after")
+    def _pin_needs_a_start_file(self) -> RecognizerTrainConfig:
+        if self.init_sha256 is not None and self.recognizer.weights is None:
+            raise ValueError("init_sha256 pins a start file, but recognizer.weights is null "
+                             "(from scratch): name the file, or set init_sha256: null")
+        return self
+
     @property
     def run_dir(self) -> Path:
         """Where checkpoints and logs go: ``output_dir / name``."""

@@ -26,3 +26,4 @@ def test_verify_accepts_the_pinned_file_and_names_everything_when_it_differs(tmp
     assert "recognizer.weights" in msg and str(path) in msg and good in msg
     assert hashlib.sha256(b"stage 5 weights").hexdigest() in msg
     assert isinstance(err.value, UsageError)
+    assert isinstance(err.value, ValueError)  # the train commands' clean 'error:' exit

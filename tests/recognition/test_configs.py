@@ -37,3 +37,11 @@ def test_documents_config_gives_24_columns():
     with torch.no_grad():
         out = model.encode(x, torch.tensor([cfg.recognizer.width]))
     assert out["ctc_logits"].shape[1] == 24
+
+
+def test_pin_without_a_start_file_is_a_config_error():
+    data = {"data": {"train": [{"path": "crops"}]}, "init_sha256": "ab" * 32}
+    with pytest.raises(ValueError, match="init_sha256"):
+        RecognizerTrainConfig.model_validate(data)
+    data["recognizer"] = {"weights": "start.pt"}
+    assert RecognizerTrainConfig.model_validate(data).init_sha256 == "ab" * 32

@@ -245,9 +245,9 @@ def test_start_from_weights_checks_the_pin_first(tmp_path, crops):  # noqa: F811
     _, parts = _setup(cfg)
     source = tmp_path / "source.pt"
     torch.save(training_checkpoint(cfg, parts, TrainState()), source)
-    tuned = validate({**_config(tmp_path / "b", crops), "init_sha256": sha256_of(source)},
-                     RecognizerTrainConfig)
-    tuned.recognizer.weights = source
+    data = {**_config(tmp_path / "b", crops), "init_sha256": sha256_of(source)}
+    data["recognizer"]["weights"] = str(source)
+    tuned = validate(data, RecognizerTrainConfig)
     _, target = _setup(tuned)
     start_from_weights(tuned, target, DEVICE)
     assert all(torch.equal(v, target.model.state_dict()[k])

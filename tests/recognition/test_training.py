@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 import torch
 import yaml
@@ -186,3 +188,21 @@ def test_exported_half_weights_read_like_the_run_checkpoint(tmp_path, crops):
     again = runner.invoke(app, ["convert", "recognizer-weights", str(last), "--out",
                                 str(shipped)])
     assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+def test_cli_fine_tune_from_another_file_than_pinned_fails_cleanly(tmp_path, crops):
+    first = train(validate(_config(tmp_path / "a", crops, max_steps=1, eval_every=100),
+                           RecognizerTrainConfig), progress=False)
+    data = _config(tmp_path / "b", crops)
+    data["recognizer"]["weights"] = str(first.last)
+    data["init_sha256"] = "ab" * 32
+    path = tmp_path / "tuned.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["train", "recognizer", str(path), "--no-progress"])
+    # one "error: ..." line (the command's ValueError exit), not a ChecksumMismatch traceback
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    actual = hashlib.sha256(first.last.read_bytes()).hexdigest()
+    assert "error: recognizer.weights" in result.output
+    assert str(first.last) in result.output and "ab" * 32 in result.output
+    assert actual in result.output
+    assert not (tmp_path / "b" / "runs" / "tiny_crnn" / "last.pt").exists()

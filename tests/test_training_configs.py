@@ -61,12 +61,26 @@ def _status(path: Path) -> str:
 def test_status_line_matches_the_folder(path):
     status = _status(path)
     if path.parent.name == "history":
-        assert re.match(r"(stage \d+ .*of data/models/\w+\.pt, superseded by \w+\.yaml"
+        assert re.match(r"(replaced by \w+\.yaml: stage \d+ .*of data/models/\w+\.pt\b"
                         r"|tried, not shipped: .*\d)", status), status
     else:
         assert re.match(r"(shipped as data/models/\w+\.pt \(stage (\d+) of \2\b"
                         r"|full-size competition recipe"
                         r"|candidate for data/models/\w+\.pt, not shipped: .*)", status), status
+
+
+@pytest.mark.parametrize("path", [p for p in CONFIGS if p.parent.name == "history"], ids=_rel)
+def test_a_replaced_stage_names_its_successor_and_model(path):
+    m = re.match(r"replaced by (\w+\.yaml): stage \d+ .*of data/models/(\w+\.pt)",
+                 _status(path))
+    if m is None:
+        return  # a tried experiment
+    successor, model = m.groups()
+    stage_dir = path.parent.parent
+    found = [p for p in (stage_dir / successor, stage_dir / "history" / successor) if p.is_file()]
+    assert len(found) == 1, f"{_rel(path)}: {successor} not in {_rel(stage_dir)}(/history)"
+    assert model in SHIPPED
+    assert model in _status(found[0])  # the successor is a stage of the same model
 
 
 def test_each_shipped_model_has_one_top_level_recipe():

@@ -7,11 +7,12 @@ augmentations off during warm-up, validation every ``eval_every`` steps (or each
 in the epoch and RNG states.
 
 The pieces, in the order :func:`train` uses them (each callable and testable alone):
-:func:`~recognition.training_data.build_data`, :func:`plan_schedule`, :func:`build_model`,
-:func:`build_optimizer`, :func:`build_scheduler`, :func:`load_teacher`,
-:func:`resume_from` / :func:`start_from_weights`, :class:`RunLogger`, :func:`epoch_loader`,
-:func:`train_one_step` (:func:`compute_loss`), :func:`evaluate_and_save`
-(:func:`evaluate`, :func:`training_checkpoint`).
+:func:`prepare_run` (:func:`~recognition.training_data.build_data`, :func:`plan_schedule`,
+:func:`build_model`, :func:`build_optimizer`, :func:`build_scheduler`, :func:`load_teacher`,
+:func:`resume_from` / :func:`start_from_weights`, :class:`RunLogger`), then per epoch
+:func:`train_one_epoch` (:func:`epoch_loader`, :func:`train_one_step` with
+:func:`compute_loss`, :func:`evaluate_and_save` with :func:`evaluate` and
+:func:`training_checkpoint`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import csv
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -417,22 +418,52 @@ def should_evaluate(state: TrainState, tc: TrainSettings) -> bool:
 # --- the loop ---------------------------------------------------------------------------
 
 
-def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = True,
-          stop_after_steps: int | None = None) -> TrainResult:
-    """Train a recognizer as ``cfg`` says.
+@dataclass
+class TrainingRun:
+    """What the loop steps: the model and its optimisation, the data, the logs."""
 
-    Args:
-        cfg: the run's config.
-        resume: continue from ``run_dir/last.pt``.
-        progress: show tqdm bars.
-        stop_after_steps: stop (saving ``last.pt``) after this many steps *in this call*,
-            without changing the schedule (simulates an interruption).
-    Returns:
-        a :class:`TrainResult`.
+    cfg: RecognizerTrainConfig
+    parts: RecognizerParts
+    data: TrainData
+    dataset: CropDataset
+    schedule: Schedule
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    criterion: JointCTCAttentionLoss
+    device: torch.device
+    logger: RunLogger
+    teacher: nn.Module | None = None
+
+
+@dataclass
+class Progress:
+    """What one call of :func:`train` has done: losses, steps, last scores, when to stop."""
+
+    started: float  # time.monotonic() when the loop began
+    stop_after_steps: int | None = None
+    bar: tqdm | None = None
+    losses: list[float] = field(default_factory=list)
+    recent: list[float] = field(default_factory=list)  # losses since the last evaluation
+    metrics: RecognitionMetrics | None = None
+    steps: int = 0
+
+    def elapsed(self) -> float:
+        """Seconds since the loop began."""
+        return time.monotonic() - self.started
+
+
+def prepare_run(cfg: RecognizerTrainConfig, resume: bool = False
+                ) -> tuple[TrainingRun, TrainState]:
+    """Seed, read the data, build model, optimizer, scheduler, loss (and teacher), then load
+    ``last.pt`` (``resume``) or the fine-tune's start file, and open the logs.
+
+    Raises:
+        core.checksums.ChecksumMismatch: the start file is not the one ``init_sha256`` pins.
+        FileNotFoundError: ``resume`` without a ``last.pt``.
+        ValueError: no training data, or a start file / teacher that does not fit.
     """
     tc = cfg.train
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    last_path, best_path = cfg.run_dir / "last.pt", cfg.run_dir / "best.pt"
     seed_everything(tc.seed)
     device = select_device(tc.device)
     tokenizer = Tokenizer(cfg.recognizer.charset)
@@ -448,60 +479,91 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
         resolve_path(tc.teacher), parts, device, uses_channels_last(tc, device))
     state = TrainState()
     if resume:
-        state = resume_from(last_path, parts, optimizer, scheduler, device)
+        state = resume_from(cfg.run_dir / "last.pt", parts, optimizer, scheduler, device)
     elif cfg.recognizer.weights is not None:
         start_from_weights(cfg, parts, device)
     logger = RunLogger(cfg, state.step, append=resume)
+    run = TrainingRun(cfg, parts, data, dataset, schedule, optimizer, scheduler, criterion,
+                      device, logger, teacher)
+    return run, state
 
+
+def train_one_epoch(run: TrainingRun, state: TrainState, progress: Progress) -> bool:
+    """Step through the rest of epoch ``state.epoch``; evaluate and save when due.
+
+    Args:
+        run: what to train (:func:`prepare_run`).
+        state: where the run stands; advanced step by step.
+        progress: this call's losses and step count, and its stop rule.
+    Returns:
+        ``True`` when the run must stop: the schedule is done, ``train.max_time_s`` is spent,
+        or ``progress.stop_after_steps`` steps were taken; ``last.pt`` is then written.
+    """
+    tc = run.cfg.train
+    for batch in epoch_loader(run.dataset, run.data, run.cfg, run.schedule, state.epoch,
+                              state.batch_in_epoch, run.device):
+        if batch is not None:
+            progress.losses.append(train_one_step(run.parts, batch, run.criterion,
+                                                  run.optimizer, run.device, tc, run.teacher))
+            progress.recent.append(progress.losses[-1])
+        run.scheduler.step()
+        state.advance(run.schedule.steps_per_epoch)
+        progress.steps += 1
+        if progress.bar is not None:
+            progress.bar.update(1)
+        if progress.recent and state.step % tc.log_every == 0:
+            run.logger.train(state.step, sum(progress.recent) / len(progress.recent),
+                             run.scheduler.get_last_lr()[0], progress.bar)
+        out_of_time = tc.max_time_s is not None and progress.elapsed() >= tc.max_time_s
+        stop = (state.step >= run.schedule.total_steps or out_of_time
+                or (progress.stop_after_steps is not None
+                    and progress.steps >= progress.stop_after_steps))
+        if should_evaluate(state, tc) or stop:
+            progress.metrics = evaluate_and_save(run.cfg, run.parts, state, run.optimizer,
+                                                 run.scheduler, run.data.val_samples, run.device)
+            run.logger.evaluation(state, run.scheduler.get_last_lr()[0], progress.recent,
+                                  progress.metrics, progress.elapsed())
+            progress.recent = []
+        if stop:
+            if out_of_time:
+                log.info("time budget of %.0f s reached at step %d", tc.max_time_s, state.step)
+            return True
+    return False
+
+
+def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = True,
+          stop_after_steps: int | None = None) -> TrainResult:
+    """Train a recognizer as ``cfg`` says.
+
+    Args:
+        cfg: the run's config.
+        resume: continue from ``run_dir/last.pt``.
+        progress: show tqdm bars.
+        stop_after_steps: stop (saving ``last.pt``) after this many steps *in this call*,
+            without changing the schedule (simulates an interruption).
+    Returns:
+        a :class:`TrainResult`.
+    """
+    run, state = prepare_run(cfg, resume)
+    schedule, last_path, best_path = run.schedule, cfg.run_dir / "last.pt", cfg.run_dir / "best.pt"
     log.info("training %s: %d train / %d val samples, %d steps (%d per epoch, %d warm-up) "
-             "on %s", parts.arch, len(dataset), len(data.val_samples), schedule.total_steps,
-             schedule.steps_per_epoch, schedule.warmup, device)
-    started = time.monotonic()
-    losses: list[float] = []
-    recent: list[float] = []  # losses since the last evaluation
-    metrics: RecognitionMetrics | None = None
-    done_here = 0
+             "on %s", run.parts.arch, len(run.dataset), len(run.data.val_samples),
+             schedule.total_steps, schedule.steps_per_epoch, schedule.warmup, run.device)
+    done = Progress(time.monotonic(), stop_after_steps,
+                    tqdm(total=schedule.total_steps, initial=state.step, desc="train",
+                         disable=not progress))
     stop = state.step >= schedule.total_steps
-    parts.model.train()
-    bar = tqdm(total=schedule.total_steps, initial=state.step, desc="train", disable=not progress)
-    while not stop and state.epoch < tc.epochs:
-        for batch in epoch_loader(dataset, data, cfg, schedule, state.epoch,
-                                  state.batch_in_epoch, device):
-            if batch is not None:
-                losses.append(train_one_step(parts, batch, criterion, optimizer, device, tc,
-                                             teacher))
-                recent.append(losses[-1])
-            scheduler.step()
-            state.advance(schedule.steps_per_epoch)
-            done_here += 1
-            bar.update(1)
-            if recent and state.step % tc.log_every == 0:
-                logger.train(state.step, sum(recent) / len(recent), scheduler.get_last_lr()[0],
-                             bar)
-            out_of_time = tc.max_time_s is not None and (
-                time.monotonic() - started) >= tc.max_time_s
-            stop = (state.step >= schedule.total_steps or out_of_time
-                    or (stop_after_steps is not None and done_here >= stop_after_steps))
-            if should_evaluate(state, tc) or stop:
-                metrics = evaluate_and_save(cfg, parts, state, optimizer, scheduler,
-                                            data.val_samples, device)
-                logger.evaluation(state, scheduler.get_last_lr()[0], recent, metrics,
-                                  time.monotonic() - started)
-                recent = []
-            if stop:
-                if out_of_time:
-                    log.info("time budget of %.0f s reached at step %d", tc.max_time_s,
-                             state.step)
-                break
-    bar.close()
+    run.parts.model.train()
+    while not stop and state.epoch < cfg.train.epochs:
+        stop = train_one_epoch(run, state, done)
+    done.bar.close()
     if not last_path.is_file():
-        final = evaluate_and_save(cfg, parts, state, optimizer, scheduler, data.val_samples,
-                                  device)
-        logger.evaluation(state, scheduler.get_last_lr()[0], [], final,
-                          time.monotonic() - started)
-    logger.close()
+        final = evaluate_and_save(cfg, run.parts, state, run.optimizer, run.scheduler,
+                                  run.data.val_samples, run.device)
+        run.logger.evaluation(state, run.scheduler.get_last_lr()[0], [], final, done.elapsed())
+    run.logger.close()
     return TrainResult(cfg.run_dir, last_path, best_path if best_path.is_file() else None,
-                       state.step, state.epoch, state.best_cer, losses, metrics)
+                       state.step, state.epoch, state.best_cer, done.losses, done.metrics)
 
 
 # --- logging ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from recognition.config import RecognizerTrainConfig, TrainSettings
 from recognition.losses import JointCTCAttentionLoss
 from recognition.tokenizer import Tokenizer
 from recognition.train import (
+    Progress,
     RunLogger,
     Schedule,
     TrainState,
@@ -24,10 +25,12 @@ from recognition.train import (
     evaluate_and_save,
     load_teacher,
     plan_schedule,
+    prepare_run,
     resume_from,
     should_evaluate,
     start_from_weights,
     train,
+    train_one_epoch,
     train_one_step,
     training_checkpoint,
 )
@@ -308,3 +311,42 @@ def test_run_logger_writes_a_row_per_evaluation_and_appends_on_resume(tmp_path, 
         ("2", "0", "2.0", ""), ("4", "1", "", "")]
     RunLogger(cfg, step=0).close()  # a fresh run starts the file again
     assert (cfg.run_dir / "metrics.csv").read_text().count("\n") == 1
+
+
+# --- set-up and one epoch ----------------------------------------------------------------
+
+
+def test_prepare_run_builds_everything_and_resumes_only_from_a_checkpoint(tmp_path, crops):  # noqa: F811
+    cfg = _cfg(tmp_path, crops, epochs=3, max_steps=None)
+    run, state = prepare_run(cfg)
+    run.logger.close()
+    assert state == TrainState()
+    assert len(run.dataset) == 16 and len(run.data.val_samples) == 4  # val_fraction 0.2
+    assert run.schedule == Schedule(steps_per_epoch=2, total_steps=6, warmup=2)
+    assert run.teacher is None
+    assert run.optimizer.param_groups[0]["params"][0] is next(run.parts.model.parameters())
+    with pytest.raises(FileNotFoundError, match="--resume"):
+        prepare_run(_cfg(tmp_path / "other", crops), resume=True)
+
+
+def test_train_one_epoch_steps_to_the_epoch_end_and_saves(tmp_path, crops):  # noqa: F811
+    cfg = _cfg(tmp_path, crops, epochs=3)  # eval_every unset: evaluate at each epoch's end
+    run, state = prepare_run(cfg)
+    done = Progress(0.0)
+    assert train_one_epoch(run, state, done) is False
+    run.logger.close()
+    assert (state.step, state.epoch, state.batch_in_epoch) == (2, 1, 0)
+    assert done.steps == 2 and len(done.losses) == 2 and done.recent == []
+    assert done.metrics is not None and (cfg.run_dir / "last.pt").is_file()
+    assert torch.load(cfg.run_dir / "last.pt", weights_only=True)["train"]["step"] == 2
+
+
+def test_train_one_epoch_stops_mid_epoch_when_told(tmp_path, crops):  # noqa: F811
+    cfg = _cfg(tmp_path, crops, epochs=3, eval_every=100)
+    run, state = prepare_run(cfg)
+    done = Progress(0.0, stop_after_steps=1)
+    assert train_one_epoch(run, state, done) is True
+    run.logger.close()
+    assert (state.step, state.epoch, state.batch_in_epoch) == (1, 0, 1)
+    saved = torch.load(cfg.run_dir / "last.pt", weights_only=True)["train"]
+    assert (saved["step"], saved["batch_in_epoch"]) == (1, 1)  # --resume goes on from here

@@ -60,7 +60,8 @@ def bench_arch(arch: str, crops: list[np.ndarray], single_n: int, batch_size: in
                precision: str = "fp32") -> dict:
     h, w = ARCHS[arch]
     cfg = RecognizerConfig(arch=arch, height=h, width=w, batch_size=batch_size, merge=merge,
-                           weights=weights, precision=precision)
+                           weights=weights, untrained=weights is None,
+                           precision=precision)
     rec = build_recognizer(cfg, device="cpu")
     decoder = getattr(rec.model, "decoder", None) if merge != "ctc" else None
     if decoder is not None and decode_steps is not None and weights is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from core.cli import EXIT_USAGE, SET_HELP, fail, load_config_or_exit
+from core.errors import UsageError
 
 
 def train_detector(
@@ -26,6 +27,8 @@ def train_detector(
 
     try:
         weights = run_training(cfg, resume)
+    except UsageError as exc:  # a missing or mismatched start file: the user can fix it
+        fail(str(exc), EXIT_USAGE)
     except (CocoFormatError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     typer.echo(f"detector weights: {weights}")

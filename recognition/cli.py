@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from core.cli import EXIT_USAGE, SET_HELP, fail, load_config_or_exit
+from core.errors import UsageError
 
 
 def train_recognizer(
@@ -27,6 +28,8 @@ def train_recognizer(
 
     try:
         result = train(cfg, resume=resume, progress=progress)
+    except UsageError as exc:  # a missing or mismatched start file: the user can fix it
+        fail(str(exc), EXIT_USAGE)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     typer.echo(f"trained {result.step} steps ({result.epoch} epochs); "

@@ -52,5 +52,5 @@ def test_cli_reports_the_mismatch_without_a_traceback(tmp_path):
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
     result = CliRunner().invoke(app, ["train", "detector", str(path)])
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
     assert "error: model.weights" in result.output and actual in result.output

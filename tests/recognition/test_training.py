@@ -200,7 +200,7 @@ def test_cli_fine_tune_from_another_file_than_pinned_fails_cleanly(tmp_path, cro
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = runner.invoke(app, ["train", "recognizer", str(path), "--no-progress"])
     # one "error: ..." line (the command's ValueError exit), not a ChecksumMismatch traceback
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
     actual = hashlib.sha256(first.last.read_bytes()).hexdigest()
     assert "error: recognizer.weights" in result.output
     assert str(first.last) in result.output and "ab" * 32 in result.output

@@ -134,9 +134,18 @@ def load_ultralytics_checkpoint_trusted(path: str | Path
         (int / float / str) training arguments the checkpoint records, e.g. ``imgsz``.
     """
     setup_ultralytics()
-    import ultralytics.nn.tasks  # noqa: F401 - makes the pickled classes importable
+    from ultralytics.nn.tasks import torch_safe_load
 
-    payload = torch.load(Path(path), map_location="cpu", weights_only=False)
+    # ultralytics' own loader with safe_only: torch.load(weights_only=True) that rebuilds only
+    # the ultralytics / torch model classes on its allow-list (and never installs or downloads).
+    # It allow-lists those classes process-wide; undo that, so a later plain weights-only
+    # load of an ultralytics pickle is still refused with the convert hint.
+    allowed = torch.serialization.get_safe_globals()
+    try:
+        payload, _ = torch_safe_load(str(Path(path)), safe_only=True)
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(allowed)
     model = (payload.get("ema") or payload.get("model")) if isinstance(payload, dict) else None
     if model is None:
         raise ValueError(f"{path}: not an ultralytics checkpoint (no 'ema' or 'model' entry)")

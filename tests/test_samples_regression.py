@@ -2,8 +2,8 @@
 sample images in ``data/samples/`` against their COCO annotations under an error ceiling.
 
 A change that breaks reading (a preset field, the assembler, a model file, image loading)
-fails here, without ``../shared/data``. Missing weights fail: a preset that falls back to
-UNTRAINED models is an error, never a skip.
+fails here, on the project's own shipped samples (no dev data needed). Missing weights
+fail: a preset that falls back to UNTRAINED models is an error, never a skip.
 
 Scores (the same normalisation as ``bench/bench_accuracy.py``):
 

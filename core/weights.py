@@ -30,3 +30,14 @@ def required_weights(weights: str | Path | None, untrained: bool, field: str) ->
     if not path.is_file():
         raise MissingWeightsError(field, path)
     return path
+
+
+def check_untrained(weights: str | Path | None, untrained: bool) -> None:
+    """A model config's ``untrained: true`` must not also name weights (a config validator).
+
+    Raises:
+        ValueError: both are set; pydantic reports it against the config.
+    """
+    if untrained and weights is not None:
+        raise ValueError(f"untrained: true builds a random model, but weights names {weights}: "
+                         "set weights to null, or untrained to false")

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from core.config import StrictModel
+from core.weights import check_untrained
 
 
 class DetectorConfig(StrictModel):
@@ -75,9 +76,7 @@ class DetectorConfig(StrictModel):
 
     @model_validator(mode="after")
     def _untrained_loads_no_weights(self) -> DetectorConfig:
-        if self.untrained and self.weights is not None:
-            raise ValueError(f"untrained: true builds a random model, but weights names "
-                             f"{self.weights}: set weights to null, or untrained to false")
+        check_untrained(self.weights, self.untrained)
         return self
 
 

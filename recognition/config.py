@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from core.config import StrictModel
+from core.weights import check_untrained
 
 
 class RecognizerConfig(StrictModel):
@@ -62,9 +63,7 @@ class RecognizerConfig(StrictModel):
 
     @model_validator(mode="after")
     def _untrained_loads_no_weights(self) -> RecognizerConfig:
-        if self.untrained and self.weights is not None:
-            raise ValueError(f"untrained: true builds a random model, but weights names "
-                             f"{self.weights}: set weights to null, or untrained to false")
+        check_untrained(self.weights, self.untrained)
         return self
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-stop set-up for a fresh machine: Debian fonts (as root), a virtual env in .venv with
+# One-stop set-up for a fresh machine: Debian fonts and chromium (as root), a virtual env in .venv with
 # torch from the local wheel cache, the project in editable mode with dev tools, and exactly
 # one OpenCV (the headless build). Re-running is cheap: a stamp skips finished steps.
 set -euo pipefail
@@ -7,24 +7,26 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-FONT_PACKAGES=(
+DEBIAN_PACKAGES=(
   fonts-dejavu fonts-liberation2 fonts-noto-core fonts-freefont-ttf
   fonts-paratype fonts-ebgaramond fonts-linuxlibertine fonts-cmu
   fonts-sjfonts fonts-klee fonts-dkg-handwriting fonts-comic-neue fonts-humor-sans
   fonts-wqy-zenhei fonts-bebas-neue fonts-roboto-unhinted
+  # the service's browser page is tested in Debian's chromium, driven by Playwright
+  chromium
 )
 
-install_fonts() {
+install_debian_packages() {
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: not root or no apt-get; skipping font packages (${FONT_PACKAGES[*]})" >&2
+    echo "setup: not root or no apt-get; skipping Debian packages (${DEBIAN_PACKAGES[*]})" >&2
     return 0
   fi
   local missing=()
-  for pkg in "${FONT_PACKAGES[@]}"; do
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: installing fonts: ${missing[*]}"
+    echo "setup: installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
@@ -55,5 +57,5 @@ install_python() {
   echo "$want" > "$stamp"
 }
 
-install_fonts
+install_debian_packages
 install_python

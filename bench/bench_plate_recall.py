@@ -12,6 +12,12 @@ input size) are made on ``--part tune``; reports use ``--part test`` (``bench/RE
 
 A plate is found when a detected region overlaps it at IoU >= 0.5 (greedy, one to one,
 highest score first). False plates: detected regions that match no plate, per image.
+
+``--negatives DIR ...``: photos with no plate at all (street signs, shop fronts, posters,
+documents), where every detection is a false plate; ``bash bench/plate_negatives.sh DIR``
+gathers 41 such images from two public repositories' example and test pictures, and the
+printed pages of ``../shared/data`` are added as a second negative set.
+``--weights FILE``: measure a candidate detector instead of the shipped one.
 """
 
 from __future__ import annotations
@@ -81,12 +87,25 @@ def bucket_name(lo: float, hi: float) -> str:
     return f"{int(lo)}+" if hi == float("inf") else f"{int(lo)}-{int(hi)}"
 
 
-def measure(sets: dict[str, list[Photo]], imgsz: int) -> dict:
+def negative_photos(folders: list[Path]) -> list[Photo]:
+    from pipeline.images import find_images
+
+    paths, _ = find_images(folders)
+    return [Photo(p, np.zeros((0, 4))) for p in sorted(paths)]
+
+
+def printed_pages(part: str) -> list[Photo]:
+    return [Photo(s.path, np.zeros((0, 4))) for s in load_set("docs_printed_pages", part)]
+
+
+def measure(sets: dict[str, list[Photo]], imgsz: int, weights: Path | None = None) -> dict:
     from pipeline.ocr import OcrPipeline
 
-    ocr = OcrPipeline.from_preset("plates", mode="detect",
-                                  overrides=[f"detector.imgsz={imgsz}"])
-    out: dict = {"imgsz": imgsz, "sets": {}}
+    overrides = [f"detector.imgsz={imgsz}"]
+    if weights is not None:
+        overrides.append(f"detector.weights={weights}")
+    ocr = OcrPipeline.from_preset("plates", mode="detect", overrides=overrides)
+    out: dict = {"imgsz": imgsz, "weights": str(weights or "shipped"), "sets": {}}
     for name, photos in sets.items():
         heights, hits = [], []
         false_plates = 0
@@ -136,13 +155,21 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, nargs="+", default=[320])
     ap.add_argument("--coco", type=Path, nargs="*", default=[],
                     help="folders written by `pipeline data prepare` (plate_photos sets)")
+    ap.add_argument("--negatives", type=Path, nargs="*", default=[],
+                    help="folders of photos with no plate (bench/plate_negatives.sh)")
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="detector weights to measure instead of the shipped ones")
     ap.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON")
     ap.add_argument("--md", type=Path, default=None, help="also write the table as markdown")
     args = ap.parse_args()
     sets = {"openalpr_eu": eu_photos(args.part)}
     for folder in args.coco:
         sets[folder.name] = coco_photos(folder, args.part)
-    runs = [measure(sets, s) for s in args.imgsz]
+    if args.negatives:
+        # photos without plates: not split (no choice is made on them, they only count errors)
+        sets["no_plates_scenes"] = negative_photos(args.negatives)
+        sets["no_plates_printed_pages"] = printed_pages(args.part)
+    runs = [measure(sets, s, args.weights) for s in args.imgsz]
     text = table(runs)
     print(f"part: {args.part}")
     print(text)

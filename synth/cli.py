@@ -16,17 +16,19 @@ class SynthKind(str, Enum):
     documents = "documents"
     plates = "plates"
     plate_scenes = "plate_scenes"
+    street_scenes = "street_scenes"
     lines = "lines"
     samples = "samples"
 
 
-PAGE_KINDS = ("notebooks", "documents", "plate_scenes")
+PAGE_KINDS = ("notebooks", "documents", "plate_scenes", "street_scenes")
 
 
 def synth(
     kind: SynthKind = typer.Argument(
         ..., help="What to generate: lines (word/line crops), plates (plate crops; --scene for "
-        "car scenes), plate_scenes, documents, notebooks, samples (the shipped sample images)."),
+        "car scenes), plate_scenes, street_scenes (small plates, several cars, night, "
+        "distractor text), documents, notebooks, samples (the shipped sample images)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     n: int = typer.Option(100, "--n", min=1, help="How many samples."),
     seed: int = typer.Option(0, help="Seed; the same seed gives the same data."),

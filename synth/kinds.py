@@ -13,6 +13,7 @@ KINDS: dict[str, str] = {
     "lines": "synth.lines:LineRenderer",
     "plates": "synth.plates:PlateCropRenderer",
     "plate_scenes": "synth.scenes:PlateSceneRenderer",
+    "street_scenes": "synth.street:StreetSceneRenderer",
     "documents": "synth.pages:DocumentRenderer",
     "notebooks": "synth.pages:NotebookRenderer",
 }

@@ -23,7 +23,8 @@ finds gutters narrower than ``column_gap``), and segments are sorted by Breuel's
 order (:func:`topological_order`).
 
 Plates: regions that touch side by side or are stacked (a two-row plate read as rows or
-characters) form one plate; a plate is read top row first, each row left to right.
+characters) form one plate; a plate is read top row first, each row left to right, and the
+plates of a photo are listed left to right.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from core.geometry import (
     min_area_quad,
     polygon_angle,
     rotate_points,
-    rotated_rect,
 )
 
 MAX_SKEW = math.radians(30.0)
@@ -451,7 +451,9 @@ def plate_order(polygons: Sequence[np.ndarray], min_overlap: float = 0.5,
     Two regions belong to one plate when they sit side by side on a row (vertical overlap
     ``>= min_overlap`` and a gap of at most ``side_gap`` heights) or are stacked rows (they
     overlap horizontally by half the narrower width and the vertical gap is at most
-    ``row_gap`` heights). Plates are ordered like the words of a page.
+    ``row_gap`` heights). Plates are ordered left to right by their centres (along the
+    photo's skew), whatever their height in the photo: cars in a street stand side by side,
+    near ones lower in the frame than far ones, and are not lines of text.
 
     Returns:
         One list per plate, indices in reading order: rows top to bottom, each row left to
@@ -486,9 +488,8 @@ def plate_order(polygons: Sequence[np.ndarray], min_overlap: float = 0.5,
         groups.setdefault(find(i), []).append(i)
     plates = [[i for row in group_lines(boxes, g, min_overlap) for i in row]
               for g in groups.values()]
-    # Order plates as words of a page, using each plate's enclosing rotated box.
-    hulls = [np.concatenate([as_points(polygons[i]) for i in p]) for p in plates]
-    rects = [rotated_rect(h, skew) for h in hulls]
-    order = [i for line in page_order(rects, skew=skew) for i in line]
-    return [plates[i] for i in order]
+    centres = [(min(boxes[i].x0 for i in p) + max(boxes[i].x1 for i in p)) / 2 for p in plates]
+    order = sorted(range(len(plates)), key=lambda k: (centres[k], min(boxes[i].y0 for i in
+                                                                         plates[k])))
+    return [plates[k] for k in order]
 

@@ -126,6 +126,14 @@ def test_two_plates_are_separate_and_ordered_left_to_right():
     assert plates == [[2], [0, 1]]
 
 
+def test_plates_at_different_depths_are_ordered_left_to_right():
+    # a far car high in the frame on the right, a near one low on the left, one in between
+    far_right = box_polygon(900, 100, 930, 110)
+    near_left = box_polygon(50, 600, 200, 650)
+    middle = box_polygon(400, 300, 480, 325)
+    assert plate_order([far_right, near_left, middle]) == [[1], [2], [0]]
+
+
 TOPOLOGICAL = PageLayout(order="topological")
 
 

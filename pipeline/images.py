@@ -1,17 +1,20 @@
 """Finding input images and loading them robustly as RGB ``uint8`` arrays.
 
-A multi-page TIFF is several pages: :func:`image_pages` lists them and :func:`load_image`
-reads one. Every other file is one page; an animated GIF, WebP or PNG is read from its first
-frame.
+A multi-page TIFF and a PDF document are several pages: :func:`image_pages` lists them and
+:func:`load_image` reads one (a PDF page is rendered by PDFium, through ``pypdfium2``, when it
+is read, so a long PDF never sits in memory as images). Every other file is one page; an
+animated GIF, WebP or PNG is read from its first frame.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import stat
 import sys
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,12 +22,22 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp",
                               ".gif"})
+# PDF documents are found and read by their extension: a PDF under an image's name stays
+# "not an image", so that a mislabelled file is noticed.
+PDF_EXTENSIONS = frozenset({".pdf"})
+INPUT_EXTENSIONS = IMAGE_EXTENSIONS | PDF_EXTENSIONS
+# 200 dpi: printed body text (9-12 pt) comes out 25-35 pixels high, about the height the
+# detector and recognizer were trained on; 300 dpi costs 2.25x the pixels for no better
+# reading of such text, 150 dpi starts to lose small print and subscripts.
+DEFAULT_PDF_DPI = 200
 # Formats whose frames are pages of a document; other formats' extra frames are animation.
 MULTI_PAGE_FORMATS = frozenset({"TIFF"})
 # 100 megapixels: a 10000 x 10000 scan still loads; decompression bombs do not.
@@ -42,8 +55,8 @@ class ImagePage:
 
     Attributes:
         path: the file as given or found.
-        page: 1-based page number in a multi-page file (TIFF), ``None`` for a single-page
-            file.
+        page: 1-based page number in a multi-page file (TIFF, PDF), ``None`` for a
+            single-page file.
     """
 
     path: Path
@@ -57,7 +70,8 @@ def find_images(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
         inputs: image files or folders. A path given explicitly is kept whatever it is (any
             extension, a broken link, a FIFO): loading decides, and says why it fails. From
             folders every entry with an image extension (any case) that is not a folder is
-            kept, readable or not, so that a bad file gets an error instead of vanishing.
+            kept, readable or not, so that a bad file gets an error instead of vanishing; so is
+            every ``.pdf`` file.
             Sub-folders are searched whatever their names; links to folders are not followed.
 
     Returns:
@@ -94,7 +108,7 @@ def _files_under(folder: Path) -> list[Path]:
     found = []
     for root, _, files in os.walk(folder, onerror=report):
         found.extend(Path(root) / name for name in files
-                     if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS)
+                     if os.path.splitext(name)[1].lower() in INPUT_EXTENSIONS)
     return sorted(found)
 
 
@@ -102,11 +116,15 @@ def image_pages(path: str | Path) -> list[ImagePage]:
     """The pages of one input file.
 
     Returns:
-        ``ImagePage(path, 1)`` … ``ImagePage(path, n)`` for a TIFF of ``n > 1`` pages, else
+        ``ImagePage(path, 1)`` … ``ImagePage(path, n)`` for a TIFF of ``n > 1`` pages and for
+        a PDF of ``n >= 1`` pages (only counted here, never rendered), else
         ``[ImagePage(path)]``. A file that cannot be opened is one page: loading it gives
         the error.
     """
     path = Path(path)
+    if is_pdf(path):
+        n = _pdf_page_count(path)
+        return [ImagePage(path, k) for k in range(1, n + 1)] if n else [ImagePage(path)]
     try:
         with _open_regular(path) as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -124,26 +142,38 @@ def expand_pages(paths: Iterable[str | Path]) -> list[ImagePage]:
     return [page for path in paths for page in image_pages(path)]
 
 
+def is_pdf(path: str | Path) -> bool:
+    """Whether a file is read as a PDF document: its extension is ``.pdf`` (any case)."""
+    return Path(path).suffix.lower() in PDF_EXTENSIONS
+
+
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS,
-               page: int | None = None) -> np.ndarray:
+               page: int | None = None, pdf_dpi: float = DEFAULT_PDF_DPI) -> np.ndarray:
     """Read an image as an ``(H, W, 3)`` RGB ``uint8`` array, EXIF orientation applied.
 
     Grayscale, 16-bit, float, CMYK and bilevel images are converted; transparent pixels
     (RGBA, LA, a palette or grey / RGB colour key with transparency) are composited on white.
+    A PDF page is rendered on white at ``pdf_dpi`` (its ``/Rotate`` applied).
 
     Args:
         path: the file.
-        max_pixels: larger images (or pages) are refused.
-        page: 1-based page of a multi-page TIFF (see :func:`image_pages`); ``None`` reads the
-            first page, or the first frame of an animated file.
+        max_pixels: larger images (or pages) are refused. A PDF page that would be larger
+            at ``pdf_dpi`` is rendered at the highest resolution that fits instead (a
+            warning in the log says so): a poster-sized page is still read.
+        page: 1-based page of a multi-page TIFF or a PDF (see :func:`image_pages`); ``None``
+            reads the first page, or the first frame of an animated file.
+        pdf_dpi: dots per inch a PDF page is rendered at (ignored for images).
 
     Raises:
         ImageLoadError: empty, missing, unreadable, truncated or corrupt files, non-images,
             links to nothing, FIFOs and other non-files, images over ``max_pixels`` pixels
-            (decompression bombs), a page the file does not have; the message says why.
+            (decompression bombs), a page the file does not have, an encrypted or broken
+            PDF; the message says why.
     """
     path = Path(path)
     with _open_regular(path) as fh:
+        if is_pdf(path):
+            return _render_pdf_page(fh, path, page or 1, pdf_dpi, max_pixels)
         return _decode(fh, max_pixels, page)
 
 
@@ -232,9 +262,98 @@ def _decode_image(fh: BinaryIO, max_pixels: int, page: int | None) -> np.ndarray
         raise ImageLoadError(f"cannot decode image: {type(exc).__name__}: {exc}") from exc
 
 
+# PDFium is not thread-safe, not even across documents: one call into it at a time.
+_PDFIUM_LOCK = threading.Lock()
+# One point is 1/72 inch: PDF page sizes are in points.
+_POINTS_PER_INCH = 72.0
+
+
+def _pdf_page_count(path: Path) -> int:
+    """Pages of a PDF, 0 when it cannot be opened (loading a page then says why)."""
+    try:
+        with _open_regular(path) as fh, _PDFIUM_LOCK:
+            pdf = pdfium.PdfDocument(fh)
+            try:
+                return len(pdf)
+            finally:
+                pdf.close()
+    except Exception:  # whatever it is, load_image reports it for the file
+        return 0
+
+
+def _render_pdf_page(fh: BinaryIO, path: Path, page: int, dpi: float,
+                     max_pixels: int) -> np.ndarray:
+    """Render one page of an open PDF file as RGB on white."""
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(fh)
+        except pdfium.PdfiumError as exc:
+            raise ImageLoadError(_pdf_open_error(exc)) from exc
+        except Exception as exc:
+            raise ImageLoadError(f"cannot read PDF: {type(exc).__name__}: {exc}") from exc
+        try:
+            pages = len(pdf)
+            if not 1 <= page <= pages:
+                raise ImageLoadError(f"no page {page}: the PDF has {pages} page(s)")
+            pdf_page = pdf[page - 1]
+            try:
+                scale = _pdf_scale(pdf_page.get_size(), dpi, max_pixels, f"{path} page {page}")
+                bitmap = pdf_page.render(scale=scale, rev_byteorder=True)
+                try:
+                    return np.array(bitmap.to_numpy()[:, :, :3], dtype=np.uint8)  # a copy
+                finally:
+                    bitmap.close()
+            finally:
+                pdf_page.close()
+        except ImageLoadError:
+            raise
+        except pdfium.PdfiumError as exc:
+            raise ImageLoadError(f"corrupt PDF: page {page} cannot be read ({exc})") from exc
+        except Exception as exc:  # PDFium failing in its own way must not end the run
+            raise ImageLoadError(
+                f"cannot render PDF page {page}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            pdf.close()
+
+
+def _pdf_open_error(exc: pdfium.PdfiumError) -> str:
+    code = getattr(exc, "err_code", None)
+    if code == pdfium_raw.FPDF_ERR_PASSWORD:
+        return "encrypted PDF: it needs a password (not supported; decrypt it first)"
+    if code == pdfium_raw.FPDF_ERR_SECURITY:
+        return "encrypted PDF: unsupported security handler"
+    if code == pdfium_raw.FPDF_ERR_FORMAT:
+        return "corrupt or truncated PDF: PDFium cannot parse it"
+    return f"cannot read PDF: {exc}"
+
+
+def _pdf_scale(size: tuple[float, float], dpi: float, max_pixels: int, label: str) -> float:
+    """Pixels per point for a page of ``size`` points at ``dpi``, lowered to fit
+    ``max_pixels``."""
+    w, h = size
+    if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
+        raise ImageLoadError(f"corrupt PDF: the page has no area ({w} x {h} points)")
+    scale = dpi / _POINTS_PER_INCH
+
+    def pixels(s: float) -> int:  # as pypdfium2 sizes the bitmap
+        return math.ceil(w * s) * math.ceil(h * s)
+
+    if pixels(scale) > max_pixels:
+        wanted = pixels(scale)
+        scale = math.sqrt(max_pixels / (w * h))
+        while scale > 0 and pixels(scale) > max_pixels:  # rounding up added a row or column
+            scale *= 0.999
+        if scale <= 0 or pixels(scale) < 1:
+            raise ImageLoadError(f"PDF page too large: cannot render within {max_pixels} pixels")
+        log.warning("%s: %d pixels at %g dpi > limit %d; rendered at %.1f dpi instead",
+                    label, wanted, dpi, max_pixels, scale * _POINTS_PER_INCH)
+    return scale
+
+
 _IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF8", "GIF"),
                      (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"))
-_OTHER_SIGNATURES = ((b"PK\x03\x04", "a ZIP archive"), (b"%PDF", "a PDF document"),
+_OTHER_SIGNATURES = ((b"PK\x03\x04", "a ZIP archive"),
+                     (b"%PDF", "a PDF document (PDFs are read when named .pdf)"),
                      (b"\x1f\x8b", "a gzip file"), (b"<!doctype html", "an HTML page"),
                      (b"<html", "an HTML page"), (b"<?xml", "an XML file"))
 

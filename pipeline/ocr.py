@@ -22,7 +22,14 @@ import numpy as np
 
 from detection.types import Detector
 from pipeline.assembler import Assembler
-from pipeline.images import MAX_PIXELS, ImageLoadError, ImagePage, image_pages, load_image
+from pipeline.images import (
+    DEFAULT_PDF_DPI,
+    MAX_PIXELS,
+    ImageLoadError,
+    ImagePage,
+    image_pages,
+    load_image,
+)
 from pipeline.presets import (
     CropsConfig,
     PipelineConfig,
@@ -71,13 +78,15 @@ class OcrPipeline:
             default every detected region but ``line`` ones, as found.
         crops: how regions are cropped; by default exactly along their polygons.
         script_lock: re-reading of minority-script words; off by default.
+        pdf_dpi: resolution PDF pages are rendered at (each when it is read).
     """
 
     def __init__(self, detector: Detector | None, recognizer: Recognizer | None,
                  assembler: Assembler | None = None, images_per_batch: int = 4,
                  max_pixels: int = MAX_PIXELS, *, regions: RegionsConfig | None = None,
                  crops: CropsConfig | None = None,
-                 script_lock: ScriptLockConfig | None = None):
+                 script_lock: ScriptLockConfig | None = None,
+                 pdf_dpi: float = DEFAULT_PDF_DPI):
         if detector is None and recognizer is None:
             raise ValueError("OcrPipeline needs a detector, a recognizer, or both")
         self.detector = detector
@@ -85,6 +94,7 @@ class OcrPipeline:
         self.assembler = assembler or Assembler()
         self.images_per_batch = max(1, images_per_batch)
         self.max_pixels = max_pixels
+        self.pdf_dpi = pdf_dpi
         regions = regions or RegionsConfig()
         # The steps after loading, in order (see _words); each is usable alone.
         self.detect = DetectRegions(detector, regions.line_image_aspect)
@@ -148,7 +158,7 @@ class OcrPipeline:
         """Yield ``(page, image)`` per page of the inputs in order, ``images_per_batch`` at a
         time.
 
-        A path gives each page of its file (a multi-page TIFF several, numbered in
+        A path gives each page of its file (a multi-page TIFF or a PDF several, numbered in
         ``Page.page``; :func:`pipeline.images.image_pages`), an :class:`ImagePage` that one
         page, an array one page named ``<array N>``.
         """
@@ -212,7 +222,7 @@ class OcrPipeline:
 
     def _load(self, item: ImageInput | ImagePage) -> np.ndarray:
         if isinstance(item, ImagePage):
-            return load_image(item.path, self.max_pixels, item.page)
+            return load_image(item.path, self.max_pixels, item.page, self.pdf_dpi)
         if isinstance(item, np.ndarray):
             if item.ndim == 2:
                 item = np.repeat(item[:, :, None], 3, axis=2)
@@ -223,7 +233,7 @@ class OcrPipeline:
                 rgb = item[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
                 return np.ascontiguousarray(np.rint(rgb), dtype=np.uint8)
             return np.ascontiguousarray(item, dtype=np.uint8)
-        return load_image(item, self.max_pixels)
+        return load_image(item, self.max_pixels, pdf_dpi=self.pdf_dpi)
 
     def _words(self, images: list[np.ndarray], names: list[str]) -> list[list[Word] | Failed]:
         """Words per image, or an error message for an image whose stage failed: the steps

@@ -34,10 +34,11 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", 
 # "not an image", so that a mislabelled file is noticed.
 PDF_EXTENSIONS = frozenset({".pdf"})
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | PDF_EXTENSIONS
-# 200 dpi: printed body text (9-12 pt) comes out 25-35 pixels high, about the height the
-# detector and recognizer were trained on; 300 dpi costs 2.25x the pixels for no better
-# reading of such text, 150 dpi starts to lose small print and subscripts.
-DEFAULT_PDF_DPI = 200
+# 300 dpi: a printed page renders nearly black-and-white (anti-aliased edges are a small
+# share of its pixels), so the documents preset reads it from its ink (detection/ink.py)
+# instead of with the learned detector: bench/pdf_dpi.py, A4 pages of 8-12 pt text, CER
+# 0.002 at 4.2 s per page, against 0.09 at 8.4 s at 200 dpi and 0.003 at 4.4 s at 400 dpi.
+DEFAULT_PDF_DPI = 300
 # Formats whose frames are pages of a document; other formats' extra frames are animation.
 MULTI_PAGE_FORMATS = frozenset({"TIFF"})
 # 100 megapixels: a 10000 x 10000 scan still loads; decompression bombs do not.

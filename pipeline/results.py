@@ -106,8 +106,9 @@ class Page:
         width, height: image size after EXIF rotation (0 when the image could not be read).
         lines: lines in reading order.
         error: ``None``, or why the image failed (it then has no lines).
-        page: 1-based page number within a multi-page file (TIFF); ``None`` for a
-            single-page file (and for arrays). ``(file, page)`` names a result.
+        page: 1-based page number within a multi-page TIFF or a PDF (even of one page);
+            ``None`` for a single-page image (and for arrays). ``(file, page)`` names a
+            result.
     """
 
     file: str

@@ -32,11 +32,12 @@ def write_pdf(path, pages):
     return path
 
 
-def minimal_pdf(page_size=(200, 100), trailer=b"", extra_objects=()):
+def minimal_pdf(page_size=(200, 100), trailer=b"", extra_objects=(), page_entries=b""):
     """A hand-written PDF of one blank page, its cross-reference table computed."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % page_size,
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] %s >>" % (*page_size,
+                                                                               page_entries),
                *extra_objects]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -97,6 +98,9 @@ def test_pages_render_at_the_dpi_asked(tmp_path):
     assert img.shape == (300, 400, 3) and img.dtype == np.uint8
     assert load_image(pdf, page=1, pdf_dpi=144).shape == (600, 800, 3)
     assert load_image(pdf, pdf_dpi=36).shape == (150, 200, 3)  # page None: the first
+    turned = tmp_path / "turned.pdf"  # a page shown turned a quarter is read as shown
+    turned.write_bytes(minimal_pdf(page_size=(200, 100), page_entries=b"/Rotate 90"))
+    assert load_image(turned, pdf_dpi=72).shape == (200, 100, 3)
     # The page drawn is the one asked for: page 2 has one box where page 1 has two.
     assert (img[20:34, 20:50].mean() < 100) and (img[20:34, 62:92].mean() > 200)
     with pytest.raises(ImageLoadError, match="no page 3: the PDF has 2 page"):

@@ -129,11 +129,15 @@ class OcrPipeline:
         """
         device = device or config.device
         detector = recognizer = None
-        if mode in ("ocr", "detect"):
+        if config.backend == "onnxruntime":  # same stages, networks run by ONNX Runtime
+            from pipeline.onnx_backend import build_onnx_stages
+
+            detector, recognizer = build_onnx_stages(config, device, mode)
+        if config.backend == "torch" and mode in ("ocr", "detect"):
             from detection.factory import build_detector
 
             detector = build_detector(config.detector, device)
-        if mode in ("ocr", "recognize"):
+        if config.backend == "torch" and mode in ("ocr", "recognize"):
             from recognition.factory import build_recognizer
 
             rec_cfg = config.recognizer.model_copy(update={"batch_size": config.batch_size})

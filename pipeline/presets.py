@@ -210,6 +210,14 @@ class PipelineConfig(StrictModel):
     assembler: AssemblerConfig = Field(default_factory=AssemblerConfig)
     device: str = "auto"
     batch_size: int = Field(32, ge=1)
+    backend: Literal["torch", "onnxruntime"] = Field(
+        "torch", description="What runs the detector and recognizer networks: torch, or "
+                             "ONNX Runtime on graphs exported from the same weights "
+                             "(pipeline.onnx_backend; pre- and post-processing shared).")
+    onnx_dir: Path | None = Field(
+        None, description="backend onnxruntime: a folder written by 'pipeline models export' "
+                          "(checked against the weights' SHA-256); null: export into the "
+                          "cache on first use.")
 
 
 def preset_names() -> list[str]:

@@ -17,13 +17,25 @@ def train_recognizer(
     resume: bool = typer.Option(False, help="Continue from the run's last checkpoint."),
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
-    """Train a joint CTC+Transformer or CRNN recognizer from a config."""
+    """Train a joint CTC+Transformer or CRNN recognizer from a config.
+
+    Under ``torchrun --nproc-per-node N`` the N processes train one model together (README
+    "Distributed training"); rank 0 alone logs to ``train.log`` and writes checkpoints.
+    """
+    from core.distributed import distributed_env
     from core.logs import setup_logging
     from recognition.config import RecognizerTrainConfig
 
     cfg = load_config_or_exit(config, RecognizerTrainConfig, set_)
+    try:
+        main = distributed_env().is_main
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    setup_logging("INFO", cfg.run_dir / "train.log")
+    if main:
+        setup_logging("INFO", cfg.run_dir / "train.log")
+    else:  # the other processes say only what goes wrong, on stderr
+        setup_logging("WARNING")
     from recognition.train import train
 
     try:
@@ -32,6 +44,8 @@ def train_recognizer(
         fail(str(exc), EXIT_USAGE)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    if not main:
+        return
     typer.echo(f"trained {result.step} steps ({result.epoch} epochs); "
                f"best val CER {result.best_cer if result.best_cer is not None else 'n/a'}")
     typer.echo(f"last checkpoint: {result.last}")

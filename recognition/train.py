@@ -6,6 +6,12 @@ augmentations off during warm-up, validation every ``eval_every`` steps (or each
 ``resume=True`` continues from ``last.pt`` exactly: weights, optimizer, scheduler, position
 in the epoch and RNG states.
 
+Under ``torchrun --nproc-per-node N`` (:mod:`core.distributed`) the N processes train one
+model in ``DistributedDataParallel``: a step is N batches of ``train.batch_size``, process
+``r`` taking every N-th sample of the epoch's seeded order from ``r`` on, so an epoch has N
+times fewer steps; rank 0 alone evaluates, logs and writes checkpoints (the others wait), and
+``--resume`` loads the same ``last.pt`` in every process, each with its own RNG states.
+
 The pieces, in the order :func:`train` uses them (each callable and testable alone):
 :func:`prepare_run` (:func:`~recognition.training_data.build_data`, :func:`plan_schedule`,
 :func:`build_model`, :func:`build_optimizer`, :func:`build_scheduler`, :func:`load_teacher`,
@@ -34,6 +40,19 @@ from tqdm import tqdm
 
 from core.checksums import verify_sha256
 from core.device import select_device
+from core.distributed import (
+    DistributedEnv,
+    all_agree,
+    any_process,
+    barrier,
+    cleanup_distributed,
+    gather_objects,
+    init_distributed,
+    mean_over_processes,
+    process_device,
+    shard,
+    wrap_model,
+)
 from core.paths import resolve_path
 from core.seeding import rng_state, seed_everything, set_rng_state
 from recognition.augment import Augmenter
@@ -113,14 +132,15 @@ class Schedule:
     warmup: int
 
 
-def plan_schedule(tc: TrainSettings, samples_per_epoch: int) -> Schedule:
+def plan_schedule(tc: TrainSettings, samples_per_epoch: int, processes: int = 1) -> Schedule:
     """Steps per epoch, total and warm-up steps (warm-up ends before the last step).
 
     Args:
         tc: ``epochs``, ``batch_size``, ``max_steps``, ``warmup_steps`` / ``warmup_epochs``.
         samples_per_epoch: ``data.samples_per_epoch``, or the number of training samples.
+        processes: training processes, each reading ``tc.batch_size`` samples a step.
     """
-    steps_per_epoch = math.ceil(samples_per_epoch / tc.batch_size)
+    steps_per_epoch = math.ceil(samples_per_epoch / (tc.batch_size * processes))
     total_steps = tc.epochs * steps_per_epoch
     if tc.max_steps is not None:
         total_steps = min(total_steps, tc.max_steps)
@@ -283,21 +303,33 @@ def start_from_weights(cfg: RecognizerTrainConfig, parts: RecognizerParts,
 
 def resume_from(path: Path, parts: RecognizerParts, optimizer: torch.optim.Optimizer,
                 scheduler: torch.optim.lr_scheduler.LRScheduler,
-                device: torch.device) -> TrainState:
+                device: torch.device, env: DistributedEnv | None = None) -> TrainState:
     """Load weights, optimizer, scheduler and RNG states of ``last.pt``; where it stood.
+
+    Args:
+        env: this process among the training processes; every process reads the same file
+            and takes its own rank's RNG states from it.
 
     Raises:
         FileNotFoundError: no checkpoint at ``path``.
+        ValueError: ``last.pt`` was written by a run of another number of processes (its
+            steps hold another number of samples).
     """
+    env = env or DistributedEnv()
     if not path.is_file():
         raise FileNotFoundError(f"--resume: no checkpoint to resume from at {path}")
     ckpt = _read_matching(path, parts.arch, parts.tokenizer.charset, device, "--resume: ")
-    parts.model.load_state_dict(ckpt["state_dict"])
     st = ckpt["train"]
+    processes = int(st.get("processes", 1))
+    if processes != env.world_size:
+        raise ValueError(f"--resume: {path} was written by a run of {processes} process(es); "
+                         f"resume it with {processes} (torchrun --nproc-per-node), not "
+                         f"{env.world_size}")
+    parts.model.load_state_dict(ckpt["state_dict"])
     optimizer.load_state_dict(st["optimizer"])
     scheduler.load_state_dict(st["scheduler"])
     state = TrainState(st["step"], st["epoch"], st["batch_in_epoch"], st["best_cer"])
-    _restore_rng(st["rng"])
+    _restore_rng(st["rng_per_process"][env.rank] if env.enabled else st["rng"])
     log.info("resumed %s at step %d (epoch %d, batch %d)", path, state.step, state.epoch,
              state.batch_in_epoch)
     return state
@@ -305,9 +337,15 @@ def resume_from(path: Path, parts: RecognizerParts, optimizer: torch.optim.Optim
 
 def training_checkpoint(cfg: RecognizerTrainConfig, parts: RecognizerParts, state: TrainState,
                         optimizer: torch.optim.Optimizer | None = None,
-                        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+                        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+                        rng_per_process: list[dict[str, Any]] | None = None
                         ) -> dict[str, Any]:
-    """The checkpoint dict; with ``optimizer`` and ``scheduler`` also the state to resume."""
+    """The checkpoint dict; with ``optimizer`` and ``scheduler`` also the state to resume.
+
+    Args:
+        rng_per_process: every training process's RNG states, by rank (several processes
+            only); stored with their number so that ``--resume`` restores each.
+    """
     meta = {"name": cfg.name, "step": state.step, "epoch": state.epoch,
             "best_cer": state.best_cer}
     train_part = None
@@ -316,6 +354,9 @@ def training_checkpoint(cfg: RecognizerTrainConfig, parts: RecognizerParts, stat
                       "step": state.step, "epoch": state.epoch,
                       "batch_in_epoch": state.batch_in_epoch, "best_cer": state.best_cer,
                       "rng": _portable_rng(), "config": cfg.model_dump(mode="json")}
+        if rng_per_process is not None and len(rng_per_process) > 1:
+            train_part["processes"] = len(rng_per_process)
+            train_part["rng_per_process"] = rng_per_process
     return parts.checkpoint(meta, train_part)
 
 
@@ -324,13 +365,22 @@ def training_checkpoint(cfg: RecognizerTrainConfig, parts: RecognizerParts, stat
 
 def epoch_loader(dataset: CropDataset, data: TrainData, cfg: RecognizerTrainConfig,
                  schedule: Schedule, epoch: int, start_batch: int,
-                 device: torch.device) -> DataLoader:
-    """Batches of ``epoch`` from batch ``start_batch`` on (``> 0`` after ``--resume``)."""
+                 device: torch.device, env: DistributedEnv | None = None) -> DataLoader:
+    """Batches of ``epoch`` from batch ``start_batch`` on (``> 0`` after ``--resume``).
+
+    With several processes (``env``) this process reads its :func:`~core.distributed.shard`
+    of the epoch's order: every ``world_size``-th sample from its rank on.
+    """
     tc = cfg.train
+    env = env or DistributedEnv()
     order = epoch_order(data.sizes, [s.weight for s in cfg.data.train],
                         cfg.data.samples_per_epoch, tc.seed, epoch)
-    keys = epoch_keys(order, tc.seed, epoch, epoch * schedule.steps_per_epoch, tc.batch_size,
-                      schedule.warmup, dataset.augmenter is not None)
+    # Positions of a step's samples over all processes, for the warm-up rule: a step is
+    # world_size batches of batch_size.
+    keys = epoch_keys(order, tc.seed, epoch, epoch * schedule.steps_per_epoch,
+                      tc.batch_size * env.world_size, schedule.warmup,
+                      dataset.augmenter is not None)
+    keys = shard(keys, env, epoch)
     return DataLoader(dataset, batch_size=tc.batch_size,
                       sampler=KeySampler(keys[start_batch * tc.batch_size:]),
                       num_workers=tc.num_workers, collate_fn=collate,
@@ -339,15 +389,19 @@ def epoch_loader(dataset: CropDataset, data: TrainData, cfg: RecognizerTrainConf
 
 
 def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: JointCTCAttentionLoss,
-                 device: torch.device, tc: TrainSettings, teacher: nn.Module | None = None
-                 ) -> dict[str, torch.Tensor]:
+                 device: torch.device, tc: TrainSettings, teacher: nn.Module | None = None,
+                 forward: nn.Module | None = None) -> dict[str, torch.Tensor]:
     """Forward ``batch`` (bf16 autocast if ``tc.precision`` says so) and its loss terms.
+
+    Args:
+        forward: what runs the model (its ``DistributedDataParallel`` wrapper); default
+            ``parts.model``.
 
     Returns:
         the criterion's terms (``ctc``, ``ce``, ``region`` as the model has them), with a
         teacher also ``distill``; ``loss`` is their weighted sum.
     """
-    model = parts.model
+    model = forward if forward is not None else parts.model
     bf16 = tc.precision == "bf16"
     attn_targets = parts.tokenizer.encode_attention(batch["texts"], parts.max_length)
     images = batch["images"].to(device, non_blocking=True)
@@ -356,7 +410,7 @@ def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: Joint
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         outputs = model(images, batch["widths"].to(device),
                         attn_targets[:, :-1].to(device)
-                        if getattr(model, "has_decoder", False) else None)
+                        if getattr(parts.model, "has_decoder", False) else None)
     terms = criterion(outputs, batch["texts"], attn_targets, batch["regions"])
     if teacher is not None:
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -370,9 +424,13 @@ def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: Joint
 def train_one_step(parts: RecognizerParts, batch: dict[str, Any],
                    criterion: JointCTCAttentionLoss, optimizer: torch.optim.Optimizer,
                    device: torch.device, tc: TrainSettings,
-                   teacher: nn.Module | None = None) -> float:
-    """One optimizer step on ``batch`` (gradients clipped to ``tc.grad_clip``); its loss."""
-    terms = compute_loss(parts, batch, criterion, device, tc, teacher)
+                   teacher: nn.Module | None = None, forward: nn.Module | None = None) -> float:
+    """One optimizer step on ``batch`` (gradients clipped to ``tc.grad_clip``); its loss.
+
+    ``forward`` (a ``DistributedDataParallel`` wrapper of ``parts.model``) averages the
+    gradients over the processes in ``backward``, so each takes the same step.
+    """
+    terms = compute_loss(parts, batch, criterion, device, tc, teacher, forward)
     optimizer.zero_grad(set_to_none=True)
     terms["loss"].backward()
     torch.nn.utils.clip_grad_norm_(parts.model.parameters(), tc.grad_clip)
@@ -396,18 +454,41 @@ def evaluate_and_save(cfg: RecognizerTrainConfig, parts: RecognizerParts, state:
                       optimizer: torch.optim.Optimizer,
                       scheduler: torch.optim.lr_scheduler.LRScheduler,
                       val_samples: list[TextSample],
-                      device: torch.device) -> RecognitionMetrics | None:
-    """Validate, write ``best.pt`` on a new lowest CER, and always ``last.pt``."""
-    metrics = evaluate(parts, val_samples, cfg.recognizer, device)
+                      device: torch.device,
+                      env: DistributedEnv | None = None) -> RecognitionMetrics | None:
+    """Validate, write ``best.pt`` on a new lowest CER, and always ``last.pt``.
+
+    With several processes (``env``) every one must call it: their RNG states are gathered
+    into ``last.pt``, rank 0 validates and writes, and all wait until the files are written
+    (the others return ``None``).
+    """
+    env = env or DistributedEnv()
+    if not env.enabled:
+        metrics = evaluate(parts, val_samples, cfg.recognizer, device)
+        _save_checkpoints(cfg, parts, state, optimizer, scheduler, metrics)
+        return metrics
+    metrics = evaluate(parts, val_samples, cfg.recognizer, device) if env.is_main else None
+    rng_per_process = gather_objects(_portable_rng())
+    if env.is_main:
+        _save_checkpoints(cfg, parts, state, optimizer, scheduler, metrics, rng_per_process)
+    barrier()  # nobody reads last.pt (or stops) before it is complete
+    return metrics
+
+
+def _save_checkpoints(cfg: RecognizerTrainConfig, parts: RecognizerParts, state: TrainState,
+                      optimizer: torch.optim.Optimizer,
+                      scheduler: torch.optim.lr_scheduler.LRScheduler,
+                      metrics: RecognitionMetrics | None,
+                      rng_per_process: list[dict[str, Any]] | None = None) -> None:
+    """``best.pt`` on a new lowest CER, and ``last.pt``."""
     if metrics is not None:
         if state.best_cer is None or metrics.cer < state.best_cer:
             state.best_cer = metrics.cer
             save_atomic(training_checkpoint(cfg, parts, state), cfg.run_dir / "best.pt")
         log.info("step %d: val CER %.4f WER %.4f acc %.4f (best CER %.4f)", state.step,
                  metrics.cer, metrics.wer, metrics.accuracy, state.best_cer)
-    save_atomic(training_checkpoint(cfg, parts, state, optimizer, scheduler),
+    save_atomic(training_checkpoint(cfg, parts, state, optimizer, scheduler, rng_per_process),
                 cfg.run_dir / "last.pt")
-    return metrics
 
 
 def should_evaluate(state: TrainState, tc: TrainSettings) -> bool:
@@ -431,8 +512,10 @@ class TrainingRun:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     criterion: JointCTCAttentionLoss
     device: torch.device
-    logger: RunLogger
+    logger: RunLogger | NullRunLogger
     teacher: nn.Module | None = None
+    forward: nn.Module | None = None  # the DistributedDataParallel wrapper of parts.model
+    env: DistributedEnv = field(default_factory=DistributedEnv)
 
 
 @dataclass
@@ -457,6 +540,10 @@ def prepare_run(cfg: RecognizerTrainConfig, resume: bool = False
     """Seed, read the data, build model, optimizer, scheduler, loss (and teacher), then load
     ``last.pt`` (``resume``) or the fine-tune's start file, and open the logs.
 
+    Under torchrun it first joins the process group (:func:`~core.distributed.
+    init_distributed`), and wraps the model in ``DistributedDataParallel``; only rank 0 opens
+    the logs.
+
     Raises:
         core.checksums.ChecksumMismatch: the start file is not the one ``init_sha256`` pins.
         FileNotFoundError: ``resume`` without a ``last.pt``.
@@ -466,25 +553,31 @@ def prepare_run(cfg: RecognizerTrainConfig, resume: bool = False
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(tc.seed)
     device = select_device(tc.device)
+    env = init_distributed(device)
+    device = process_device(device, env)
     tokenizer = Tokenizer(cfg.recognizer.charset)
     data = build_data(cfg, tokenizer.charset)
     parts = build_model(cfg, tokenizer, data.regions, device)
     augmenter = Augmenter(cfg.augment) if cfg.augment.enabled else None
     dataset = CropDataset(data.train_samples, parts.preprocess, augmenter, data.regions)
-    schedule = plan_schedule(tc, cfg.data.samples_per_epoch or len(dataset))
+    schedule = plan_schedule(tc, cfg.data.samples_per_epoch or len(dataset), env.world_size)
     optimizer = build_optimizer(parts.model, tc)
     scheduler = build_scheduler(optimizer, schedule, tc)
     criterion = JointCTCAttentionLoss(tokenizer, tc.ctc_weight, tc.ce_weight, tc.region_weight)
     teacher = None if tc.teacher is None else load_teacher(
         resolve_path(tc.teacher), parts, device, uses_channels_last(tc, device))
     state = TrainState()
+    if env.enabled and not resume:
+        # Weights start equal everywhere (same seed; DDP copies rank 0's anyway); dropout
+        # and the like draw differently in each process from here on.
+        seed_everything(tc.seed + 1_000 * env.rank)
     if resume:
-        state = resume_from(cfg.run_dir / "last.pt", parts, optimizer, scheduler, device)
+        state = resume_from(cfg.run_dir / "last.pt", parts, optimizer, scheduler, device, env)
     elif cfg.recognizer.weights is not None:
         start_from_weights(cfg, parts, device)
-    logger = RunLogger(cfg, state.step, append=resume)
+    logger = RunLogger(cfg, state.step, append=resume) if env.is_main else NullRunLogger()
     run = TrainingRun(cfg, parts, data, dataset, schedule, optimizer, scheduler, criterion,
-                      device, logger, teacher)
+                      device, logger, teacher, wrap_model(parts.model, device), env)
     return run, state
 
 
@@ -499,12 +592,14 @@ def train_one_epoch(run: TrainingRun, state: TrainState, progress: Progress) -> 
         ``True`` when the run must stop: the schedule is done, ``train.max_time_s`` is spent,
         or ``progress.stop_after_steps`` steps were taken; ``last.pt`` is then written.
     """
-    tc = run.cfg.train
+    tc, env = run.cfg.train, run.env
     for batch in epoch_loader(run.dataset, run.data, run.cfg, run.schedule, state.epoch,
-                              state.batch_in_epoch, run.device):
-        if batch is not None:
+                              state.batch_in_epoch, run.device, env):
+        # Processes step together: a batch that lost all its samples skips the step for all.
+        if all_agree(batch is not None) if env.enabled else batch is not None:
             progress.losses.append(train_one_step(run.parts, batch, run.criterion,
-                                                  run.optimizer, run.device, tc, run.teacher))
+                                                  run.optimizer, run.device, tc, run.teacher,
+                                                  run.forward))
             progress.recent.append(progress.losses[-1])
         run.scheduler.step()
         state.advance(run.schedule.steps_per_epoch)
@@ -512,16 +607,20 @@ def train_one_epoch(run: TrainingRun, state: TrainState, progress: Progress) -> 
         if progress.bar is not None:
             progress.bar.update(1)
         if progress.recent and state.step % tc.log_every == 0:
-            run.logger.train(state.step, sum(progress.recent) / len(progress.recent),
+            run.logger.train(state.step, _mean_loss(progress.recent, env),
                              run.scheduler.get_last_lr()[0], progress.bar)
         out_of_time = tc.max_time_s is not None and progress.elapsed() >= tc.max_time_s
+        if env.enabled and tc.max_time_s is not None:  # one process out of time stops all
+            out_of_time = any_process(out_of_time)
         stop = (state.step >= run.schedule.total_steps or out_of_time
                 or (progress.stop_after_steps is not None
                     and progress.steps >= progress.stop_after_steps))
         if should_evaluate(state, tc) or stop:
             progress.metrics = evaluate_and_save(run.cfg, run.parts, state, run.optimizer,
-                                                 run.scheduler, run.data.val_samples, run.device)
-            run.logger.evaluation(state, run.scheduler.get_last_lr()[0], progress.recent,
+                                                 run.scheduler, run.data.val_samples, run.device,
+                                                 env)
+            recent = [_mean_loss(progress.recent, env)] if progress.recent else []
+            run.logger.evaluation(state, run.scheduler.get_last_lr()[0], recent,
                                   progress.metrics, progress.elapsed())
             progress.recent = []
         if stop:
@@ -529,6 +628,12 @@ def train_one_epoch(run: TrainingRun, state: TrainState, progress: Progress) -> 
                 log.info("time budget of %.0f s reached at step %d", tc.max_time_s, state.step)
             return True
     return False
+
+
+def _mean_loss(losses: list[float], env: DistributedEnv) -> float:
+    """Mean of this process's recent losses, averaged over the processes."""
+    mean = sum(losses) / len(losses)
+    return mean_over_processes(mean) if env.enabled else mean
 
 
 def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = True,
@@ -542,8 +647,21 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
         stop_after_steps: stop (saving ``last.pt``) after this many steps *in this call*,
             without changing the schedule (simulates an interruption).
     Returns:
-        a :class:`TrainResult`.
+        a :class:`TrainResult` (with several processes, ``losses`` are this process's).
+
+    Under torchrun (:mod:`core.distributed`) every process calls it; a process group it
+    joined itself is left at the end.
     """
+    joined_before = torch.distributed.is_available() and torch.distributed.is_initialized()
+    try:
+        return _train(cfg, resume, progress, stop_after_steps)
+    finally:
+        if not joined_before:
+            cleanup_distributed()
+
+
+def _train(cfg: RecognizerTrainConfig, resume: bool, progress: bool,
+           stop_after_steps: int | None) -> TrainResult:
     run, state = prepare_run(cfg, resume)
     schedule, last_path, best_path = run.schedule, cfg.run_dir / "last.pt", cfg.run_dir / "best.pt"
     log.info("training %s: %d train / %d val samples, %d steps (%d per epoch, %d warm-up) "
@@ -551,15 +669,16 @@ def train(cfg: RecognizerTrainConfig, resume: bool = False, progress: bool = Tru
              schedule.total_steps, schedule.steps_per_epoch, schedule.warmup, run.device)
     done = Progress(time.monotonic(), stop_after_steps,
                     tqdm(total=schedule.total_steps, initial=state.step, desc="train",
-                         disable=not progress))
+                         disable=not progress or not run.env.is_main))
     stop = state.step >= schedule.total_steps
     run.parts.model.train()
     while not stop and state.epoch < cfg.train.epochs:
         stop = train_one_epoch(run, state, done)
     done.bar.close()
-    if not last_path.is_file():
+    no_last = not last_path.is_file()
+    if all_agree(no_last) if run.env.enabled else no_last:
         final = evaluate_and_save(cfg, run.parts, state, run.optimizer, run.scheduler,
-                                  run.data.val_samples, run.device)
+                                  run.data.val_samples, run.device, run.env)
         run.logger.evaluation(state, run.scheduler.get_last_lr()[0], [], final, done.elapsed())
     run.logger.close()
     return TrainResult(cfg.run_dir, last_path, best_path if best_path.is_file() else None,
@@ -614,6 +733,19 @@ class RunLogger:
         self.tb.close()
         if self.wandb is not None:
             self.wandb.finish()
+
+
+class NullRunLogger:
+    """What processes other than rank 0 log to: nothing."""
+
+    def train(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def evaluation(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class _NullWriter:

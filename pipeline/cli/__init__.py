@@ -14,6 +14,7 @@ from pipeline.cli import run as run_cli
 from pipeline.cli.convert import convert_app
 from pipeline.cli.data import data_app
 from pipeline.cli.export import export as export_command
+from pipeline.cli.models import models_app
 from recognition import cli as recognition_cli
 from synth import cli as synth_cli
 
@@ -37,6 +38,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(convert_app, name="convert")
 app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
 
 train_app.command("detector")(detection_cli.train_detector)
 train_app.command("recognizer")(recognition_cli.train_recognizer)

@@ -70,6 +70,11 @@ class Mode(str, Enum):
     recognize = "recognize"
 
 
+class Backend(str, Enum):
+    torch = "torch"
+    onnxruntime = "onnxruntime"
+
+
 def run(
     inputs: list[Path] = typer.Argument(..., help="Image files, PDFs or folders (searched "
                                         "recursively)."),
@@ -95,6 +100,9 @@ def run(
                                       + FORMATS_HELP),
     export_dir: Path | None = typer.Option(None, help="Folder for --export files (default: "
                                            "the folder of --out)."),
+    backend: Backend | None = typer.Option(
+        None, help="What runs the networks: torch, or onnxruntime (exported to ONNX on first "
+        "use, or read from the config's onnx_dir). Default: the config's backend (torch)."),
 ) -> None:
     """OCR images and PDF pages: detect words, read them, order lines, write results JSON."""
     from core.logs import setup_logging
@@ -103,6 +111,8 @@ def run(
 
     setup_logging("INFO")
     cfg = _load_config(preset, config, set_, batch_size)
+    if backend is not None:
+        cfg = cfg.model_copy(update={"backend": backend.value})
     if out.is_dir():
         fail(f"--out {out} is a folder; give the results file's name", EXIT_USAGE)
     exporter = _open_exporter(export, export_dir or out.parent) if export else None

@@ -15,6 +15,7 @@ from pipeline.cli.convert import convert_app
 from pipeline.cli.data import data_app
 from pipeline.cli.export import export as export_command
 from pipeline.cli.models import models_app
+from pipeline.cli.serve import serve as serve_command
 from recognition import cli as recognition_cli
 from synth import cli as synth_cli
 
@@ -33,6 +34,7 @@ evaluate_app = typer.Typer(help="Score predictions: detection, recognition or th
 app.command("run")(run_cli.run)
 app.command("submit")(run_cli.submit)
 app.command("export")(export_command)
+app.command("serve")(serve_command)
 app.command("synth")(synth_cli.synth)
 app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")

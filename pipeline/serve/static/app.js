@@ -59,7 +59,8 @@ async function send(files) {
 }
 
 async function showPage(page, file) {
-  const node = template.content.firstElementChild.cloneNode(true);
+  // Imported, not cloned: a canvas of the template's inert document cannot set its font.
+  const node = document.importNode(template.content.firstElementChild, true);
   node.querySelector("h2").textContent =
     page.file + (page.page === null ? "" : ` (page ${page.page})`);
   node.querySelector(".error").textContent = page.error ? `error: ${page.error}` : "";

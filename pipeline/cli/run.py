@@ -25,6 +25,7 @@ from core.errors import UsageError
 from pipeline.exports import FORMATS_HELP
 
 if TYPE_CHECKING:
+    from pipeline.engines.ray_engine import RayEngine
     from pipeline.exports import PageExporter
     from pipeline.images import ImagePage
     from pipeline.ocr import OcrPipeline
@@ -75,6 +76,11 @@ class Backend(str, Enum):
     onnxruntime = "onnxruntime"
 
 
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 def run(
     inputs: list[Path] = typer.Argument(..., help="Image files, PDFs or folders (searched "
                                         "recursively)."),
@@ -103,6 +109,15 @@ def run(
     backend: Backend | None = typer.Option(
         None, help="What runs the networks: torch, or onnxruntime (exported to ONNX on first "
         "use, or read from the config's onnx_dir). Default: the config's backend (torch)."),
+    engine: Engine = typer.Option(Engine.local, help="local: this process reads the pages; "
+                                  "ray: pipeline copies on a Ray cluster do (README 'Many "
+                                  "machines: Ray'); the results file is the same."),
+    ray_address: str | None = typer.Option(None, help="--engine ray: the cluster (auto: the "
+                                           "one `ray start` made here; ray://HOST:10001). "
+                                           "Default: a local Ray for this run."),
+    ray_actors: int = typer.Option(1, min=1, help="--engine ray: pipeline copies at once."),
+    ray_cpus: float = typer.Option(1.0, min=0.0, help="--engine ray: CPUs per copy."),
+    ray_gpus: float = typer.Option(0.0, min=0.0, help="--engine ray: GPUs per copy."),
 ) -> None:
     """OCR images and PDF pages: detect words, read them, order lines, write results JSON."""
     from core.logs import setup_logging
@@ -128,8 +143,13 @@ def run(
     if resume:
         typer.echo(f"resume: {len(images) - len(todo)} of {len(images)} images already in {out}",
                    err=True)
+    if ray_address is not None and engine is not Engine.ray:
+        fail("--ray-address needs --engine ray", EXIT_USAGE)
     ocr = _build(cfg, device, mode.value)
     ocr.pdf_dpi = dpi
+    reader = ocr if engine is Engine.local else _ray_engine(
+        cfg, device, mode.value, dpi, ocr.images_per_batch, viz is not None,
+        ray_address, ray_actors, ray_cpus, ray_gpus)
     if exporter is not None:  # file names follow the inputs' order, whatever is resumed
         for image in images:
             exporter.claim(image.path, image.page)
@@ -137,7 +157,7 @@ def run(
                           previous)
     try:
         with failures_reported("while reading the images"):
-            pages = _process(ocr, todo, writer, viz, exporter)
+            pages = _process(reader, todo, writer, viz, exporter)
     finally:  # Ctrl-C or a crash still leaves every finished image on disk
         with failures_reported(f"cannot write the results file {out}"):
             writer.flush()
@@ -224,7 +244,25 @@ def _build(cfg: PipelineConfig, device: str | None, mode: str) -> OcrPipeline:
     return ocr
 
 
-def _process(ocr: OcrPipeline, images: Sequence[ImagePage], writer: ResultsWriter,
+def _ray_engine(cfg: PipelineConfig, device: str | None, mode: str, dpi: int, batch: int,
+                load_images: bool, address: str | None, actors: int, cpus: float,
+                gpus: float) -> RayEngine:
+    """The ``--engine ray`` reader, connected; Ray missing or no cluster at ``address``
+    exits 2."""
+    from pipeline.engines.ray_engine import PipelineSpec, RayEngine, RaySettings
+
+    spec = PipelineSpec(cfg, device, mode, dpi)  # type: ignore[arg-type]
+    engine = RayEngine(spec, RaySettings(address, actors, cpus, gpus, batch), load_images)
+    try:
+        engine.connect()
+    except ImportError as exc:
+        fail(f"--engine ray needs Ray: pip install -e '.[ray]' ({exc})", EXIT_USAGE)
+    except ConnectionError as exc:
+        fail(f"--ray-address: {exc}", EXIT_USAGE)
+    return engine
+
+
+def _process(ocr: OcrPipeline | RayEngine, images: Sequence[ImagePage], writer: ResultsWriter,
              viz: Path | None, exporter: PageExporter | None = None) -> list[Page]:
     from tqdm import tqdm
 

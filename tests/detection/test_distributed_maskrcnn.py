@@ -1,0 +1,48 @@
+"""Mask R-CNN training in 2 processes (``torchrun``, gloo on the CPU): disjoint shards,
+one model, rank-0 files. The processes run ``tests/detection/ddp_maskrcnn_worker.py``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from tests.detection.synthetic import MASKRCNN_TINY, make_coco_pages, train_config
+
+ROOT = Path(__file__).resolve().parents[2]
+TORCHRUN = Path(sys.executable).with_name("torchrun")
+
+
+def test_distributed_maskrcnn_trains_one_model_on_disjoint_shards(tmp_path):
+    make_coco_pages(tmp_path / "data", n=4)
+    data = train_config(tmp_path / "data", MASKRCNN_TINY, tmp_path / "run", iterations=2,
+                        warmup_iters=1, checkpoint_every=1, batch=1)
+    data["data"]["val_fraction"] = 0.0
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([str(TORCHRUN), "--standalone", "--nproc-per-node", "2",
+                           str(ROOT / "tests" / "detection" / "ddp_maskrcnn_worker.py"),
+                           str(tmp_path / "config.json"), str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    r0, r1 = (json.loads((out / f"rank{r}.json").read_text()) for r in range(2))
+    # 4 images, 2 processes, 1 image a step: a pass is 2 steps; together they read all 4.
+    assert len(r0["seen"]) == len(r1["seen"]) == 2
+    assert sorted(r0["seen"] + r1["seen"]) == [0, 1, 2, 3]
+    w0 = torch.load(out / "rank0.pt", weights_only=True)
+    w1 = torch.load(out / "rank1.pt", weights_only=True)
+    assert w0.keys() == w1.keys() and len(w0) > 10
+    for k, v in w0.items():
+        assert torch.equal(v, w1[k]), k
+    assert r1["writes"] == [] and len(r0["writes"]) == 2  # last.pt after steps 1 and 2
+    last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert last["step"] == 2 and last["processes"] == 2
+    for k, v in w0.items():
+        assert torch.equal(v, last["state_dict"][k]), k
+    assert (tmp_path / "run" / "best_detector.pt").is_file()

@@ -56,6 +56,30 @@ def ultralytics_device(device: torch.device) -> str:
     return "cpu" if device.type == "cpu" else str(device.index or 0)
 
 
+def yolo_devices(name: str) -> tuple[torch.device, str]:
+    """The device a config's ``device`` names, and ultralytics' ``device`` argument for it.
+
+    Several GPUs (``0,1`` or ``cuda:0,cuda:1``) are passed through as ``0,1``: ultralytics
+    then trains in DistributedDataParallel itself, one process per GPU (README "Distributed
+    training"); the first is the device returned.
+
+    Raises:
+        ValueError: an unknown device, or a GPU this machine does not have.
+    """
+    parts = [p.strip() for p in str(name).split(",") if p.strip()]
+    if len(parts) <= 1:
+        device = select_device(name)
+        return device, ultralytics_device(device)
+    devices = [select_device(p if p.lower().startswith("cuda") else f"cuda:{p}")
+               for p in parts]
+    if any(d.type != "cuda" for d in devices):
+        raise ValueError(f"device {name!r}: a list names GPUs only, e.g. 0,1")
+    indices = [d.index or 0 for d in devices]
+    if len(set(indices)) != len(indices):
+        raise ValueError(f"device {name!r} names a GPU twice")
+    return devices[0], ",".join(map(str, indices))
+
+
 def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
     """Train (or resume) a YOLO detector and export its best weights.
 
@@ -72,7 +96,7 @@ def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
 
     run_dir = Path(cfg.out_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    device = select_device(cfg.device)
+    device, devices = yolo_devices(cfg.device)
     train_dir = run_dir / ULTRALYTICS_NAME / "train"
     _keep_amp_check_offline(cfg.train.amp and device.type == "cuda")
     if resume:
@@ -84,7 +108,7 @@ def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
         initial = _initial_model(cfg, run_dir)  # fails on a missing file before data prep
         data_yaml = prepare_yolo_dataset(cfg, run_dir)
         model = YOLO(initial)
-        model.train(**_train_args(cfg, data_yaml, run_dir, device))
+        model.train(**_train_args(cfg, data_yaml, run_dir, device, devices))
     best = train_dir / "weights" / "best.pt"
     if not best.is_file():
         best = train_dir / "weights" / "last.pt"
@@ -127,14 +151,14 @@ def _initial_model(cfg: DetectorTrainConfig, run_dir: Path) -> str:
 
 
 def _train_args(cfg: DetectorTrainConfig, data_yaml: Path, run_dir: Path,
-                device: torch.device) -> dict[str, Any]:
+                device: torch.device, devices: str | None = None) -> dict[str, Any]:
     t = cfg.train
     args: dict[str, Any] = {
         "data": str(data_yaml), "imgsz": cfg.model.imgsz, "epochs": t.epochs, "batch": t.batch,
         "optimizer": t.optimizer, "lr0": t.lr0, "weight_decay": t.weight_decay,
         "warmup_epochs": t.warmup_epochs, "workers": t.workers, "patience": t.patience,
         "seed": t.seed, "amp": bool(t.amp and device.type == "cuda"),
-        "device": ultralytics_device(device), "plots": False, "project": str(run_dir /
+        "device": devices or ultralytics_device(device), "plots": False, "project": str(run_dir /
                                                                                ULTRALYTICS_NAME),
         "name": "train", "exist_ok": True, "verbose": False,
         # ultralytics drops the weights of a .pt model when pretrained is False: keep them

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from tests.detection.synthetic import MASKRCNN_TINY, make_coco_pages, train_config
@@ -46,3 +47,25 @@ def test_distributed_maskrcnn_trains_one_model_on_disjoint_shards(tmp_path):
     for k, v in w0.items():
         assert torch.equal(v, last["state_dict"][k]), k
     assert (tmp_path / "run" / "best_detector.pt").is_file()
+
+
+def test_yolo_device_list_passes_through_for_distributed_training(monkeypatch):
+    from detection.train_yolo import _train_args, yolo_devices
+
+    assert yolo_devices("cpu") == (torch.device("cpu"), "cpu")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        yolo_devices("0,1")  # this machine has no GPU: said before any data is prepared
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert yolo_devices("0,1") == (torch.device("cuda", 0), "0,1")
+    assert yolo_devices("cuda:1, cuda:0")[1] == "1,0"
+    with pytest.raises(ValueError, match="only 2 GPU"):
+        yolo_devices("0,2")
+    with pytest.raises(ValueError, match="twice"):
+        yolo_devices("0,0")
+    from detection.config import DetectorTrainConfig
+
+    cfg = DetectorTrainConfig.model_validate(
+        {"device": "0,1", "data": {"train": {"annotations": "a.json"}}})
+    args = _train_args(cfg, Path("data.yaml"), Path("run"), *yolo_devices(cfg.device))
+    assert args["device"] == "0,1"

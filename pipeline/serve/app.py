@@ -130,7 +130,9 @@ def create_app(ocr: OcrPipeline, *, config_name: str = "custom", window_ms: floa
         finally:
             await asyncio.to_thread(worker.stop)
 
-    app = FastAPI(title="ocr-pipeline", lifespan=lifespan,
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and nothing here may
+    # download at run time; the schema stays at /openapi.json.
+    app = FastAPI(title="ocr-pipeline", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="OCR of images and PDF pages; see the README, 'HTTP service'.")
     app.state.worker = worker
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -150,7 +152,7 @@ def create_app(ocr: OcrPipeline, *, config_name: str = "custom", window_ms: floa
         return {"status": "ok", "preset": config_name, "mode": ocr.mode,
                 "models": ocr.models,
                 "batching": {"window_ms": window_ms, "max_batch": max_batch,
-                             "batches": len(worker.batch_sizes)},
+                             "batches": worker.batches, "pages": worker.pages},
                 "limits": {**asdict(limits), "max_pixels": max_pixels}}
 
     @app.post("/ocr", openapi_extra=_OPENAPI_UPLOAD)

@@ -53,6 +53,7 @@ class BatchingWorker:
         batch_sizes: pages of each ``process_batch`` call, the latest 1000 (for tests and
             ``/health``).
         jobs_per_batch: jobs whose pages went into each batch, the latest 1000.
+        batches, pages: ``process_batch`` calls and pages read since the start.
     """
 
     def __init__(self, ocr: OcrPipeline, window_s: float = 0.02, max_batch: int = 8):
@@ -65,6 +66,8 @@ class BatchingWorker:
         self.max_batch = max_batch
         self.batch_sizes: deque[int] = deque(maxlen=1000)
         self.jobs_per_batch: deque[int] = deque(maxlen=1000)
+        self.batches = 0
+        self.pages = 0
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -139,6 +142,8 @@ class BatchingWorker:
                 chunk = items[start:start + self.max_batch]
                 self.batch_sizes.append(len(chunk))
                 self.jobs_per_batch.append(len(jobs))
+                self.batches += 1
+                self.pages += len(chunk)
                 pages.extend(page for page, _ in self.ocr.process_batch(chunk))
         except Exception as exc:  # a bug or a model failure: every waiting request hears it
             log.error("internal error while reading a batch of %d pages", len(items),

@@ -213,6 +213,7 @@ def test_concurrent_clients_are_batched_and_get_their_own_answers():
         assert entry["text"] == " ".join(text)
     worker = app.state.worker
     assert sum(worker.batch_sizes) == 8
+    assert worker.pages == 8 and worker.batches == len(worker.batch_sizes) < 8
     assert max(worker.batch_sizes) > 1  # the window gathered several clients
     assert max(ocr.detector.calls) > 1  # and the detector saw them together
 
@@ -265,6 +266,11 @@ def test_page_is_served(client):
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert 'src="/static/app.js"' in r.text
     assert "fetch(\"/ocr\"" in client.get("/static/app.js").text
+    assert "/ocr" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 404  # its scripts would come from a CDN
+    for name in ("index.html", "app.js", "style.css"):  # nothing loaded from elsewhere
+        text = client.get("/" if name == "index.html" else f"/static/{name}").text
+        assert "http:" not in text and "https:" not in text and "//cdn" not in text
 
 
 def test_serve_cli_rejects_bad_options():

@@ -12,6 +12,7 @@ import copy
 import logging
 import shutil
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def export_yolo_onnx(model: torch.nn.Module, classes: Sequence[str], path: str |
         level = LOGGER.level
         LOGGER.setLevel(logging.WARNING)  # its progress banner and 'yolo predict' hints
         try:
-            written = Path(exporter(model=work))
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX.*")
+                written = Path(exporter(model=work))
         finally:
             LOGGER.setLevel(level)
         shutil.move(written, path)

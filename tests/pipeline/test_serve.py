@@ -279,3 +279,74 @@ def test_serve_cli_rejects_bad_options():
     assert r.exit_code == 2 and "--batch-window-ms" in r.output
     r = runner.invoke(cli_app, ["serve", "--preset", "no-such-preset"])
     assert r.exit_code == 2 and "no-such-preset" in r.output
+
+
+class PickyDetector(BlobDetector):
+    """Fails on any batch holding an image 123 pixels wide."""
+
+    def predict(self, images):
+        if any(img.shape[1] == 123 for img in images):
+            raise RuntimeError("cannot detect on this image")
+        return super().predict(images)
+
+
+def test_an_image_that_fails_a_stage_does_not_spoil_other_clients_in_its_batch():
+    ocr = OcrPipeline(PickyDetector(), GreyRecognizer())
+    app = create_app(ocr, window_ms=5000, max_batch=2)
+    answers: dict[str, dict] = {}
+    barrier = threading.Barrier(2)
+
+    def client_call(c: TestClient, name: str, img: np.ndarray) -> None:
+        barrier.wait()
+        answers[name] = c.post("/ocr", files=[("file", (name, png(img), "image/png"))]).json()
+
+    with TestClient(app) as c:
+        threads = [threading.Thread(target=client_call, args=(c, "odd.png", page(["a"], 123))),
+                   threading.Thread(target=client_call, args=(c, "fine.png", page(["b"])))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert list(app.state.worker.batch_sizes) == [2]  # read together
+    [odd] = answers["odd.png"]["images"]
+    [fine] = answers["fine.png"]["images"]
+    assert odd["error"] == "detection failed: see log" and odd["lines"] == []
+    assert fine["error"] is None and fine["text"] == "b"
+
+
+def test_internal_error_is_500_with_message_and_the_worker_goes_on(monkeypatch):
+    ocr = fake_ocr()
+    app = create_app(ocr, window_ms=0)
+    original = ocr.process_batch
+    monkeypatch.setattr(ocr, "process_batch", lambda items: 1 / 0)
+    files = [("file", ("a.png", png(page(["a"])), "image/png"))]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/ocr", files=files)
+        assert r.status_code == 500
+        assert r.json()["detail"] == "internal error: ZeroDivisionError: division by zero"
+        monkeypatch.setattr(ocr, "process_batch", original)
+        r = c.post("/ocr", files=files)
+        assert r.status_code == 200 and r.json()["images"][0]["text"] == "a"
+
+
+def test_serve_cli_builds_the_app_from_its_options(monkeypatch):
+    monkeypatch.setattr("detection.factory.build_detector",
+                        lambda cfg, device="auto": BlobDetector(cfg.classes[0]))
+    monkeypatch.setattr("recognition.factory.build_recognizer",
+                        lambda cfg, device="auto": GreyRecognizer())
+    # Its log would go to CliRunner's stream, closed once the command returns.
+    monkeypatch.setattr("core.logs.setup_logging", lambda *a, **kw: None)
+    served = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: served.update(app=app, **kw))
+    r = CliRunner().invoke(cli_app, ["serve", "--preset", "plates", "--port", "8123",
+                                     "--batch-window-ms", "0", "--max-files", "2",
+                                     "--max-pixels", "1000000"])
+    assert r.exit_code == 0, r.output
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    with TestClient(served["app"]) as c:
+        health = c.get("/health").json()
+        assert health["preset"] == "plates" and health["batching"]["window_ms"] == 0
+        assert health["limits"]["max_files"] == 2 and health["limits"]["max_pixels"] == 1_000_000
+        r = c.post("/ocr", files=[("file", ("p.png", png(page(["ab"])), "image/png"))])
+    assert r.json()["config"] == "plates", r.json()
+    assert r.json()["images"][0]["text"] == "ab"  # the plates layout joins a plate's parts

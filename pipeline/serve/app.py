@@ -147,13 +147,15 @@ def create_app(ocr: OcrPipeline, *, config_name: str = "custom", window_ms: floa
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     @app.get("/health")
-    async def health() -> dict[str, Any]:
-        """Whether the service is up, and what it runs."""
-        return {"status": "ok", "preset": config_name, "mode": ocr.mode,
+    async def health() -> JSONResponse:
+        """Whether the service is up (503 when its worker is not running), and what it runs."""
+        body = {"status": "ok" if worker.running else "worker not running",
+                "preset": config_name, "mode": ocr.mode,
                 "models": ocr.models,
                 "batching": {"window_ms": window_ms, "max_batch": max_batch,
                              "batches": worker.batches, "pages": worker.pages},
                 "limits": {**asdict(limits), "max_pixels": max_pixels}}
+        return JSONResponse(body, 200 if worker.running else 503)
 
     @app.post("/ocr", openapi_extra=_OPENAPI_UPLOAD)
     async def ocr_files(request: Request) -> dict[str, Any]:

@@ -81,6 +81,11 @@ class BatchingWorker:
                                             daemon=True)
             self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float | None = 30.0) -> None:
         """Finish the jobs already queued, then end the thread."""
         with self._lock:

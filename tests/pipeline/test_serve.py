@@ -61,6 +61,18 @@ def test_health_names_preset_and_models(client):
     assert body["limits"]["max_files"] == 3
 
 
+def test_health_is_503_once_the_worker_has_stopped():
+    app = create_app(fake_ocr())
+    with TestClient(app) as c:
+        assert c.get("/health").status_code == 200
+        app.state.worker.stop()
+        r = c.get("/health")
+        assert r.status_code == 503 and r.json()["status"] == "worker not running"
+        # a request starts it again
+        r = c.post("/ocr", files=[("file", ("a.png", png(page(["a"])), "image/png"))])
+        assert r.status_code == 200 and c.get("/health").status_code == 200
+
+
 def test_one_image_gives_the_results_json_of_pipeline_run(client):
     img = page(["abc", "de"])
     r = post(client, ("page.png", png(img), "image/png"))

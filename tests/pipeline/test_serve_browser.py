@@ -73,16 +73,21 @@ def test_page_uploads_an_image_and_shows_its_words(server_url, browser_page, tmp
     Image.fromarray(page(["abc", "de"])).save(image)
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xffnot a jpeg")
+    doc = tmp_path / "doc.pdf"
+    Image.fromarray(page(["fg"], width=200, height=60)).save(doc, resolution=72)
     tab = browser_page
     tab.goto(server_url)
     expect(tab.locator("#models")).to_contain_text("fake blob detector")
-    tab.set_input_files("#files", [str(image), str(bad)])
+    tab.set_input_files("#files", [str(image), str(bad), str(doc)])
     results = tab.locator(".result")
-    expect(results).to_have_count(2)
+    expect(results).to_have_count(3)
     expect(results.nth(0).locator("h2")).to_have_text("sample page.png")
     expect(results.nth(0).locator(".text")).to_have_text("a b c\nd e")
     expect(results.nth(1).locator(".error")).to_contain_text("corrupt")
-    expect(tab.locator("#status")).to_contain_text("2 page(s)")
+    expect(results.nth(2).locator("h2")).to_have_text("doc.pdf (page 1)")
+    expect(results.nth(2).locator(".text")).to_have_text("f g")
+    expect(tab.locator("#status")).to_contain_text("3 page(s)")
+    assert red_pixels(results.nth(2).locator("canvas")) > 50  # its words, on a white page
     canvas = results.nth(0).locator("canvas")
     assert canvas.evaluate("c => [c.width, c.height]") == [400, 300]
     assert red_pixels(canvas) > 200  # five word outlines and their texts

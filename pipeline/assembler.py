@@ -7,12 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from core.geometry import as_points, rotated_rect
+from core.geometry import as_points, order_quad, rotated_rect, split_quad
+from pipeline.languages import line_language
 from pipeline.lexicon import correct_page
 from pipeline.postprocess import unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
-from pipeline.results import Line, Word, points_tuple
+from pipeline.results import Char, Line, Word, points_tuple
 
 
 def char_confidence(word: Word) -> float:
@@ -33,12 +34,61 @@ def _word_scores(word: Word) -> tuple[float, ...]:
     return (char_confidence(word),) * n
 
 
+def _inside(box: tuple[float, float, float, float], bounds: tuple[float, float, float, float]
+            ) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = bounds
+    a, b, c, d = box
+    a, c = min(max(a, x1), x2), min(max(c, x1), x2)
+    b, d = min(max(b, y1), y2), min(max(d, y1), y2)
+    return a, b, max(a, c), max(b, d)
+
+
+def even_char_boxes(word: Word, n: int) -> list[tuple[float, float, float, float]]:
+    """``n`` boxes cutting ``word`` evenly along its reading direction: its quadrilateral
+    cut across its top edge (as the crop was read), each piece's axis-aligned box; a word
+    of another polygon shape cut along x."""
+    spans = [(k / n, (k + 1) / n) for k in range(n)]
+    if len(word.polygon) == 4:
+        pieces = split_quad(order_quad(as_points(word.polygon)), spans)
+        return [(*p.min(axis=0), *p.max(axis=0)) for p in pieces]
+    x1, y1, x2, y2 = word.bbox
+    return [(x1 + (x2 - x1) * a, y1, x1 + (x2 - x1) * b, y2) for a, b in spans]
+
+
+def word_chars(word: Word) -> tuple[Char, ...]:
+    """The characters of ``word.text`` but whitespace, left to right, each with a box inside
+    the word's ``bbox`` and a score.
+
+    From the recognizer's character boxes (:attr:`Word.read_chars`, one per character it
+    read) when the final text has as many characters: its CTC columns place each one, and
+    its score is that character's probability. A text that changed after reading keeps those
+    boxes when its length did not change (look-alike letters unified, ``l`` corrected to
+    ``I``: the score is then of the letter as read). When its length changed (a lexicon
+    correction that added or dropped a letter) or nothing placed its characters, the word's
+    box is cut evenly (:func:`even_char_boxes`) and each character scores the word's
+    confidence per character (:func:`char_confidence`).
+    """
+    letters = [ch for ch in word.text if not ch.isspace()]
+    if not letters:
+        return ()
+    read = word.read_chars
+    if read is not None and len(read) == len(letters):
+        boxes, scores = [b for b, _ in read], [s for _, s in read]
+    else:
+        boxes = even_char_boxes(word, len(letters))
+        scores = [char_confidence(word)] * len(letters)
+    return tuple(Char(ch, _inside(tuple(float(v) for v in box), word.bbox), float(score))
+                 for ch, box, score in zip(letters, boxes, scores, strict=True))
+
+
 class Assembler:
     """The last step: cleans the text of read words and orders them into :class:`Line` s.
 
     Args:
-        config: ``text`` (junk reads blanked, scripts unified, lexicon) and ``layout``
-            (``page`` or ``plate``, the grouping thresholds).
+        config: ``text`` (junk reads blanked, scripts unified, lexicon, languages),
+            ``layout`` (``page`` or ``plate``, the grouping thresholds) and ``char_boxes``
+            (each word's characters, :func:`word_chars`). Each line gets its language
+            (:func:`pipeline.languages.line_language`).
     """
 
     def __init__(self, config: AssemblerConfig | None = None):
@@ -64,9 +114,11 @@ class Assembler:
                                 min_column_rows=lay.min_column_rows, order=lay.order,
                                 gutter_gap=lay.gutter_gap, min_x_overlap=lay.min_x_overlap)
             groups = page_order(polygons, layout, skew=skew)
-            if cfg.lexicon:  # corrected in reading order: hyphen-broken words stay whole
+            lexicon = ([lang for lang in cfg.lexicon if lang in cfg.languages]
+                       if cfg.languages else cfg.lexicon)
+            if lexicon:  # corrected in reading order: hyphen-broken words stay whole
                 order = [i for g in groups for i in g]
-                texts = correct_page([words[i].text for i in order], cfg.lexicon,
+                texts = correct_page([words[i].text for i in order], lexicon,
                                      cfg.lexicon_margin, [_word_scores(words[i]) for i in order],
                                      cfg.lexicon_unsure_below)
                 words = list(words)
@@ -77,5 +129,9 @@ class Assembler:
     def _line(self, words: list[Word], skew: float) -> Line:
         points = np.concatenate([as_points(w.polygon) for w in words])
         text = self.config.layout.word_separator.join(w.text for w in words if w.text)
+        if self.config.char_boxes:
+            words = [replace(w, chars=word_chars(w)) for w in words]
+        text_cfg = self.config.text
+        lang = line_language(text, text_cfg.languages or text_cfg.lexicon)
         return Line(text=text, polygon=points_tuple(rotated_rect(points, skew)),
-                    words=tuple(words))
+                    words=tuple(words), lang=lang)

@@ -297,6 +297,23 @@ def page_languages(texts: Sequence[str], languages: Sequence[str], share: float 
     languages is all six. A script without votes has no language (its words stay as read),
     unless no word of the page voted at all: then each script keeps its first configured
     language."""
+    votes = language_votes(texts, languages)
+    keep = []
+    for cyrillic in (False, True):
+        mine = [lang for lang in languages if (lang in CYRILLIC_SCRIPT_LANGUAGES) == cyrillic]
+        total = sum(votes[lang] for lang in mine)
+        if not mine or (total == 0 and votes):
+            continue
+        top = max(mine, key=lambda lang: votes[lang])
+        keep += [lang for lang in mine if lang == top or votes[lang] >= max(2, share * total)]
+    return tuple(lang for lang in languages if lang in keep)
+
+
+def language_votes(texts: Sequence[str], languages: Sequence[str]) -> Counter[str]:
+    """How many words of ``texts`` vote for each of ``languages``: each word of three or
+    more letters known (Zipf ≥ 2.5) in some language of its script votes for the one it is
+    most frequent in (Cyrillic words for the Cyrillic-script languages, others for the
+    rest)."""
     cores = [core for text in texts for part in text.split()
              if len(core := _TOKEN.match(part).group(2)) >= 3 and core.isalpha()]
     votes: Counter[str] = Counter()
@@ -309,15 +326,7 @@ def page_languages(texts: Sequence[str], languages: Sequence[str], share: float 
         best = table.argmax(0)
         for k in np.flatnonzero(table.max(0) >= 2.5):
             votes[langs[best[k]]] += 1
-    keep = []
-    for cyrillic in (False, True):
-        mine = [lang for lang in languages if (lang in CYRILLIC_SCRIPT_LANGUAGES) == cyrillic]
-        total = sum(votes[lang] for lang in mine)
-        if not mine or (total == 0 and votes):
-            continue
-        top = max(mine, key=lambda lang: votes[lang])
-        keep += [lang for lang in mine if lang == top or votes[lang] >= max(2, share * total)]
-    return tuple(lang for lang in languages if lang in keep)
+    return votes
 
 
 def correct_page(texts: Sequence[str], languages: Sequence[str], margin: float = 1.5,

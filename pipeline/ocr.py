@@ -30,8 +30,10 @@ from pipeline.images import (
     image_pages,
     load_image,
 )
+from pipeline.languages import forbidden_letters
 from pipeline.presets import (
     CropsConfig,
+    OrientationConfig,
     PipelineConfig,
     RegionsConfig,
     ScriptLockConfig,
@@ -41,11 +43,14 @@ from pipeline.results import Page, Word
 from pipeline.steps import (
     CleanRegions,
     CropRegions,
+    DetectOrientation,
     DetectRegions,
     Failed,
     ReadCrops,
     ScriptLock,
+    lines_to_turned,
     page_words,
+    turn_upright,
 )
 from recognition.types import Recognizer
 
@@ -78,6 +83,10 @@ class OcrPipeline:
             default every detected region but ``line`` ones, as found.
         crops: how regions are cropped; by default exactly along their polygons.
         script_lock: re-reading of minority-script words; off by default.
+        orientation: finding pages turned 90, 180 or 270 (read upright, reported in
+            ``Page.rotation``); off by default.
+        forbid: letters never read (a run restricted to some languages,
+            :func:`pipeline.languages.forbidden_letters`).
         pdf_dpi: resolution PDF pages are rendered at (each when it is read).
     """
 
@@ -86,6 +95,7 @@ class OcrPipeline:
                  max_pixels: int = MAX_PIXELS, *, regions: RegionsConfig | None = None,
                  crops: CropsConfig | None = None,
                  script_lock: ScriptLockConfig | None = None,
+                 orientation: OrientationConfig | None = None, forbid: str = "",
                  pdf_dpi: float = DEFAULT_PDF_DPI):
         if detector is None and recognizer is None:
             raise ValueError("OcrPipeline needs a detector, a recognizer, or both")
@@ -101,7 +111,8 @@ class OcrPipeline:
         self.clean = CleanRegions(regions, gutter_gap=self.assembler.config.layout.gutter_gap)
         self.crop = CropRegions((crops or CropsConfig()).pad)
         self.read = ReadCrops(recognizer)
-        self.script_lock = ScriptLock(recognizer, script_lock)
+        self.script_lock = ScriptLock(recognizer, script_lock, forbid)
+        self.orient = DetectOrientation(recognizer, orientation)
 
     @property
     def mode(self) -> Mode:
@@ -144,7 +155,9 @@ class OcrPipeline:
             recognizer = build_recognizer(rec_cfg, device)
         per_batch = config.batch_size if mode == "recognize" else 4
         return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch,
-                   regions=config.regions, crops=config.crops, script_lock=config.script_lock)
+                   regions=config.regions, crops=config.crops, script_lock=config.script_lock,
+                   orientation=config.orientation,
+                   forbid=forbidden_letters(config.assembler.text.languages))
 
     @classmethod
     def from_preset(cls, name: str = "documents", device: str | None = None,
@@ -209,7 +222,8 @@ class OcrPipeline:
                 loaded.append(None)
                 errors.append(str(exc))
         ok = [i for i, img in enumerate(loaded) if img is not None]
-        words_per_image = self._words([loaded[i] for i in ok], [labels[i] for i in ok])
+        words_per_image, turns = self._words([loaded[i] for i in ok],
+                                             [labels[i] for i in ok])
         out: list[tuple[Page, np.ndarray | None]] = []
         for i, ((name, _), number) in enumerate(zip(items, numbers, strict=True)):
             img = loaded[i]
@@ -221,7 +235,9 @@ class OcrPipeline:
             if isinstance(words, str):
                 out.append((Page.failed(name, words, w, h, page=number), img))
                 continue
-            out.append((Page(name, w, h, self.assembler.assemble(words), page=number), img))
+            turn = turns[ok.index(i)]
+            lines = lines_to_turned(self.assembler.assemble(words), turn, img.shape)
+            out.append((Page(name, w, h, lines, page=number, rotation=turn), img))
         return out
 
     def _load(self, item: ImageInput | ImagePage) -> np.ndarray:
@@ -239,15 +255,39 @@ class OcrPipeline:
             return np.ascontiguousarray(item, dtype=np.uint8)
         return load_image(item, self.max_pixels, pdf_dpi=self.pdf_dpi)
 
-    def _words(self, images: list[np.ndarray], names: list[str]) -> list[list[Word] | Failed]:
-        """Words per image, or an error message for an image whose stage failed: the steps
-        of ``pipeline.steps`` in order (detect, clean, crop, read, script lock, words)."""
+    def _words(self, images: list[np.ndarray], names: list[str]
+               ) -> tuple[list[list[Word] | Failed], list[int]]:
+        """Words per image, or an error message for an image whose stage failed, and how
+        far each image was found turned (its words lie in the image turned upright): the
+        steps of ``pipeline.steps`` in order (orientation, detect, clean, crop, read, script
+        lock, words; a page found upside down is read again turned 180)."""
         if not images:
-            return []
-        found = self.detect(images, names)
+            return [], []
+        turns = self.orient.quarters(images)
+        if self.orient.detects:  # a line strip or a crop (recognize mode) is read as it is
+            turns = [0 if self.detector is None or self.detect.is_line_strip(img) else t
+                     for img, t in zip(images, turns, strict=True)]
+        words = self._read_upright(images, names, turns, flip=self.detector is not None)
+        return words, turns
+
+    def _read_upright(self, images: list[np.ndarray], names: list[str], turns: list[int],
+                      flip: bool) -> list[list[Word] | Failed]:
+        """The words of ``images`` each turned upright by ``turns`` (updated in place when
+        ``flip`` finds a page upside down: it is read again turned 180 more)."""
+        upright = [turn_upright(img, t) for img, t in zip(images, turns, strict=True)]
+        found = self.detect(upright, names)
         found = [f if isinstance(f, Failed) else self.clean(f, img)
-                 for f, img in zip(found, images, strict=True)]
-        crops = self.crop(images, found, names)
+                 for f, img in zip(found, upright, strict=True)]
+        crops = self.crop(upright, found, names)
         reads = self.read(crops, names)
-        reads = self.script_lock(crops, reads, names)
-        return page_words(found, reads)
+        words = page_words(found, self.script_lock(crops, reads, names), crops.quads)
+        downs = self.orient.upside_down(crops, reads, len(images)) if flip else []
+        redo = [n for n, down in enumerate(downs) if down and not isinstance(words[n], Failed)
+                and not self.detect.is_line_strip(images[n])]
+        if redo:
+            again = [(t + 180) % 360 for t in (turns[n] for n in redo)]
+            redone = self._read_upright([images[n] for n in redo], [names[n] for n in redo],
+                                        again, flip=False)
+            for n, t, w in zip(redo, again, redone, strict=True):
+                words[n], turns[n] = w, t
+        return words

@@ -103,6 +103,26 @@ class TextConfig(StrictModel):
                     "confidence per character). 0.7: 86 % of misread and 25 % of right words "
                     "on synthetic printed lines (pipeline.lexicon.UNSURE_BELOW).")
 
+    languages: list[str] = Field(
+        default_factory=list,
+        description="The languages the text is in (ISO 639-1: en, ru, de, ..., zh for "
+                    "Chinese plates; pipeline run --lang): letters of a script none of them "
+                    "is written in are never read (re-read with them forbidden, "
+                    "script_lock), the lexicon corrects in these of its languages only, and "
+                    "each line's lang is one of them. Empty: any (lines' lang among the "
+                    "lexicon's languages, or common ones).")
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_read(cls, value: list[str]) -> list[str]:
+        from pipeline.languages import KNOWN_LANGUAGES, unknown_languages
+
+        unknown = unknown_languages(value)
+        if unknown:
+            raise ValueError(f"unknown language {', '.join(unknown)}; known: "
+                             f"{', '.join(sorted(KNOWN_LANGUAGES))}")
+        return value
+
     @field_validator("lexicon")
     @classmethod
     def _known_languages(cls, value: list[str]) -> list[str]:
@@ -178,6 +198,10 @@ class AssemblerConfig(StrictModel):
 
     text: TextConfig = Field(default_factory=TextConfig)
     layout: LayoutConfig = Field(default_factory=LayoutConfig)
+    char_boxes: bool = Field(
+        False, description="Give each word its characters with their boxes and scores "
+                            "(results 'chars'; pipeline run --char-boxes), from the CTC "
+                            "columns that emitted them; off: smaller results.")
 
     @model_validator(mode="before")
     @classmethod
@@ -189,6 +213,31 @@ class AssemblerConfig(StrictModel):
             if moved:
                 raise ValueError("; ".join(moved))
         return data
+
+
+class OrientationConfig(StrictModel):
+    """Finding pages turned by 90, 180 or 270 degrees (step ``DetectOrientation``) and
+    reading them upright; polygons stay in the image's own coordinates."""
+
+    enabled: bool = Field(
+        False, description="Detect each page's turn: text lines running up or down from the "
+                           "ink's projection profiles, upside down from the recognizer's "
+                           "confidence on a sample of crops read as they are and turned "
+                           "180; off: pages are read as loaded (EXIF applied).")
+    rotation: Literal[0, 90, 180, 270] | None = Field(
+        None, description="Take every page as turned this far clockwise (pipeline run "
+                          "--rotation) instead of detecting it; null: detect when enabled.")
+    profile_ratio: float = Field(
+        1.3, gt=1.0,
+        description="A page is taken as turned a quarter when its column ink profile is "
+                    "this many times more line-like than its row profile.")
+    sample: int = Field(
+        12, ge=1, description="Crops (the widest of the page) read turned 180 to tell an "
+                              "upside-down page.")
+    flip_margin: float = Field(
+        0.1, ge=0.0, le=1.0,
+        description="A page is read turned 180 only when the sample's mean confidence per "
+                    "character turned is higher than as it stands by at least this.")
 
 
 class PipelineConfig(StrictModel):
@@ -208,6 +257,7 @@ class PipelineConfig(StrictModel):
     recognizer: RecognizerConfig = Field(default_factory=RecognizerConfig)
     script_lock: ScriptLockConfig = Field(default_factory=ScriptLockConfig)
     assembler: AssemblerConfig = Field(default_factory=AssemblerConfig)
+    orientation: OrientationConfig = Field(default_factory=OrientationConfig)
     device: str = "auto"
     batch_size: int = Field(32, ge=1)
     backend: Literal["torch", "onnxruntime"] = Field(

@@ -28,6 +28,37 @@ def _export_polygon(polygon: tuple[Point, ...]) -> list[list[float]]:
 
 
 @dataclass(frozen=True)
+class Char:
+    """One character of a word (``pipeline run --char-boxes``).
+
+    Attributes:
+        text: the character.
+        bbox: ``(x1, y1, x2, y2)``, inside its word's ``bbox``.
+        score: the recognizer's probability of it (see :func:`pipeline.assembler.word_chars`
+            for words whose text changed after reading).
+    """
+
+    text: str
+    bbox: tuple[float, float, float, float]
+    score: float
+
+    def export(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"text": self.text, "bbox": [_round(v) for v in self.bbox],
+                "score": round(float(self.score), 4)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Char:
+        """Inverse of :meth:`export`."""
+        return cls(text=data["text"], bbox=tuple(float(v) for v in data["bbox"]),  # type: ignore[arg-type]
+                   score=float(data["score"]))
+
+
+CharBox = tuple[tuple[float, float, float, float], float]
+"""A character's box in the page and its probability, as read (before any text change)."""
+
+
+@dataclass(frozen=True)
 class Word:
     """One detected and/or read region.
 
@@ -45,6 +76,12 @@ class Word:
         word_scores: the recognizer's confidence in each whitespace-separated word of
             ``text`` (:attr:`recognition.types.Recognition.word_scores`), ``None`` when
             unknown. Not exported: the lexicon corrects only the words it marks unsure.
+        chars: the characters of ``text`` but whitespace, left to right, with their boxes
+            (:class:`Char`); ``None`` unless character boxes were asked for (then
+            exported as ``chars``).
+        read_chars: each non-whitespace character's :data:`CharBox` as the recognizer read
+            it (from its CTC columns), ``None`` when unknown. Not exported: ``chars`` is
+            made from it once the text is final.
     """
 
     text: str
@@ -56,10 +93,12 @@ class Word:
     spans: tuple[tuple[float, float], ...] | None = field(default=None, compare=False,
                                                           repr=False)
     word_scores: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
+    chars: tuple[Char, ...] | None = None
+    read_chars: tuple[CharBox, ...] | None = field(default=None, compare=False, repr=False)
 
     def export(self) -> dict[str, Any]:
-        """Plain-JSON form (see the README's "Results JSON")."""
-        return {
+        """Plain-JSON form (see the README's "Results JSON"); ``chars`` only when set."""
+        out = {
             "text": self.text,
             "polygon": _export_polygon(self.polygon),
             "bbox": [_round(v) for v in self.bbox],
@@ -67,6 +106,9 @@ class Word:
             "det_score": None if self.det_score is None else round(float(self.det_score), 4),
             "rec_score": None if self.rec_score is None else round(float(self.rec_score), 4),
         }
+        if self.chars is not None:
+            out["chars"] = [c.export() for c in self.chars]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Word:
@@ -74,27 +116,35 @@ class Word:
         return cls(text=data["text"], polygon=points_tuple(data["polygon"]),
                    bbox=tuple(float(v) for v in data["bbox"]),  # type: ignore[arg-type]
                    label=data.get("label", "word"), det_score=data.get("det_score"),
-                   rec_score=data.get("rec_score"))
+                   rec_score=data.get("rec_score"),
+                   chars=None if data.get("chars") is None
+                   else tuple(Char.from_dict(c) for c in data["chars"]))
 
 
 @dataclass(frozen=True)
 class Line:
-    """Words of one text line (or one plate) in reading order."""
+    """Words of one text line (or one plate) in reading order.
+
+    ``lang``: the line's language, an ISO 639-1 code (``zh`` for a plate in hanzi), ``und``
+    when its letters do not tell (:func:`pipeline.languages.line_languages`).
+    """
 
     text: str
     polygon: tuple[Point, ...]
     words: tuple[Word, ...]
+    lang: str = "und"
 
     def export(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return {"text": self.text, "polygon": _export_polygon(self.polygon),
-                "words": [w.export() for w in self.words]}
+                "lang": self.lang, "words": [w.export() for w in self.words]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:
         """Inverse of :meth:`export`."""
         return cls(text=data["text"], polygon=points_tuple(data["polygon"]),
-                   words=tuple(Word.from_dict(w) for w in data["words"]))
+                   words=tuple(Word.from_dict(w) for w in data["words"]),
+                   lang=data.get("lang", "und"))
 
 
 @dataclass(frozen=True)
@@ -109,6 +159,11 @@ class Page:
         page: 1-based page number within a multi-page TIFF or a PDF (even of one page);
             ``None`` for a single-page image (and for arrays). ``(file, page)`` names a
             result.
+        rotation: how far the page was found turned, in degrees clockwise: 0, 90, 180 or
+            270. A page turned 90 clockwise has its text lines running top to bottom; it
+            was read after turning it back 90 counter-clockwise
+            (:class:`pipeline.steps.DetectOrientation`). Polygons, ``width`` and ``height``
+            stay those of the image as loaded (EXIF orientation applied).
     """
 
     file: str
@@ -117,6 +172,7 @@ class Page:
     lines: tuple[Line, ...] = field(default_factory=tuple)
     error: str | None = None
     page: int | None = None
+    rotation: int = 0
 
     @property
     def text(self) -> str:
@@ -131,7 +187,7 @@ class Page:
     def export(self) -> dict[str, Any]:
         """Plain-JSON form (see the README's "Results JSON")."""
         return {"file": self.file, "page": self.page, "width": self.width,
-                "height": self.height, "text": self.text,
+                "height": self.height, "rotation": self.rotation, "text": self.text,
                 "lines": [line.export() for line in self.lines], "error": self.error}
 
     @classmethod
@@ -140,7 +196,8 @@ class Page:
         return cls(file=data["file"], width=int(data.get("width") or 0),
                    height=int(data.get("height") or 0),
                    lines=tuple(Line.from_dict(x) for x in data.get("lines") or ()),
-                   error=data.get("error"), page=data.get("page"))
+                   error=data.get("error"), page=data.get("page"),
+                   rotation=int(data.get("rotation") or 0))
 
     @classmethod
     def failed(cls, file: str, error: str, width: int = 0, height: int = 0,

@@ -3,12 +3,15 @@
 Each step is a small object (built from its config section, see ``pipeline.presets``) or a
 function, callable and testable alone; ``OcrPipeline`` chains them for a batch of images:
 
+    images = [turn_upright(img, r) ...]        # DetectOrientation: quarter turns first
     found = detect(images, names)              # DetectRegions: line strips whole, retries
     found = [clean(f, img) ...]                # CleanRegions: clip, skip, snap, merge
     crops = crop(images, found, names)         # CropRegions: padded polygon crops
     reads = read(crops, names)                 # ReadCrops: one batch, retries per image
     reads = script_lock(crops, reads, names)   # ScriptLock: re-read minority-script crops
-    words = page_words(found, reads)           # then Assembler: text clean-up, order
+    flip = orient.upside_down(crops, reads)    # DetectOrientation: read again turned 180?
+    words = page_words(found, reads, quads)    # then Assembler: text clean-up, order
+    lines = lines_to_turned(lines, r, shape)   # polygons back in the image as loaded
 
 A stage that fails for one image puts a :data:`Failed` message in that image's place (it
 becomes ``Page.error``); the other images of the batch go on.
@@ -18,18 +21,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from inspect import signature
 from typing import Literal
 
 import numpy as np
 
-from core.geometry import bbox_of, box_polygon, valid_polygon
+from core.geometry import as_points, bbox_of, box_polygon, min_area_quad, order_quad, valid_polygon
 from detection.types import Detector, Region
 from pipeline.crops import crop_polygon
 from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
-from pipeline.presets import RegionsConfig, ScriptLockConfig
-from pipeline.results import Word, points_tuple
+from pipeline.presets import OrientationConfig, RegionsConfig, ScriptLockConfig
+from pipeline.results import CharBox, Line, Word, points_tuple
 from recognition.types import Recognition, Recognizer
 
 log = logging.getLogger(__name__)
@@ -69,10 +72,14 @@ class Crops:
     Attributes:
         images: RGB ``uint8`` crops.
         owners: for each crop, the index of the image (in the batch) it was cut from.
+        quads: for each crop, the quadrilateral of its image it was warped from (top-left,
+            top-right, bottom-right, bottom-left; :func:`crop_quad`): where its pixels lie
+            in the image. Empty when not known.
     """
 
     images: list[np.ndarray]
     owners: list[int]
+    quads: list[np.ndarray] = field(default_factory=list)
 
 
 def whole_image_region(image: np.ndarray, label: str = CROP_LABEL) -> Region:
@@ -213,6 +220,35 @@ def crop_region(image: np.ndarray, polygon: np.ndarray, name: str = "?") -> np.n
         return np.full(BLANK_CROP, 255, np.uint8)
 
 
+def crop_quad(polygon: np.ndarray) -> np.ndarray:
+    """The quadrilateral :func:`pipeline.crops.crop_polygon` warps to a crop: a quadrilateral
+    polygon ordered from its top-left corner, else the minimum-area rectangle of the
+    polygon."""
+    pts = as_points(polygon)
+    return order_quad(pts) if len(pts) == 4 else min_area_quad(pts)
+
+
+def quad_point(quad: np.ndarray, u: float, v: float) -> np.ndarray:
+    """The point at fractions ``(u, v)`` of a crop's width and height, in the image the crop
+    was warped from (bilinear in its ``quad``; exact for a rectangle)."""
+    tl, tr, br, bl = np.asarray(quad, dtype=np.float64)[:4]
+    return (1 - u) * (1 - v) * tl + u * (1 - v) * tr + u * v * br + (1 - u) * v * bl
+
+
+def char_boxes(chars: Sequence[tuple[float, float, float, float, float]], quad: np.ndarray
+               ) -> tuple[CharBox, ...]:
+    """Character boxes in a crop (:attr:`recognition.types.Recognition.chars`, fractions of
+    the crop) mapped into the image through the crop's ``quad``: each the axis-aligned box
+    of its four corners there, with its score."""
+    out = []
+    for left, top, right, bottom, score in chars:
+        pts = np.array([quad_point(quad, u, v) for u, v in
+                        ((left, top), (right, top), (right, bottom), (left, bottom))])
+        (x1, y1), (x2, y2) = pts.min(axis=0), pts.max(axis=0)
+        out.append(((float(x1), float(y1), float(x2), float(y2)), float(score)))
+    return tuple(out)
+
+
 class CropRegions:
     """Step 3: the crop of every region of a batch.
 
@@ -229,14 +265,23 @@ class CropRegions:
         """Crops image after image; images whose detection failed have none."""
         crops: list[np.ndarray] = []
         owners: list[int] = []
+        quads: list[np.ndarray] = []
         for n, (img, regions) in enumerate(zip(images, found, strict=True)):
             if isinstance(regions, Failed):
                 continue
             for region in regions.regions:
                 owners.append(n)
-                crops.append(img if regions.source == "image" else crop_region(
-                    img, grown(region.polygon, self.pad, img.shape), names[n]))
-        return Crops(crops, owners)
+                if regions.source == "image":
+                    crops.append(img)
+                    quads.append(crop_quad(whole_image_region(img).polygon))
+                    continue
+                polygon = grown(region.polygon, self.pad, img.shape)
+                crops.append(crop_region(img, polygon, names[n]))
+                try:
+                    quads.append(crop_quad(polygon))
+                except Exception:  # it was read as a blank crop: no characters to place
+                    quads.append(np.zeros((4, 2)))
+        return Crops(crops, owners, quads)
 
 
 # --- recognize ------------------------------------------------------------------------------
@@ -285,32 +330,42 @@ class ScriptLock:
     """Step 5: re-read, per page, the crops holding letters of the page's minority script
     with those letters forbidden (``script_lock.min_share``); crops with whole words of that
     script only with ``script_lock.whole_words``, and only a confident enough re-read
-    counts. Does nothing when off or when the recognizer's ``predict`` takes no ``forbid``.
+    counts. On a run restricted to some languages (``assembler.text.languages``), the
+    crops holding letters of a script none of them is written in (``forbid``) are re-read
+    with those letters forbidden too, and the re-read always counts. Does nothing when off
+    or when the recognizer's ``predict`` takes no ``forbid``.
 
     Args:
         recognizer: the recognizer that made the first reads.
         config: the ``script_lock`` section.
+        forbid: letters never read (:func:`pipeline.languages.forbidden_letters`).
     """
 
-    def __init__(self, recognizer: Recognizer | None, config: ScriptLockConfig | None = None):
+    def __init__(self, recognizer: Recognizer | None, config: ScriptLockConfig | None = None,
+                 forbid: str = ""):
         self.recognizer = recognizer
         self.config = config or ScriptLockConfig()
+        self.forbid = forbid
 
     def __call__(self, crops: Crops, reads: list[Read], names: Sequence[str]) -> list[Read]:
         """``reads`` with re-reads in place of the first reads they replace."""
         share, words = self.config.min_share, self.config.whole_words
         predict = getattr(self.recognizer, "predict", None)
-        if share is None or predict is None or "forbid" not in signature(predict).parameters:
+        if ((share is None and not self.forbid) or predict is None
+                or "forbid" not in signature(predict).parameters):
             return reads
+        never = frozenset(self.forbid)
         out = list(reads)
         pages: dict[int, list[int]] = {}
         for k, n in enumerate(crops.owners):
             if isinstance(reads[k], Recognition):
                 pages.setdefault(n, []).append(k)
         for n, mine in pages.items():
-            forbid = script_lock([reads[k].text for k in mine], share)
-            kinds = {k: relock_kind(reads[k].text, forbid) for k in mine}
-            redo = [k for k in mine if kinds[k] == "mixed"
+            minority = "" if share is None else script_lock([reads[k].text for k in mine], share)
+            forbid = "".join(sorted(set(minority) | never))
+            kinds = {k: relock_kind(reads[k].text, minority) for k in mine}
+            banned = {k for k in mine if never.intersection(reads[k].text)}
+            redo = [k for k in mine if k in banned or kinds[k] == "mixed"
                     or (kinds[k] == "whole" and words is not None)]
             if not redo:
                 continue
@@ -320,20 +375,26 @@ class ScriptLock:
                 log.exception("%s: script-locked re-reading failed; first reads kept", names[n])
                 continue
             for k, rec in zip(redo, again, strict=True):
-                if kinds[k] == "mixed" or rec.score >= words * reads[k].score:
+                if (k in banned or kinds[k] == "mixed"
+                        or rec.score >= (words or 0.0) * reads[k].score):
                     out[k] = rec
         return out
 
 
 # --- words ----------------------------------------------------------------------------------
 
-def page_words(found: Sequence[ImageRegions | Failed], reads: Sequence[Read]
-               ) -> list[list[Word] | Failed]:
+def page_words(found: Sequence[ImageRegions | Failed], reads: Sequence[Read],
+               quads: Sequence[np.ndarray] = ()) -> list[list[Word] | Failed]:
     """Step 6: the words of each image, from its regions and their reads (in the order of
     :class:`CropRegions`), ready for the :class:`~pipeline.assembler.Assembler`; a
-    :data:`Failed` message for an image whose detection or reading failed."""
+    :data:`Failed` message for an image whose detection or reading failed.
+
+    ``quads``: :attr:`Crops.quads`; with them each word keeps where the recognizer put its
+    characters in the image (:attr:`pipeline.results.Word.read_chars`, :func:`char_boxes`).
+    """
     out: list[list[Word] | Failed] = []
     pending = iter(reads)
+    pending_quads = iter(quads) if len(quads) == len(reads) else None
     for regions in found:
         if isinstance(regions, Failed):
             out.append(regions)
@@ -341,6 +402,7 @@ def page_words(found: Sequence[ImageRegions | Failed], reads: Sequence[Read]
         words: list[Word] | Failed = []
         for region in regions.regions:
             rec = next(pending)
+            quad = None if pending_quads is None else next(pending_quads)
             if isinstance(words, Failed):
                 continue
             if isinstance(rec, Failed):
@@ -352,6 +414,161 @@ def page_words(found: Sequence[ImageRegions | Failed], reads: Sequence[Read]
                 det_score=None if regions.source == "image" else float(region.score),
                 rec_score=None if rec is None else float(rec.score),
                 spans=None if rec is None else rec.spans,
-                word_scores=None if rec is None else rec.word_scores))
+                word_scores=None if rec is None else rec.word_scores,
+                read_chars=None if rec is None or rec.chars is None or quad is None
+                else char_boxes(rec.chars, quad)))
         out.append(words)
     return out
+
+
+# --- orientation ----------------------------------------------------------------------------
+
+ROTATIONS = (0, 90, 180, 270)
+"""How far a page can be found turned, in degrees clockwise (:attr:`Page.rotation`)."""
+
+
+def turn_upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """A page turned ``rotation`` degrees clockwise, turned back as far counter-clockwise."""
+    return np.ascontiguousarray(np.rot90(image, k=(rotation // 90) % 4))
+
+
+def points_to_turned(points: np.ndarray, rotation: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Points ``(x, y)`` of the upright page (:func:`turn_upright`) in the image as it was
+    loaded, of ``shape`` ``(H, W, ...)``: in pixel-edge coordinates, so a box covers the
+    same pixels in both."""
+    h, w = shape[:2]
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    x, y = pts[:, 0], pts[:, 1]
+    k = (rotation // 90) % 4
+    if k == 1:
+        return np.stack([w - y, x], axis=1)
+    if k == 2:
+        return np.stack([w - x, h - y], axis=1)
+    if k == 3:
+        return np.stack([y, h - x], axis=1)
+    return pts.copy()
+
+
+def _box_to_turned(box: Sequence[float], rotation: int, shape: tuple[int, ...]
+                   ) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = box
+    pts = points_to_turned(np.array([[x1, y1], [x2, y2]]), rotation, shape)
+    (a, b), (c, d) = pts.min(axis=0), pts.max(axis=0)
+    return float(a), float(b), float(c), float(d)
+
+
+def lines_to_turned(lines: Sequence[Line], rotation: int, shape: tuple[int, ...]
+                    ) -> tuple[Line, ...]:
+    """Lines read on the upright page with their polygons and boxes (of words and
+    characters) put back in the image as loaded, of ``shape``; the order of a polygon's
+    vertices is kept (it still starts at the text's top-left as read)."""
+    if rotation % 360 == 0:
+        return tuple(lines)
+
+    def word(w: Word) -> Word:
+        return replace(
+            w, polygon=points_tuple(points_to_turned(w.polygon, rotation, shape)),
+            bbox=tuple(round(v, 2) for v in _box_to_turned(w.bbox, rotation, shape)),
+            chars=None if w.chars is None else tuple(
+                replace(c, bbox=_box_to_turned(c.bbox, rotation, shape)) for c in w.chars),
+            read_chars=None)
+
+    return tuple(replace(line, polygon=points_tuple(points_to_turned(line.polygon, rotation,
+                                                                      shape)),
+                         words=tuple(word(w) for w in line.words)) for line in lines)
+
+
+def ink_profile_score(profile: np.ndarray) -> float:
+    """How line-like an ink projection profile is: the spread of its fine structure (the
+    profile less its moving average over a tenth of its length, so margins, columns and
+    pictures count little) relative to its mean. Across text lines the ink comes and goes
+    line by line; along them the lines' words and letters average out."""
+    n = len(profile)
+    if n < 20 or profile.mean() <= 0:
+        return 0.0
+    window = max(3, n // 10)
+    smooth = np.convolve(profile, np.ones(window) / window, mode="same")
+    return float((profile - smooth).std() / profile.mean())
+
+
+def quarter_turned(image: np.ndarray, ratio: float = 1.3, side: int = 800) -> bool:
+    """Whether the text lines of ``image`` run up or down (a page turned 90 or 270): its
+    column ink profile is ``ratio`` times more line-like than its row profile
+    (:func:`ink_profile_score`). The page is looked at ``side`` pixels long (cheap: no
+    model), its ink the pixels darker than Otsu's threshold."""
+    import cv2
+
+    from core.imaging import to_gray
+
+    gray = to_gray(image)
+    scale = side / max(gray.shape[:2])
+    if scale < 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink = ink.astype(np.float64)
+    rows, cols = ink_profile_score(ink.mean(axis=1)), ink_profile_score(ink.mean(axis=0))
+    return cols > ratio * rows
+
+
+def read_confidence(rec: Recognition) -> float:
+    """A read's confidence per character (``score ** (1 / len(text))``); 0 for no text."""
+    if not rec.text.strip():
+        return 0.0
+    return float(max(rec.score, 0.0)) ** (1.0 / len(rec.text))
+
+
+class DetectOrientation:
+    """Step 0: how far each page is turned (:data:`ROTATIONS`), so that it is read upright.
+
+    Lines running up or down (90 or 270) are told from the ink's projection profiles
+    (:func:`quarter_turned`), before anything is detected: the page is then read turned
+    back 90 counter-clockwise. Upside down (180 more) is told after reading: the widest
+    ``sample`` crops of the page are read again turned 180, and when their mean confidence
+    per character (:func:`read_confidence`) beats the first reads' by ``flip_margin``, the
+    page is read again turned 180.
+
+    Args:
+        recognizer: reads the sample; without one (``detect`` mode) pages are not flipped.
+        config: the ``orientation`` section; ``config.rotation`` forces every page's turn.
+    """
+
+    def __init__(self, recognizer: Recognizer | None, config: OrientationConfig | None = None):
+        self.recognizer = recognizer
+        self.config = config or OrientationConfig()
+
+    @property
+    def detects(self) -> bool:
+        """Whether turns are detected (on, and not forced)."""
+        return self.config.enabled and self.config.rotation is None
+
+    def quarters(self, images: Sequence[np.ndarray]) -> list[int]:
+        """The first guess of each image's turn: the forced one, else 90 for lines that run
+        up or down (or 0) when detecting, else 0."""
+        if self.config.rotation is not None:
+            return [int(self.config.rotation)] * len(images)
+        if not self.detects:
+            return [0] * len(images)
+        return [90 if quarter_turned(img, self.config.profile_ratio) else 0 for img in images]
+
+    def upside_down(self, crops: Crops, reads: Sequence[Read], count: int) -> list[bool]:
+        """For each of the ``count`` images of a batch, whether it reads better turned 180
+        (always ``False`` when not detecting or with no recognizer)."""
+        out = [False] * count
+        if not self.detects or self.recognizer is None:
+            return out
+        for n in range(count):
+            mine = [k for k, o in enumerate(crops.owners) if o == n
+                    and isinstance(reads[k], Recognition)]
+            mine.sort(key=lambda k: -crops.images[k].shape[1])
+            mine = mine[: self.config.sample]
+            if not mine:
+                continue
+            try:
+                again = self.recognizer.predict([np.rot90(crops.images[k], 2) for k in mine])
+            except Exception:
+                log.exception("orientation: reading turned crops failed; page kept as is")
+                continue
+            before = float(np.mean([read_confidence(reads[k]) for k in mine]))
+            after = float(np.mean([read_confidence(r) for r in again]))
+            out[n] = after >= before + self.config.flip_margin
+        return out

@@ -14,10 +14,13 @@ from rapidfuzz.distance import Levenshtein
 from recognition.models.joint import TransformerDecoder
 from recognition.tokenizer import Tokenizer
 
-MergeRule = Literal["ctc_empty", "closest", "ctc"]
+MergeRule = Literal["ctc_empty", "closest", "ctc", "decoder_or_ctc", "decoder"]
 
 
 Spans = tuple[tuple[float, float], ...]
+CharSpans = tuple[tuple[float, float, float], ...]
+"""``(start, end, score)`` per non-whitespace character of a text: where along the crop the
+character lies, as fractions of its width, and its probability."""
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,15 @@ class Decoded:
     ``(start, end)`` fractions of its width (from the CTC columns that emitted the word's
     first and last characters); ``None`` when not known (Transformer output).
     ``word_scores``: the confidence of each of those words (:func:`ctc_word_scores`), in
-    ``[0, 1]``; ``None`` when not known."""
+    ``[0, 1]``; ``None`` when not known.
+    ``chars``: :data:`CharSpans` of each non-whitespace character of ``text``, in order
+    (:func:`ctc_char_spans`); ``None`` when not known."""
 
     text: str
     score: float
     spans: Spans | None = None
     word_scores: tuple[float, ...] | None = None
+    chars: CharSpans | None = None
 
 
 def _ctc_word_columns(ids: Sequence[int], tokenizer: Tokenizer) -> list[list[int]]:
@@ -86,6 +92,54 @@ def ctc_word_scores(ids: Sequence[int], column_probs: Sequence[float], tokenizer
                  for start, end, _ in _ctc_word_columns(ids, tokenizer))
 
 
+def ctc_char_spans(ids: Sequence[int], column_probs: Sequence[float], tokenizer: Tokenizer,
+                   widen: float = 0.5) -> CharSpans:
+    """Where each non-whitespace character of a best CTC path ``ids`` lies along the crop.
+
+    A character is emitted by a run of equal non-blank columns. Inside a word the border
+    between two characters is the middle of the blank columns between their runs; the first
+    and last characters of a word reach ``widen`` of the word's columns per character
+    beyond their runs (as :func:`ctc_word_spans`, so character and word spans agree). Its
+    score is the highest probability over its run (``column_probs``, one per column).
+
+    Returns:
+        ``(start, end, score)`` per character, start and end as fractions of the path's
+        columns, left to right.
+    """
+    n = max(len(ids), 1)
+    runs: list[list[int]] = []  # [first column, last column + 1, word number]
+    probs: list[float] = []
+    prev, word, gap = tokenizer.BLANK, 0, True
+    for col, i in enumerate(int(v) for v in ids):
+        if i == tokenizer.BLANK:
+            prev = i
+            continue
+        if tokenizer.charset[i - 1].isspace():
+            word += not gap
+            gap, prev = True, i
+            continue
+        if i == prev:
+            runs[-1][1] = col + 1
+            probs[-1] = max(probs[-1], float(column_probs[col]))
+        else:
+            runs.append([col, col + 1, word])
+            probs.append(float(column_probs[col]))
+        gap, prev = False, i
+    out: list[tuple[float, float, float]] = []
+    extent: dict[int, list[int]] = {}  # word -> [first column, last column + 1, characters]
+    for start, end, w in runs:
+        e = extent.setdefault(w, [start, end, 0])
+        e[1], e[2] = end, e[2] + 1
+    for k, (start, end, w) in enumerate(runs):
+        first, last, count = extent[w]
+        pad = widen * (last - first) / count
+        left = (runs[k - 1][1] + start) / 2 if k > 0 and runs[k - 1][2] == w else start - pad
+        right = ((end + runs[k + 1][0]) / 2 if k + 1 < len(runs) and runs[k + 1][2] == w
+                 else end + pad)
+        out.append((max(0.0, left / n), min(1.0, right / n), probs[k]))
+    return tuple(out)
+
+
 def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
                ) -> list[Decoded]:
     """Best-path CTC decoding over the real columns of each row.
@@ -95,7 +149,7 @@ def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
         mask: ``(B, T)`` True for real (unpadded) columns.
     Returns:
         one :class:`Decoded` per row; score = probability of the best path; spans and
-        word scores of its words.
+        word scores of its words, spans of its characters.
     """
     logp = logits.float().log_softmax(-1)
     best_logp, best = logp.max(-1)
@@ -105,9 +159,11 @@ def ctc_greedy(logits: torch.Tensor, mask: torch.Tensor, tokenizer: Tokenizer
     for row in range(logits.shape[0]):
         n = int(mask[row].sum())
         ids = best[row, :n].tolist()
+        probs = best_p[row, :n].tolist()
         out.append(Decoded(tokenizer.decode_ctc(ids), float(scores[row]),
                            ctc_word_spans(ids, tokenizer),
-                           ctc_word_scores(ids, best_p[row, :n].tolist(), tokenizer)))
+                           ctc_word_scores(ids, probs, tokenizer),
+                           ctc_char_spans(ids, probs, tokenizer)))
     return out
 
 
@@ -197,12 +253,19 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
     ``closest``: the candidate closest to the CTC text (Levenshtein) is kept when
     ``distance / len(ctc) <= 0.5`` or ``distance <= 1``, else the CTC text.
     ``ctc``: the CTC text (the predictor then skips the decoder altogether).
+    ``decoder_or_ctc``: the first (greedy) candidate, or the CTC text when that candidate is
+    empty (the seed project's rule: the decoder reads, CTC only fills in for an empty read).
+    ``decoder``: the first candidate, even when empty (the decoder alone).
     """
     if rule == "ctc":
         return ctc
+    if rule == "decoder_or_ctc":
+        return _with_spans(candidates[0], ctc) if candidates[0].text else ctc
+    if rule == "decoder":
+        return _with_spans(candidates[0], ctc)
     if rule == "ctc_empty":
         if not ctc.text:
-            return Decoded("", ctc.score, ctc.spans, ctc.word_scores)
+            return Decoded("", ctc.score, ctc.spans, ctc.word_scores, ctc.chars)
         return _with_spans(candidates[0], ctc)
     if rule == "closest":
         dists = [Levenshtein.distance(c.text, ctc.text) for c in candidates]
@@ -211,12 +274,15 @@ def merge(ctc: Decoded, candidates: list[Decoded], rule: MergeRule) -> Decoded:
         if d <= 1 or (ctc.text and d / len(ctc.text) <= 0.5):
             return _with_spans(candidates[best], ctc)
         return ctc
-    raise ValueError(f"unknown merge rule {rule!r}; use ctc_empty, closest or ctc")
+    raise ValueError(f"unknown merge rule {rule!r}; use ctc_empty, closest, ctc, "
+                     "decoder_or_ctc or decoder")
 
 
 def _with_spans(candidate: Decoded, ctc: Decoded) -> Decoded:
     """A Transformer candidate keeps the CTC word spans and word scores (how sure the CTC
-    head was at each word) when it has as many words."""
+    head was at each word) when it has as many words, and the CTC character spans when it
+    is the CTC text."""
+    chars = ctc.chars if candidate.text == ctc.text else None
     if ctc.spans is not None and len(candidate.text.split()) == len(ctc.spans):
-        return Decoded(candidate.text, candidate.score, ctc.spans, ctc.word_scores)
-    return candidate
+        return Decoded(candidate.text, candidate.score, ctc.spans, ctc.word_scores, chars)
+    return Decoded(candidate.text, candidate.score, chars=chars) if chars else candidate

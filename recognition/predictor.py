@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -104,7 +105,8 @@ class RecognitionPredictor:
                 reads = self.predict_tensors(images, widths, forbid)
                 for i, rec in zip(idx, reads, strict=True):
                     results[i] = rec
-        return [r for r in results if r is not None]
+        return [two_row_chars(r, np.asarray(c).shape, self.preprocess)
+                for r, c in zip(results, crops, strict=True) if r is not None]
 
     def _padded_width(self, width: int, full: int) -> int:
         if self.width_step is None:
@@ -140,5 +142,27 @@ class RecognitionPredictor:
         region_names: list[str | None] = [None] * len(final)
         if "region_logits" in out and self.regions:
             region_names = [self.regions[int(i)] for i in out["region_logits"].argmax(-1)]
-        return [Recognition(d.text, min(max(d.score, 0.0), 1.0), r, d.spans, d.word_scores)
+        return [Recognition(d.text, min(max(d.score, 0.0), 1.0), r, d.spans, d.word_scores,
+                            None if d.chars is None
+                            else tuple((a, 0.0, b, 1.0, p) for a, b, p in d.chars))
                 for d, r in zip(final, region_names, strict=True)]
+
+
+def two_row_chars(rec: Recognition, shape: tuple[int, ...], preprocess: PreprocessConfig
+                  ) -> Recognition:
+    """``rec`` with its character boxes put back where they are in a two-row crop: the
+    preprocessing lays its bottom half to the right of its top half
+    (:func:`recognition.preprocess.join_two_rows`), so the left half of the columns is the
+    top row and the right half the bottom one. Other crops are returned as they are."""
+    h, w = shape[:2]
+    aspect = preprocess.two_row_aspect
+    if rec.chars is None or aspect is None or h < 2 or w / h >= aspect:
+        return rec
+    half = (h // 2) / h  # the rows each half holds, as a fraction of the crop's height
+
+    def place(a: float, b: float) -> tuple[float, float, float, float]:
+        if (a + b) / 2 < 0.5:
+            return min(2 * a, 1.0), 0.0, min(2 * b, 1.0), half
+        return max(2 * a - 1, 0.0), 1.0 - half, max(2 * b - 1, 0.0), 1.0
+
+    return replace(rec, chars=tuple((*place(a, b), p) for a, _, b, _, p in rec.chars))

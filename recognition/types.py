@@ -18,6 +18,10 @@ class Recognition:
     word of ``text``, when the recognizer knows them (CTC columns), else ``None``.
     ``word_scores``: a confidence in ``[0, 1]`` for each of those words (the least sure CTC
     column of the word, :func:`recognition.decoding.ctc_word_scores`), else ``None``.
+    ``chars``: for each non-whitespace character of ``text``, in order, ``(left, top, right,
+    bottom, score)``: its box as fractions of the crop's width and height (from the CTC
+    columns that emitted it, :func:`recognition.decoding.ctc_char_spans`) and its
+    probability; ``None`` when unknown.
     """
 
     text: str
@@ -25,6 +29,7 @@ class Recognition:
     region: str | None = None
     spans: tuple[tuple[float, float], ...] | None = None
     word_scores: tuple[float, ...] | None = None
+    chars: tuple[tuple[float, float, float, float, float], ...] | None = None
 
 
 class Recognizer(Protocol):

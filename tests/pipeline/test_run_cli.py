@@ -45,10 +45,12 @@ def save(img: np.ndarray, path):
 
 
 def check_schema(entry, page=None):
-    assert set(entry) == {"file", "page", "width", "height", "text", "lines", "error"}
+    assert set(entry) == {"file", "page", "width", "height", "rotation", "text", "lines",
+                          "error"}
+    assert entry["rotation"] in (0, 90, 180, 270)
     assert entry["page"] == page  # null for a single-page file
     for line in entry["lines"]:
-        assert set(line) == {"text", "polygon", "words"}
+        assert set(line) == {"text", "polygon", "lang", "words"}
         assert all(len(p) == 2 for p in line["polygon"])
         for word in line["words"]:
             assert set(word) == WORD_KEYS

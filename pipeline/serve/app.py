@@ -158,7 +158,7 @@ def create_app(ocr: OcrPipeline, *, config_name: str = "custom", window_ms: floa
         return JSONResponse(body, 200 if worker.running else 503)
 
     @app.post("/ocr", openapi_extra=_OPENAPI_UPLOAD)
-    async def ocr_files(request: Request) -> dict[str, Any]:
+    async def ocr_files(request: Request) -> JSONResponse:
         """OCR the uploads of field ``file``: the results JSON of ``pipeline run``."""
         form = await _read_form(request, limits)
         try:
@@ -176,7 +176,8 @@ def create_app(ocr: OcrPipeline, *, config_name: str = "custom", window_ms: floa
             pages = await asyncio.wrap_future(future)
         finally:
             await form.close()
-        return {**meta, "images": [page.export() for page in pages]}
+        # Plain JSON already: no response model to validate it against again.
+        return JSONResponse({**meta, "images": [page.export() for page in pages]})
 
     return app
 

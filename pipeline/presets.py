@@ -228,7 +228,7 @@ class OrientationConfig(StrictModel):
         None, description="Take every page as turned this far clockwise (pipeline run "
                           "--rotation) instead of detecting it; null: detect when enabled.")
     profile_ratio: float = Field(
-        1.3, gt=1.0,
+        1.0, gt=0.0,
         description="A page is taken as turned a quarter when its column ink profile is "
                     "this many times more line-like than its row profile.")
     sample: int = Field(

@@ -71,6 +71,14 @@ class Mode(str, Enum):
     recognize = "recognize"
 
 
+class Rotation(str, Enum):
+    auto = "auto"
+    r0 = "0"
+    r90 = "90"
+    r180 = "180"
+    r270 = "270"
+
+
 class Backend(str, Enum):
     torch = "torch"
     onnxruntime = "onnxruntime"
@@ -118,6 +126,16 @@ def run(
     ray_actors: int = typer.Option(1, min=1, help="--engine ray: pipeline copies at once."),
     ray_cpus: float = typer.Option(1.0, min=0.0, help="--engine ray: CPUs per copy."),
     ray_gpus: float = typer.Option(0.0, min=0.0, help="--engine ray: GPUs per copy."),
+    char_boxes: bool = typer.Option(False, "--char-boxes", help="Give each word its "
+                                    "characters, each with its box and score ('chars')."),
+    rotation: Rotation | None = typer.Option(None, help="auto: find pages turned 90, 180 or "
+                                             "270 and read them upright; 0/90/180/270: every "
+                                             "page is turned this far clockwise (default: "
+                                             "the config's orientation section)."),
+    lang: str | None = typer.Option(None, help="Languages of the text, e.g. ru,en (ISO "
+                                    "639-1; zh for Chinese plates): other scripts are not "
+                                    "read, the lexicon keeps to them, each line's lang is "
+                                    "one of them."),
 ) -> None:
     """OCR images and PDF pages: detect words, read them, order lines, write results JSON."""
     from core.logs import setup_logging
@@ -125,7 +143,8 @@ def run(
     from pipeline.results_file import entry_key, page_key, read_results
 
     setup_logging("INFO")
-    cfg = _load_config(preset, config, set_, batch_size)
+    cfg = _load_config(preset, config, [*set_, *_run_overrides(char_boxes, rotation, lang)],
+                       batch_size)
     if backend is not None:
         cfg = cfg.model_copy(update={"backend": backend.value})
     if out.is_dir():
@@ -169,6 +188,27 @@ def run(
     typer.echo(f"{len(pages) - len(failed)} images ok, {len(failed)} failed -> {out}", err=True)
     if failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _run_overrides(char_boxes: bool, rotation: Rotation | None, lang: str | None
+                   ) -> list[str]:
+    """The ``--set`` overrides that ``--char-boxes``, ``--rotation`` and ``--lang`` stand
+    for; an unknown language code exits 2 naming it."""
+    out = ["assembler.char_boxes=true"] if char_boxes else []
+    if rotation is Rotation.auto:
+        out += ["orientation.enabled=true", "orientation.rotation=null"]
+    elif rotation is not None:
+        out += [f"orientation.rotation={rotation.value}"]
+    if lang is not None:
+        from pipeline.languages import KNOWN_LANGUAGES, unknown_languages
+
+        codes = [c.strip().lower() for c in lang.split(",") if c.strip()]
+        unknown = unknown_languages(codes)
+        if unknown or not codes:
+            fail(f"--lang: unknown language {', '.join(unknown) or repr(lang)}; known: "
+                 f"{', '.join(sorted(KNOWN_LANGUAGES))}", EXIT_USAGE)
+        out += [f"assembler.text.languages=[{','.join(codes)}]"]
+    return out
 
 
 def _load_config(preset: str, config: Path | None, overrides: Sequence[str],

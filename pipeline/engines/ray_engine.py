@@ -1,10 +1,12 @@
 """The ``ray`` engine of ``pipeline run``: pages read by pipeline copies on a Ray cluster.
 
 The driver lists the pages (and leaves out those ``--resume`` finds done), makes a Ray
-dataset of ``(file, page)`` items and maps batches of them through :class:`PageReader`, a
-callable class: each of its actors builds one :class:`~pipeline.ocr.OcrPipeline` from the
-same :class:`PipelineSpec` and reads its batches as the local engine does
-(:meth:`~pipeline.ocr.OcrPipeline.process_batch`: a bad image is an error entry). Results
+dataset of ``(file, page)`` items, one row per group of pages the local engine reads
+together (``images_per_batch``), and maps them through :class:`PageReader`, a callable
+class: each of its actors builds one :class:`~pipeline.ocr.OcrPipeline` from the same
+:class:`PipelineSpec` and reads each group as the local engine does
+(:meth:`~pipeline.ocr.OcrPipeline.process_batch`: a bad image is an error entry; the same
+groups, so even batch-dependent padding is the same). Results
 stream back to the driver in input order as the entries of the results JSON, so the driver
 writes the same file as the local engine. Every actor reads files by their path: on a
 cluster of several machines the inputs must be on a shared file system (same path
@@ -71,8 +73,8 @@ class RaySettings:
         cpus_per_actor: CPUs Ray reserves for each copy.
         gpus_per_actor: GPUs Ray reserves for each copy (0: none; the copy then runs on CPU
             unless the config's device says otherwise).
-        batch_size: pages per batch sent to a copy (the local engine's images per batch
-            keeps results alike).
+        batch_size: pages read together, as one row of the dataset (the local engine's
+            ``images_per_batch``, which makes the groups the same).
     """
 
     address: str | None = None
@@ -96,16 +98,19 @@ class PageReader:
         self.ocr = spec.build()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Read a batch of ``index`` / ``file`` / ``page`` columns; each page's results
-        entry (``Page.export()`` as JSON) beside its ``index``."""
-        items = [(str(file), ImagePage(Path(str(file)), None if page == _NO_PAGE else int(page)))
-                 for file, page in zip(batch["file"], batch["page"], strict=True)]
-        entries = []
-        for start in range(0, len(items), self.ocr.images_per_batch):
-            chunk = items[start:start + self.ocr.images_per_batch]
-            entries.extend(json.dumps(page.export(), ensure_ascii=False)
-                           for page, _ in self.ocr.process_batch(chunk))
-        return {"index": np.asarray(batch["index"]),
+        """Read rows of ``index`` (of the row's first page) / ``files`` / ``pages``, each
+        group of pages together; one output row per page: its ``index`` and its results
+        entry (``Page.export()`` as JSON)."""
+        indices, entries = [], []
+        for first, files, numbers in zip(batch["index"], batch["files"], batch["pages"],
+                                         strict=True):
+            group = [(str(file), ImagePage(Path(str(file)),
+                                           None if page == _NO_PAGE else int(page)))
+                     for file, page in zip(files, numbers, strict=True)]
+            for n, (page, _) in enumerate(self.ocr.process_batch(group)):
+                indices.append(int(first) + n)
+                entries.append(json.dumps(page.export(), ensure_ascii=False))
+        return {"index": np.asarray(indices, dtype=np.int64),
                 "entry": np.asarray(entries, dtype=object)}
 
 
@@ -189,10 +194,14 @@ def _stream(pages: Sequence[ImagePage], spec: PipelineSpec, settings: RaySetting
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # the results file keeps input order
     context.enable_progress_bars = False  # the driver shows its own
-    items = [{"index": n, "file": str(p.path), "page": _NO_PAGE if p.page is None else p.page}
-             for n, p in enumerate(pages)]
+    size = max(1, settings.batch_size)
+    items = [{"index": start,
+              "files": [str(p.path) for p in pages[start:start + size]],
+              "pages": [_NO_PAGE if p.page is None else p.page
+                        for p in pages[start:start + size]]}
+             for start in range(0, len(pages), size)]
     dataset = ray.data.from_items(items).map_batches(
-        PageReader, fn_constructor_args=(spec,), batch_size=settings.batch_size,
+        PageReader, fn_constructor_args=(spec,), batch_size=1,
         batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=settings.actors),
         num_cpus=settings.cpus_per_actor, num_gpus=settings.gpus_per_actor)
     for row in dataset.iter_rows():

@@ -75,18 +75,23 @@ def test_ray_address_without_ray_engine_exits_2(tmp_path):
     assert "--ray-address needs --engine ray" in result.output
 
 
-def test_page_reader_reads_a_batch_in_order(tmp_path):
+def test_page_reader_reads_each_group_and_gives_a_row_per_page(tmp_path):
     from pipeline.engines.ray_engine import PageReader, PipelineSpec
     from pipeline.presets import load_pipeline_config
 
     text_page(["One"]).save(tmp_path / "a.png")
     (tmp_path / "b.png").write_bytes(b"")
+    text_page(["Two"]).save(tmp_path / "c.png")
     cfg = load_pipeline_config("documents", None, [s for s in STAGES[3::2]])
     reader = PageReader(PipelineSpec(cfg, "cpu"))
-    out = reader({"index": np.array([7, 8]), "file": np.array([str(tmp_path / "a.png"),
-                                                             str(tmp_path / "b.png")]),
-                  "page": np.array([0, 0])})
-    assert out["index"].tolist() == [7, 8]
+    groups = np.empty(2, dtype=object)  # as Ray hands list columns over: arrays per row
+    groups[:] = [np.array([str(tmp_path / "a.png"), str(tmp_path / "b.png")]),
+                 np.array([str(tmp_path / "c.png")])]
+    numbers = np.empty(2, dtype=object)
+    numbers[:] = [np.array([0, 0]), np.array([0])]
+    out = reader({"index": np.array([4, 6]), "files": groups, "pages": numbers})
+    assert out["index"].tolist() == [4, 5, 6]
     entries = [json.loads(e) for e in out["entry"]]
-    assert entries[0]["error"] is None and entries[0]["page"] is None
+    assert [e["file"].rsplit("/", 1)[-1] for e in entries] == ["a.png", "b.png", "c.png"]
+    assert entries[0]["error"] is None and entries[0]["page"] is None and entries[0]["text"]
     assert entries[1]["error"] == "empty file (0 bytes)"

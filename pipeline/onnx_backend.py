@@ -242,6 +242,7 @@ def export_detector(cfg: DetectorConfig, out_dir: Path) -> dict[str, Any]:
     session = open_session(path, "cpu")
     inputs, outputs = _session_io(session)
     return {"role": "detector", "architecture": f"yolo {cfg.model}", "classes": classes,
+            "imgsz": imgsz, "stride": stride,
             "weights": None if weights is None else str(cfg.weights),
             "weights_sha256": None if weights is None else sha256_of(weights),
             "inputs": inputs, "outputs": outputs, "opset": OPSET,
@@ -267,6 +268,8 @@ def export_recognizer(cfg: RecognizerConfig, out_dir: Path) -> dict[str, Any]:
             "weights": None if weights is None else str(cfg.weights),
             "weights_sha256": None if weights is None else sha256_of(weights),
             "preprocess": prep.to_dict(), "width_step": cfg.width_step,
+            # CTC class i + 1 is charset[i]; class 0 is the blank
+            "charset": predictor.tokenizer.charset, "regions": predictor.regions,
             "inputs": inputs, "outputs": outputs, "opset": OPSET,
             "exporter": f"torch {torch.__version__} torch.onnx.export (dynamo=False)",
             "check": check_recognizer(session, predictor)}

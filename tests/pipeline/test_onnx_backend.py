@@ -108,6 +108,7 @@ def test_models_export_writes_checked_files_and_manifest(tmp_path, tiny_config):
     assert manifest["format"] == "ocr-pipeline-onnx/1" and manifest["preset"] == "tiny"
     det, rec = manifest["files"]["detector.onnx"], manifest["files"]["recognizer.onnx"]
     assert det["role"] == "detector" and rec["role"] == "recognizer"
+    assert det["classes"] == ["word"] and rec["charset"] == TINY_CHARSET
     assert det["weights_sha256"] == sha256_of(tmp_path / "det.pt")
     assert rec["weights_sha256"] == sha256_of(tmp_path / "rec.pt")
     assert det["inputs"] == [{"name": "images", "shape": ["batch", 3, "height", "width"],

@@ -38,6 +38,7 @@ from core.distributed import (
     process_device,
     wrap_model,
 )
+from core.errors import UsageError
 from core.paths import resolve_path
 from core.seeding import rng_state, seed_everything, set_rng_state
 from detection.config import DetectorConfig, DetectorTrainConfig
@@ -196,6 +197,8 @@ def _train_maskrcnn(cfg: DetectorTrainConfig, resume: bool) -> Path:
     device = select_device(cfg.device)
     env = init_distributed(device)
     device = process_device(device, env)
+    if not env.is_main:  # the other processes log only what goes wrong
+        logging.getLogger().setLevel(logging.WARNING)
     seed_everything(t.seed)
     train_split, val_split = load_splits(cfg)
     if not train_split.images:
@@ -220,7 +223,7 @@ def _train_maskrcnn(cfg: DetectorTrainConfig, resume: bool) -> Path:
         step, best_f1 = int(ckpt["step"]), float(ckpt["best_f1"])
         processes = int(ckpt.get("processes", 1))
         if processes != env.world_size:
-            raise ValueError(f"--resume: {last} was written by a run of {processes} "
+            raise UsageError(f"--resume: {last} was written by a run of {processes} "
                              f"process(es); resume it with {processes}, not {env.world_size}")
         _restore_rng(ckpt["rng_per_process"][env.rank] if env.enabled else ckpt["rng"])
         log.info("resumed %s at step %d", last, step)

@@ -53,6 +53,7 @@ from core.distributed import (
     shard,
     wrap_model,
 )
+from core.errors import UsageError
 from core.paths import resolve_path
 from core.seeding import rng_state, seed_everything, set_rng_state
 from recognition.augment import Augmenter
@@ -312,8 +313,8 @@ def resume_from(path: Path, parts: RecognizerParts, optimizer: torch.optim.Optim
 
     Raises:
         FileNotFoundError: no checkpoint at ``path``.
-        ValueError: ``last.pt`` was written by a run of another number of processes (its
-            steps hold another number of samples).
+        core.errors.UsageError: ``last.pt`` was written by a run of another number of
+            processes (its steps hold another number of samples).
     """
     env = env or DistributedEnv()
     if not path.is_file():
@@ -322,7 +323,7 @@ def resume_from(path: Path, parts: RecognizerParts, optimizer: torch.optim.Optim
     st = ckpt["train"]
     processes = int(st.get("processes", 1))
     if processes != env.world_size:
-        raise ValueError(f"--resume: {path} was written by a run of {processes} process(es); "
+        raise UsageError(f"--resume: {path} was written by a run of {processes} process(es); "
                          f"resume it with {processes} (torchrun --nproc-per-node), not "
                          f"{env.world_size}")
     parts.model.load_state_dict(ckpt["state_dict"])

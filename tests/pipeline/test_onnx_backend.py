@@ -198,3 +198,10 @@ def test_models_list_names_every_shipped_file():
     table = runner.invoke(app, ["models", "list"]).output.splitlines()
     assert table[0].split()[:4] == ["file", "preset", "role", "architecture"]
     assert len(table) == 1 + len(rows)
+
+
+def test_joint_reader_with_its_decoder_is_refused():
+    cfg = load_pipeline_config("documents", None, ["backend=onnxruntime",
+                                                   "recognizer.merge=closest"])
+    with pytest.raises(OnnxBackendError, match="CTC head only"):
+        OcrPipeline.from_config(cfg, mode="recognize")

@@ -1,5 +1,5 @@
 """Mask R-CNN training in 2 processes (``torchrun``, gloo on the CPU): disjoint shards,
-one model, rank-0 files. The processes run ``tests/detection/ddp_maskrcnn_worker.py``."""
+one model, rank-0 files, resume. The processes run ``tests/detection/ddp_maskrcnn_worker.py``."""
 
 from __future__ import annotations
 
@@ -34,17 +34,23 @@ def test_distributed_maskrcnn_trains_one_model_on_disjoint_shards(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     r0, r1 = (json.loads((out / f"rank{r}.json").read_text()) for r in range(2))
     # 4 images, 2 processes, 1 image a step: a pass is 2 steps; together they read all 4.
-    assert len(r0["seen"]) == len(r1["seen"]) == 2
-    assert sorted(r0["seen"] + r1["seen"]) == [0, 1, 2, 3]
-    w0 = torch.load(out / "rank0.pt", weights_only=True)
-    w1 = torch.load(out / "rank1.pt", weights_only=True)
-    assert w0.keys() == w1.keys() and len(w0) > 10
-    for k, v in w0.items():
-        assert torch.equal(v, w1[k]), k
-    assert r1["writes"] == [] and len(r0["writes"]) == 2  # last.pt after steps 1 and 2
-    last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
-    assert last["step"] == 2 and last["processes"] == 2
-    for k, v in w0.items():
+    assert len(r0["first"]["seen"]) == len(r1["first"]["seen"]) == 2
+    assert sorted(r0["first"]["seen"] + r1["first"]["seen"]) == [0, 1, 2, 3]
+    for part in ("first", "resumed"):
+        w0 = torch.load(out / f"rank0_{part}.pt", weights_only=True)
+        w1 = torch.load(out / f"rank1_{part}.pt", weights_only=True)
+        assert w0.keys() == w1.keys() and len(w0) > 10
+        for k, v in w0.items():
+            assert torch.equal(v, w1[k]), (part, k)
+        last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    # Only rank 0 writes: last.pt after steps 1 and 2, then after the resumed step 3.
+    assert r1["first"]["writes"] == r1["resumed"]["writes"] == []
+    assert len(r0["first"]["writes"]) == 2 and len(r0["resumed"]["writes"]) == 1
+    # Resumed from the same last.pt in both processes: one more step, on another image in
+    # each (the loop fetches the next batch before it sees the run is done: read, not used).
+    assert last["step"] == 3 and last["processes"] == 2
+    assert r0["resumed"]["seen"][0] != r1["resumed"]["seen"][0]
+    for k, v in w0.items():  # what rank 0 saved is the model both hold
         assert torch.equal(v, last["state_dict"][k]), k
     assert (tmp_path / "run" / "best_detector.pt").is_file()
 

@@ -25,9 +25,9 @@ LATIN_SCRIPT_LANGUAGES = frozenset({
 HANZI_LANGUAGE = "zh"
 KNOWN_LANGUAGES = LATIN_SCRIPT_LANGUAGES | CYRILLIC_SCRIPT_LANGUAGES | {HANZI_LANGUAGE}
 """The codes ``--lang`` takes: languages of the scripts the shipped readers read."""
-# Languages a line of each script may be in when the run names none: the wordfreq lists
-# of these are loaded only when a line of their script has words to vote
-DEFAULT_LANGUAGES = ("en", "ru", "de", "fr", "es", "pt", "it", "uk", "pl", "nl")
+# Languages a line of each script may be in when the run names none and has no lexicon:
+# those of the documents preset's lexicon (their word lists are then loaded once for both)
+DEFAULT_LANGUAGES = ("en", "ru", "de", "fr", "es", "pt", "it")
 
 
 def unknown_languages(codes: Sequence[str]) -> list[str]:

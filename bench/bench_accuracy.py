@@ -30,7 +30,7 @@ from rapidfuzz.distance import Levenshtein
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers import EasyOcr, RapidOcr, Tesseract  # noqa: E402
-from realdata import Sample, load_set  # noqa: E402
+from realdata import UNIONS, Sample, load_set  # noqa: E402
 
 
 def plate_norm(text: str) -> str:
@@ -71,6 +71,45 @@ TASKS = [
     Task("printed pages", "docs_printed_pages", "page", "documents", "ocr", text_norm),
     Task("printed lines (EN+RU)", "printed_lines", "line", "documents", "ocr", text_norm),
 ]
+
+# Real handwriting (issue 24): crops prepared under data/real (not ../shared/data), read whole
+# by the documents reader (recognize mode) and by the peers' line readers. Word sets hold
+# crops in PART/labels.tsv (`pipeline data prepare NAME`); page sets hold line crops in
+# PART_lines/labels.tsv (`pipeline convert crops data/real/NAME/PART --categories line --out
+# data/real/NAME/PART_lines`). Tesseract has English only here (no fra traineddata).
+REAL_DATA = Path(__file__).resolve().parents[1] / "data" / "real"
+HANDWRITING_TASKS = [
+    Task("handwritten words (staghado)", "staghado_handwritten", "crop", "documents",
+         "recognize", text_norm, tess_langs="eng"),
+    Task("handwritten names (tufts)", "tufts_names", "crop", "documents", "recognize",
+         text_norm, tess_langs="eng"),
+    Task("handwritten EN letter lines", "en_letters_hooker", "line", "documents", "recognize",
+         text_norm, tess_langs="eng"),
+    Task("handwritten FR will lines", "fr_wills_poilus", "line", "documents", "recognize",
+         text_norm, tess_langs="eng"),
+    Task("handwritten FR manuscript lines", "fr_manuscripts_19c_cremma", "line", "documents",
+         "recognize", text_norm, tess_langs="eng"),
+]
+
+
+def load_real_crops(set_name: str, part: str) -> list[Sample] | None:
+    """The crops of one prepared handwriting set's part (``val``: tune + test), or ``None``
+    with a printed note when the set is not prepared."""
+    found: list[Sample] = []
+    for one in UNIONS.get(part, (part,)):
+        for folder in (REAL_DATA / set_name / one, REAL_DATA / set_name / f"{one}_lines"):
+            labels = folder / "labels.tsv"
+            if labels.is_file():
+                for line in labels.read_text(encoding="utf-8").splitlines():
+                    name, sep, text = line.partition("\t")
+                    if sep:
+                        found.append(Sample(folder / name, text.split("\t")[0], {}))
+                break
+        else:
+            print(f"note: {set_name}: no {one} crops under {REAL_DATA / set_name}; skipped "
+                  "(prepare it: bench/README.md)", flush=True)
+            return None
+    return found
 
 
 @dataclass
@@ -222,10 +261,15 @@ def main() -> None:
         "tasks": {},
     }
     wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
-    for task in TASKS:
+    for task in TASKS + HANDWRITING_TASKS:
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
-        samples = load_set(task.set_name, args.part)
+        if task in HANDWRITING_TASKS:
+            samples = load_real_crops(task.set_name, args.part)
+            if samples is None:
+                continue
+        else:
+            samples = load_set(task.set_name, args.part)
         if args.limit:
             samples = samples[: args.limit]
         report["tasks"][task.name] = {}

@@ -93,7 +93,7 @@ def main() -> None:
                  "notebook": notebook_pages(Path(tmp) / "nb", args.notebooks, args.seed)}
         results = measure(ocr, pages)
         if args.off:
-            plain = OcrPipeline.from_preset("documents")
+            plain = OcrPipeline.from_preset("documents", overrides=["orientation.enabled=false"])
             for kind, paths in pages.items():
                 start = time.perf_counter()
                 plain.run(paths)

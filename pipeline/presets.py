@@ -222,8 +222,8 @@ class OrientationConfig(StrictModel):
     enabled: bool = Field(
         False, description="Detect each page's turn: text lines running up or down from the "
                            "ink's projection profiles, upside down from the recognizer's "
-                           "confidence on a sample of crops read as they are and turned "
-                           "180; off: pages are read as loaded (EXIF applied).")
+                           "confidence on pieces of a few crops read as they are and "
+                           "turned 180; off: pages are read as loaded (EXIF applied).")
     rotation: Literal[0, 90, 180, 270] | None = Field(
         None, description="Take every page as turned this far clockwise (pipeline run "
                           "--rotation) instead of detecting it; null: detect when enabled.")
@@ -232,8 +232,11 @@ class OrientationConfig(StrictModel):
         description="A page is taken as turned a quarter when its column ink profile is "
                     "this many times more line-like than its row profile.")
     sample: int = Field(
-        12, ge=1, description="Crops (the widest of the page) read turned 180 to tell an "
-                              "upside-down page.")
+        8, ge=1, description="Crops (the widest of the page) whose first piece is read as it "
+                             "is and turned 180 to tell an upside-down page.")
+    piece_aspect: float = Field(
+        6.0, gt=0.0, description="Each sampled crop is cut to this many of its heights "
+                                 "(a few words) before the two reads.")
     flip_margin: float = Field(
         0.1, ge=0.0, le=1.0,
         description="A page is read turned 180 only when the sample's mean confidence per "

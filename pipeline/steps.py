@@ -478,16 +478,17 @@ def lines_to_turned(lines: Sequence[Line], rotation: int, shape: tuple[int, ...]
                          words=tuple(word(w) for w in line.words)) for line in lines)
 
 
-def ink_profile_score(profile: np.ndarray) -> float:
+def ink_profile_score(profile: np.ndarray, window: int) -> float:
     """How line-like an ink projection profile is: the spread of its fine structure (the
-    profile less its moving average over a tenth of its length, so margins, columns and
-    pictures count little) relative to its mean. Across text lines the ink comes and goes
-    line by line; along them the lines' words and letters average out."""
-    n = len(profile)
-    if n < 20 or profile.mean() <= 0:
+    profile less its moving average over ``window`` bins, so margins, columns and pictures
+    count little) relative to its mean. Across text lines the ink comes and goes line by
+    line; along them the lines' words and letters average out."""
+    if len(profile) < 20 or profile.mean() <= 0:
         return 0.0
-    window = max(3, n // 10)
-    smooth = np.convolve(profile, np.ones(window) / window, mode="same")
+    kernel = np.ones(max(3, window))
+    # divided by the bins each average covers, so the page's ends are not taken for lines
+    smooth = (np.convolve(profile, kernel, mode="same")
+              / np.convolve(np.ones_like(profile), kernel, mode="same"))
     return float((profile - smooth).std() / profile.mean())
 
 
@@ -498,7 +499,8 @@ def quarter_turned(image: np.ndarray, ratio: float = 1.0, side: int = 800,
     (:func:`ink_profile_score`). The page is looked at ``side`` pixels long (cheap: no
     model); its ink is what is ``contrast`` grey levels darker than the paper around it (a
     31-pixel median), so the faint grid of squared paper does not count (with Otsu's
-    threshold it did: notebook pages' ratio 0.7-0.9 upright, against 0.2-0.4 now)."""
+    threshold it did). Column / row ratio on the bench pages: 0.23-0.84 upright, 1.19-4.3
+    turned a quarter (bench/bench_orientation.py)."""
     import cv2
 
     from core.imaging import to_gray
@@ -511,7 +513,9 @@ def quarter_turned(image: np.ndarray, ratio: float = 1.0, side: int = 800,
         return False
     paper = cv2.medianBlur(gray, 31).astype(np.int16)
     ink = (gray.astype(np.int16) < paper - contrast).astype(np.float64)
-    rows, cols = ink_profile_score(ink.mean(axis=1)), ink_profile_score(ink.mean(axis=0))
+    window = max(gray.shape[:2]) // 10  # one scale both ways: a short page's few lines too
+    rows = ink_profile_score(ink.mean(axis=1), window)
+    cols = ink_profile_score(ink.mean(axis=0), window)
     return cols > ratio * rows
 
 
@@ -527,10 +531,10 @@ class DetectOrientation:
 
     Lines running up or down (90 or 270) are told from the ink's projection profiles
     (:func:`quarter_turned`), before anything is detected: the page is then read turned
-    back 90 counter-clockwise. Upside down (180 more) is told after reading: the widest
-    ``sample`` crops of the page are read again turned 180, and when their mean confidence
-    per character (:func:`read_confidence`) beats the first reads' by ``flip_margin``, the
-    page is read again turned 180.
+    back 90 counter-clockwise. Upside down (180 more) is told after reading: pieces of the
+    widest ``sample`` crops of the page are read as they are and turned 180, and when the
+    turned pieces' mean confidence per character (:func:`read_confidence`) beats the
+    others' by ``flip_margin``, the page is read again turned 180.
 
     Args:
         recognizer: reads the sample; without one (``detect`` mode) pages are not flipped.
@@ -557,23 +561,29 @@ class DetectOrientation:
 
     def upside_down(self, crops: Crops, reads: Sequence[Read], count: int) -> list[bool]:
         """For each of the ``count`` images of a batch, whether it reads better turned 180
-        (always ``False`` when not detecting or with no recognizer)."""
+        (always ``False`` when not detecting or with no recognizer).
+
+        The page's ``sample`` widest crops that were read are cut to their first
+        ``piece_aspect`` heights (a few words: a whole line costs a second read of the
+        page's longest crops) and read as they are and turned 180, in one call."""
         out = [False] * count
         if not self.detects or self.recognizer is None:
             return out
+        aspect = self.config.piece_aspect
         for n in range(count):
             mine = [k for k, o in enumerate(crops.owners) if o == n
                     and isinstance(reads[k], Recognition)]
             mine.sort(key=lambda k: -crops.images[k].shape[1])
-            mine = mine[: self.config.sample]
-            if not mine:
+            pieces = [crops.images[k][:, : max(1, int(aspect * crops.images[k].shape[0]))]
+                      for k in mine[: self.config.sample]]
+            if not pieces:
                 continue
             try:
-                again = self.recognizer.predict([np.rot90(crops.images[k], 2) for k in mine])
+                again = self.recognizer.predict([*pieces, *(np.rot90(p, 2) for p in pieces)])
             except Exception:
                 log.exception("orientation: reading turned crops failed; page kept as is")
                 continue
-            before = float(np.mean([read_confidence(reads[k]) for k in mine]))
-            after = float(np.mean([read_confidence(r) for r in again]))
+            before = float(np.mean([read_confidence(r) for r in again[: len(pieces)]]))
+            after = float(np.mean([read_confidence(r) for r in again[len(pieces):]]))
             out[n] = after >= before + self.config.flip_margin
         return out

@@ -38,8 +38,9 @@ def test_upright_boxes_cover_the_same_pixels_in_the_turned_image(rotation):
     assert np.array_equal(turn_upright(there, rotation), page[4:11, 7:19])
 
 
-def test_quarter_turn_from_ink_profiles():
-    page = text_page(LINES)
+@pytest.mark.parametrize("lines", [1, 2, 4])
+def test_quarter_turn_from_ink_profiles(lines):
+    page = text_page(LINES[:lines])  # a short page of one or two lines too
     assert not quarter_turned(page)
     assert quarter_turned(turned(page, 90)) and quarter_turned(turned(page, 270))
     assert not quarter_turned(turned(page, 180))

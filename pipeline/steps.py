@@ -506,11 +506,11 @@ def quarter_turned(image: np.ndarray, ratio: float = 1.0, side: int = 800,
     from core.imaging import to_gray
 
     gray = to_gray(image)
-    scale = side / max(gray.shape[:2])
+    scale = min(1.0, side / max(gray.shape[:2]))
+    if min(gray.shape[:2]) * scale < 64:  # too small (or too thin) to hold several lines
+        return False
     if scale < 1:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if min(gray.shape[:2]) < 64:  # too small to hold several lines
-        return False
     paper = cv2.medianBlur(gray, 31).astype(np.int16)
     ink = (gray.astype(np.int16) < paper - contrast).astype(np.float64)
     window = max(gray.shape[:2]) // 10  # one scale both ways: a short page's few lines too
@@ -557,7 +557,15 @@ class DetectOrientation:
             return [int(self.config.rotation)] * len(images)
         if not self.detects:
             return [0] * len(images)
-        return [90 if quarter_turned(img, self.config.profile_ratio) else 0 for img in images]
+        return [90 if self._quarter(img) else 0 for img in images]
+
+    def _quarter(self, image: np.ndarray) -> bool:
+        try:
+            return quarter_turned(image, self.config.profile_ratio)
+        except Exception:  # an odd image must not fail its page: it is read as loaded
+            log.warning("orientation: no profile for an image of shape %s; read as loaded",
+                        image.shape, exc_info=log.isEnabledFor(logging.DEBUG))
+            return False
 
     def upside_down(self, crops: Crops, reads: Sequence[Read], count: int) -> list[bool]:
         """For each of the ``count`` images of a batch, whether it reads better turned 180

@@ -19,8 +19,8 @@ from recognition.predictor import two_row_chars
 from recognition.preprocess import PreprocessConfig
 from recognition.tokenizer import Tokenizer
 from recognition.types import Recognition
-from tests.pipeline.test_run_cli import fakes, run_cli, save  # noqa: F401
 from tests.pipeline.fakes import page as grey_page
+from tests.pipeline.test_run_cli import fakes, run_cli, save  # noqa: F401
 
 
 def test_ctc_char_spans_split_between_emissions_and_agree_with_word_spans():

@@ -130,7 +130,7 @@ class PlateSceneRenderer(Renderer):
             quad = self._place(art, px, py, cw, w, h, rng)
             if quad is None:
                 continue
-            self._paste(img, ink, art, quad, len(annotations) + 1)
+            paste_plate(img, ink, art, quad, len(annotations) + 1)
             annotations.append(Annotation("plate", quad, art.text, {"region": art.region},
                                           ink_id=len(annotations) + 1))
         img = degrade.shading(img, rng, strength=rng.uniform(0.05, 0.35))
@@ -161,19 +161,21 @@ class PlateSceneRenderer(Renderer):
             return None
         return quad
 
-    def _paste(self, img: np.ndarray, ink: np.ndarray, art: PlateArt, quad: np.ndarray,
-               ink_id: int) -> None:
-        ah, aw = art.image.shape[:2]
-        x0, y0 = np.floor(quad.min(0)).astype(int)
-        x1, y1 = np.ceil(quad.max(0)).astype(int) + 1
-        src = np.array([[0, 0], [aw, 0], [aw, ah], [0, ah]], np.float32)
-        m = cv2.getPerspectiveTransform(src, (quad - [x0, y0]).astype(np.float32))
-        size = (x1 - x0, y1 - y0)
-        plate = cv2.warpPerspective(art.image, m, size, flags=cv2.INTER_AREA)
-        alpha = cv2.warpPerspective(np.full((ah, aw), 255, np.uint8), m, size,
-                                    flags=cv2.INTER_AREA)
-        chars = cv2.warpPerspective(art.ink, m, size, flags=cv2.INTER_AREA)
-        a = alpha.astype(np.float32)[..., None] / 255
-        region = img[y0:y1, x0:x1]
-        region[:] = (region * (1 - a) + plate * a).astype(np.uint8)
-        ink[y0:y1, x0:x1][chars > 60] = ink_id
+
+def paste_plate(img: np.ndarray, ink: np.ndarray, art: PlateArt, quad: np.ndarray,
+                ink_id: int) -> None:
+    """Warp ``art`` onto ``quad`` of ``img``; its characters' pixels get ``ink_id`` in ``ink``."""
+    ah, aw = art.image.shape[:2]
+    x0, y0 = np.floor(quad.min(0)).astype(int)
+    x1, y1 = np.ceil(quad.max(0)).astype(int) + 1
+    src = np.array([[0, 0], [aw, 0], [aw, ah], [0, ah]], np.float32)
+    m = cv2.getPerspectiveTransform(src, (quad - [x0, y0]).astype(np.float32))
+    size = (x1 - x0, y1 - y0)
+    plate = cv2.warpPerspective(art.image, m, size, flags=cv2.INTER_AREA)
+    alpha = cv2.warpPerspective(np.full((ah, aw), 255, np.uint8), m, size,
+                                flags=cv2.INTER_AREA)
+    chars = cv2.warpPerspective(art.ink, m, size, flags=cv2.INTER_AREA)
+    a = alpha.astype(np.float32)[..., None] / 255
+    region = img[y0:y1, x0:x1]
+    region[:] = (region * (1 - a) + plate * a).astype(np.uint8)
+    ink[y0:y1, x0:x1][chars > 60] = ink_id

@@ -22,7 +22,7 @@ from synth.base import Renderer
 from synth.fonts import FontBook, FontFace
 from synth.plates import PlateArt, PlateDesigner
 from synth.records import Annotation, PageSample
-from synth.scenes import draw_car_front, street_background
+from synth.scenes import draw_car_front, paste_plate, street_background
 
 SIGN_WORDS = ("PHARMACY", "OPEN 24H", "CAFE", "BAKERY", "SALE -50%", "PARKING", "HOTEL",
               "BANK", "PIZZA", "TAXI", "STOP", "EXIT", "АПТЕКА", "КАФЕ", "ПРОДУКТЫ",
@@ -162,7 +162,7 @@ class StreetSceneRenderer(Renderer):
             if quad is None:
                 continue
             ink_id = len(annotations) + 1
-            self._paste(img, ink, self._weather_plate(art, rng, look), quad, ink_id)
+            paste_plate(img, ink, self._weather_plate(art, rng, look), quad, ink_id)
             inked[ink_id] = int((ink == ink_id).sum())
             annotations.append(Annotation("plate", quad, art.text, {"region": art.region},
                                           ink_id=ink_id))
@@ -248,24 +248,6 @@ class StreetSceneRenderer(Renderer):
             image = image * (1 - dirt) + np.array([90, 75, 55], np.float32) * dirt
         return PlateArt(image.clip(0, 255).astype(np.uint8), art.ink, art.text, art.region,
                         art.two_row)
-
-    @staticmethod
-    def _paste(img: np.ndarray, ink: np.ndarray, art: PlateArt, quad: np.ndarray,
-               ink_id: int) -> None:
-        ah, aw = art.image.shape[:2]
-        x0, y0 = np.floor(quad.min(0)).astype(int)
-        x1, y1 = np.ceil(quad.max(0)).astype(int) + 1
-        src = np.array([[0, 0], [aw, 0], [aw, ah], [0, ah]], np.float32)
-        m = cv2.getPerspectiveTransform(src, (quad - [x0, y0]).astype(np.float32))
-        size = (x1 - x0, y1 - y0)
-        plate = cv2.warpPerspective(art.image, m, size, flags=cv2.INTER_AREA)
-        alpha = cv2.warpPerspective(np.full((ah, aw), 255, np.uint8), m, size,
-                                    flags=cv2.INTER_AREA)
-        chars = cv2.warpPerspective(art.ink, m, size, flags=cv2.INTER_AREA)
-        a = alpha.astype(np.float32)[..., None] / 255
-        region = img[y0:y1, x0:x1]
-        region[:] = (region * (1 - a) + plate * a).astype(np.uint8)
-        ink[y0:y1, x0:x1][chars > 60] = ink_id
 
     @staticmethod
     def _occlude(img: np.ndarray, ink: np.ndarray, quad: np.ndarray,

@@ -18,17 +18,22 @@ class SynthKind(str, Enum):
     plate_scenes = "plate_scenes"
     street_scenes = "street_scenes"
     lines = "lines"
+    receipts = "receipts"
+    page_photos = "page_photos"
     samples = "samples"
 
 
-PAGE_KINDS = ("notebooks", "documents", "plate_scenes", "street_scenes")
+PAGE_KINDS = ("notebooks", "documents", "plate_scenes", "street_scenes", "page_photos",
+              "receipts")
 
 
 def synth(
     kind: SynthKind = typer.Argument(
         ..., help="What to generate: lines (word/line crops), plates (plate crops; --scene for "
         "car scenes), plate_scenes, street_scenes (small plates, several cars, night, "
-        "distractor text), documents, notebooks, samples (the shipped sample images)."),
+        "distractor text), documents, notebooks, page_photos (phone photos of printed pages on a "
+        "table, page corners labelled), receipts (photographed till receipts, RU/EN), samples "
+        "(the shipped sample images)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     n: int = typer.Option(100, "--n", min=1, help="How many samples."),
     seed: int = typer.Option(0, help="Seed; the same seed gives the same data."),

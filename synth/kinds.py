@@ -16,6 +16,8 @@ KINDS: dict[str, str] = {
     "street_scenes": "synth.street:StreetSceneRenderer",
     "documents": "synth.pages:DocumentRenderer",
     "notebooks": "synth.pages:NotebookRenderer",
+    "receipts": "synth.receipts:ReceiptRenderer",
+    "page_photos": "synth.page_photos:PagePhotoRenderer",
 }
 
 

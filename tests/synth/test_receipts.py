@@ -1,0 +1,128 @@
+import json
+import re
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from synth.receipts import ReceiptRenderer, _Bend, receipt_face, receipt_rows
+from synth.text import WordSampler
+from tests.synth.checks import assert_alphabet, assert_ink_agrees, assert_inside
+
+PRICE = re.compile(r"^=?\d+[.,]\d\d$")
+
+
+@pytest.fixture(scope="module")
+def receipts(fonts):
+    return ReceiptRenderer(fonts=fonts, long_side=720)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_rows_hold_a_receipts_fields_and_the_total_adds_up(lang):
+    sampler = WordSampler(lang)
+    for i in range(5):
+        rows = receipt_rows(np.random.default_rng([3, i]), lang, sampler)
+        text = "\n".join(f"{r.left} {r.right}" for r in rows)
+        if lang == "ru":
+            assert "ИТОГО" in text and re.search(r"ИНН \d{10}(\d\d)?\b", text)
+            assert re.search(r"\d\d\.\d\d\.20\d\d \d\d:\d\d", text)
+            total_row = next(r for r in rows if r.left == "ИТОГО")
+        else:
+            assert "TOTAL" in text and "VAT" in text
+            assert re.search(r"\d\d:\d\d", text)
+            total_row = next(r for r in rows if r.left == "TOTAL")
+        assert total_row.big
+        # item amounts: rows between the date rule and the total row that end in a price
+        start = next(k for k, r in enumerate(rows) if r.rule) + 1
+        stop = rows.index(total_row) - (2 if lang == "en" else 0)  # en: SUBTOTAL, VAT first
+        amounts = [float(r.right.lstrip("=").replace(",", "."))
+                   for r in rows[start:stop] if r.right and PRICE.match(r.right)]
+        assert amounts
+        total = float(total_row.right.lstrip("=").replace(",", "."))
+        assert sum(amounts) == pytest.approx(total, abs=0.011)
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="ru"):
+        receipt_rows(np.random.default_rng(0), "de", WordSampler("en"))
+
+
+def test_receipt_faces_are_upright_mono_or_condensed(receipts):
+    for faces in receipts.faces.values():
+        assert faces
+        for f in faces:
+            low = f"{f.family} {f.path}".lower()
+            assert "italic" not in low and "oblique" not in low
+            assert f.style == "mono" or "condensed" in low or "narrow" in low
+            assert receipt_face(f)
+
+
+def test_receipts_have_words_and_lines_whose_polygons_cover_their_ink(receipts):
+    for i in range(3):
+        s = receipts.render(np.random.default_rng([21, i]))
+        assert max(s.image.shape[:2]) == 720
+        words = [a for a in s.annotations if a.category == "word"]
+        lines = [a for a in s.annotations if a.category == "line"]
+        assert len(words) >= 20 and len(lines) >= 10
+        assert " ".join(a.text for a in lines).split() == [a.text for a in words]
+        assert_inside(s)
+        assert_alphabet(s)
+        assert assert_ink_agrees(s, "word") >= 0.9 * len(words)
+        # a narrow strip: the receipt's text spans well under the photo's width
+        xs = np.vstack([a.polygon for a in lines])[:, 0]
+        assert np.ptp(xs) < 0.95 * s.image.shape[1]
+
+
+def test_prices_are_lines_of_their_own_right_of_the_item(receipts):
+    s = receipts.render(np.random.default_rng([22, 0]))
+    lines = [a for a in s.annotations if a.category == "line"]
+    prices = [k for k, a in enumerate(lines) if PRICE.match(a.text) and k > 0]
+    assert prices
+    for k in prices:
+        left, price = lines[k - 1].polygon, lines[k].polygon
+        assert price[:, 0].mean() > left[:, 0].mean()
+
+
+def test_bend_moves_points_as_it_moves_pixels():
+    """A dot drawn on the strip lands where ``forward`` sends its centre."""
+    w, h = 200, 500
+    for i in range(3):
+        bend = _Bend(w, h, np.random.default_rng([5, i]))
+        img = np.zeros((h, w, 3), np.uint8)
+        ink = np.zeros((h, w), np.int32)
+        for k, (x, y) in enumerate([(20, 30), (180, 250), (100, 480), (10, 470)], start=1):
+            ink[y - 2:y + 3, x - 2:x + 3] = k
+            out_img, out_ink, cover = bend.apply(img, ink)
+            ys, xs = np.nonzero(out_ink == k)
+            assert len(xs)
+            moved = bend.forward(np.array([[x, y]], float))[0]
+            assert abs(xs.mean() - moved[0]) < 1.5 and abs(ys.mean() - moved[1]) < 1.5
+        assert cover.max() == pytest.approx(1.0)
+
+
+def test_receipts_are_deterministic(receipts):
+    a = receipts.render(np.random.default_rng([8, 1]))
+    b = receipts.render(np.random.default_rng([8, 1]))
+    assert np.array_equal(a.image, b.image)
+    assert [x.text for x in a.annotations] == [x.text for x in b.annotations]
+
+
+def test_bad_share_is_refused(fonts):
+    with pytest.raises(ValueError, match="ru_prob"):
+        ReceiptRenderer(fonts=fonts, ru_prob=1.5)
+
+
+def test_cli_writes_coco_receipts(tmp_path):
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "2",
+                                      "--size", "480", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "annotations.json").read_text(encoding="utf-8"))
+    assert [c["name"] for c in data["categories"]] == ["word", "line"]
+    assert len(data["images"]) == 2
+    for im in data["images"]:
+        assert max(im["width"], im["height"]) == 480
+        assert (out / "images" / im["file_name"]).is_file()
+    assert all(a["attributes"]["translation"] for a in data["annotations"])
+

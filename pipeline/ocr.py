@@ -31,23 +31,27 @@ from pipeline.images import (
     load_image,
 )
 from pipeline.languages import forbidden_letters
+from pipeline.page_geometry import PageWarp
 from pipeline.presets import (
     CropsConfig,
     OrientationConfig,
+    PageGeometryConfig,
     PipelineConfig,
     RegionsConfig,
     ScriptLockConfig,
     load_pipeline_config,
 )
-from pipeline.results import Page, Word
+from pipeline.results import Page, Word, points_tuple
 from pipeline.steps import (
     CleanRegions,
     CropRegions,
     DetectOrientation,
     DetectRegions,
     Failed,
+    FindPage,
     ReadCrops,
     ScriptLock,
+    lines_from_page,
     lines_to_turned,
     page_words,
     turn_upright,
@@ -85,6 +89,8 @@ class OcrPipeline:
         script_lock: re-reading of minority-script words; off by default.
         orientation: finding pages turned 90, 180 or 270 (read upright, reported in
             ``Page.rotation``); off by default.
+        page_geometry: finding the page in a photo (read warped upright, its corners
+            reported in ``Page.page_quad``); off by default.
         forbid: letters never read (a run restricted to some languages,
             :func:`pipeline.languages.forbidden_letters`).
         pdf_dpi: resolution PDF pages are rendered at (each when it is read).
@@ -95,7 +101,8 @@ class OcrPipeline:
                  max_pixels: int = MAX_PIXELS, *, regions: RegionsConfig | None = None,
                  crops: CropsConfig | None = None,
                  script_lock: ScriptLockConfig | None = None,
-                 orientation: OrientationConfig | None = None, forbid: str = "",
+                 orientation: OrientationConfig | None = None,
+                 page_geometry: PageGeometryConfig | None = None, forbid: str = "",
                  pdf_dpi: float = DEFAULT_PDF_DPI):
         if detector is None and recognizer is None:
             raise ValueError("OcrPipeline needs a detector, a recognizer, or both")
@@ -113,6 +120,7 @@ class OcrPipeline:
         self.read = ReadCrops(recognizer)
         self.script_lock = ScriptLock(recognizer, script_lock, forbid)
         self.orient = DetectOrientation(recognizer, orientation)
+        self.find_page = FindPage(page_geometry)
 
     @property
     def mode(self) -> Mode:
@@ -156,7 +164,7 @@ class OcrPipeline:
         per_batch = config.batch_size if mode == "recognize" else 4
         return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch,
                    regions=config.regions, crops=config.crops, script_lock=config.script_lock,
-                   orientation=config.orientation,
+                   orientation=config.orientation, page_geometry=config.page_geometry,
                    forbid=forbidden_letters(config.assembler.text.languages))
 
     @classmethod
@@ -222,8 +230,8 @@ class OcrPipeline:
                 loaded.append(None)
                 errors.append(str(exc))
         ok = [i for i, img in enumerate(loaded) if img is not None]
-        words_per_image, turns = self._words([loaded[i] for i in ok],
-                                             [labels[i] for i in ok])
+        words_per_image, turns, warps = self._words([loaded[i] for i in ok],
+                                                    [labels[i] for i in ok])
         out: list[tuple[Page, np.ndarray | None]] = []
         for i, ((name, _), number) in enumerate(zip(items, numbers, strict=True)):
             img = loaded[i]
@@ -235,9 +243,13 @@ class OcrPipeline:
             if isinstance(words, str):
                 out.append((Page.failed(name, words, w, h, page=number), img))
                 continue
-            turn = turns[ok.index(i)]
-            lines = lines_to_turned(self.assembler.assemble(words), turn, img.shape)
-            out.append((Page(name, w, h, lines, page=number, rotation=turn), img))
+            turn, warp = turns[ok.index(i)], warps[ok.index(i)]
+            read_shape = img.shape if warp is None else (warp.size[1], warp.size[0])
+            lines = lines_to_turned(self.assembler.assemble(words), turn, read_shape)
+            lines = lines_from_page(lines, warp)
+            quad = None if warp is None else points_tuple(warp.quad)
+            out.append((Page(name, w, h, lines, page=number, rotation=turn, page_quad=quad),
+                        img))
         return out
 
     def _load(self, item: ImageInput | ImagePage) -> np.ndarray:
@@ -256,19 +268,25 @@ class OcrPipeline:
         return load_image(item, self.max_pixels, pdf_dpi=self.pdf_dpi)
 
     def _words(self, images: list[np.ndarray], names: list[str]
-               ) -> tuple[list[list[Word] | Failed], list[int]]:
-        """Words per image, or an error message for an image whose stage failed, and how
-        far each image was found turned (its words lie in the image turned upright): the
-        steps of ``pipeline.steps`` in order (orientation, detect, clean, crop, read, script
-        lock, words; a page found upside down is read again turned 180)."""
+               ) -> tuple[list[list[Word] | Failed], list[int], list[PageWarp | None]]:
+        """Words per image, or an error message for an image whose stage failed, how far
+        each image was found turned (its words lie in the image turned upright), and the
+        page found in each photo (its words lie in the page warped upright, then turned):
+        the steps of ``pipeline.steps`` in order (page, orientation, detect, clean, crop,
+        read, script lock, words; a page found upside down is read again turned 180)."""
         if not images:
-            return [], []
+            return [], [], []
+        # a line strip or a crop (recognize mode) is read as it is
+        warps = [None if self.detector is None or self.detect.is_line_strip(img) else warp
+                 for img, warp in zip(images, self.find_page(images), strict=True)]
+        images = [img if warp is None else warp.rectify(img)
+                  for img, warp in zip(images, warps, strict=True)]
         turns = self.orient.quarters(images)
         if self.orient.detects:  # a line strip or a crop (recognize mode) is read as it is
             turns = [0 if self.detector is None or self.detect.is_line_strip(img) else t
                      for img, t in zip(images, turns, strict=True)]
         words = self._read_upright(images, names, turns, flip=self.detector is not None)
-        return words, turns
+        return words, turns, warps
 
     def _read_upright(self, images: list[np.ndarray], names: list[str], turns: list[int],
                       flip: bool) -> list[list[Word] | Failed]:

@@ -243,6 +243,33 @@ class OrientationConfig(StrictModel):
                     "character turned is higher than as it stands by at least this.")
 
 
+class PageGeometryConfig(StrictModel):
+    """Finding the page in a photo and reading it warped upright (step ``FindPage``,
+    :mod:`pipeline.page_geometry`); polygons stay in the image's own coordinates and the
+    page's corners are reported in ``Page.page_quad``. Thresholds chosen on the tune part of
+    synthetic page photos (``bench/bench_page_geometry.py``)."""
+
+    enabled: bool = Field(
+        False, description="Look for a page in each image; a scan or a crop that already is "
+                            "the page gives none and is read as loaded.")
+    side: int = Field(512, ge=64, le=4096,
+                      description="Long side in pixels of the copy the page is looked for in.")
+    min_area: float = Field(0.08, gt=0.0, lt=1.0,
+                            description="Smallest page, as a share of the image.")
+    max_area: float = Field(0.9, gt=0.0, le=1.0,
+                            description="A page larger than this share of the image is the "
+                                        "image itself (a scan or a crop): none.")
+    min_fit: float = Field(0.9, gt=0.0, le=1.0,
+                           description="Smallest IoU of a candidate region with its "
+                                       "quadrilateral.")
+    min_contrast: float = Field(12.0, ge=0.0,
+                                description="How much brighter (value minus saturation, grey "
+                                            "levels) the page must be than just outside it.")
+    border: float = Field(0.02, ge=0.0, lt=0.5,
+                          description="A quad with all four corners this close to the image's "
+                                      "border (share of its long side) is the image itself.")
+
+
 class PipelineConfig(StrictModel):
     """A whole pipeline: its models, the settings of each step, and run settings.
 
@@ -261,6 +288,7 @@ class PipelineConfig(StrictModel):
     script_lock: ScriptLockConfig = Field(default_factory=ScriptLockConfig)
     assembler: AssemblerConfig = Field(default_factory=AssemblerConfig)
     orientation: OrientationConfig = Field(default_factory=OrientationConfig)
+    page_geometry: PageGeometryConfig = Field(default_factory=PageGeometryConfig)
     device: str = "auto"
     batch_size: int = Field(32, ge=1)
     backend: Literal["torch", "onnxruntime"] = Field(

@@ -164,6 +164,11 @@ class Page:
             was read after turning it back 90 counter-clockwise
             (:class:`pipeline.steps.DetectOrientation`). Polygons, ``width`` and ``height``
             stay those of the image as loaded (EXIF orientation applied).
+        page_quad: the corners of the page found in a photo (top-left, top-right,
+            bottom-right, bottom-left, in the image's pixels), which was read warped upright
+            (:class:`pipeline.steps.FindPage`); ``None`` when the image was read as it is
+            (page finding off, or a scan or crop that already is the page). Polygons stay
+            in the image's own pixels either way.
     """
 
     file: str
@@ -173,6 +178,7 @@ class Page:
     error: str | None = None
     page: int | None = None
     rotation: int = 0
+    page_quad: tuple[Point, ...] | None = None
 
     @property
     def text(self) -> str:
@@ -187,7 +193,10 @@ class Page:
     def export(self) -> dict[str, Any]:
         """Plain-JSON form (see the README's "Results JSON")."""
         return {"file": self.file, "page": self.page, "width": self.width,
-                "height": self.height, "rotation": self.rotation, "text": self.text,
+                "height": self.height, "rotation": self.rotation,
+                "page_quad": None if self.page_quad is None
+                else _export_polygon(self.page_quad),
+                "text": self.text,
                 "lines": [line.export() for line in self.lines], "error": self.error}
 
     @classmethod
@@ -197,7 +206,9 @@ class Page:
                    height=int(data.get("height") or 0),
                    lines=tuple(Line.from_dict(x) for x in data.get("lines") or ()),
                    error=data.get("error"), page=data.get("page"),
-                   rotation=int(data.get("rotation") or 0))
+                   rotation=int(data.get("rotation") or 0),
+                   page_quad=None if data.get("page_quad") is None
+                   else points_tuple(data["page_quad"]))
 
     @classmethod
     def failed(cls, file: str, error: str, width: int = 0, height: int = 0,

@@ -3,6 +3,7 @@
 Each step is a small object (built from its config section, see ``pipeline.presets``) or a
 function, callable and testable alone; ``OcrPipeline`` chains them for a batch of images:
 
+    pages = find_page(images)                  # FindPage: a photographed page warped upright
     images = [turn_upright(img, r) ...]        # DetectOrientation: quarter turns first
     found = detect(images, names)              # DetectRegions: line strips whole, retries
     found = [clean(f, img) ...]                # CleanRegions: clip, skip, snap, merge
@@ -12,6 +13,7 @@ function, callable and testable alone; ``OcrPipeline`` chains them for a batch o
     flip = orient.upside_down(crops, reads)    # DetectOrientation: read again turned 180?
     words = page_words(found, reads, quads)    # then Assembler: text clean-up, order
     lines = lines_to_turned(lines, r, shape)   # polygons back in the image as loaded
+    lines = lines_from_page(lines, page)       # ... and from the upright page to the photo
 
 A stage that fails for one image puts a :data:`Failed` message in that image's place (it
 becomes ``Page.error``); the other images of the batch go on.
@@ -30,8 +32,14 @@ import numpy as np
 from core.geometry import as_points, bbox_of, box_polygon, min_area_quad, order_quad, valid_polygon
 from detection.types import Detector, Region
 from pipeline.crops import crop_polygon
+from pipeline.page_geometry import PageWarp, find_page
 from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
-from pipeline.presets import OrientationConfig, RegionsConfig, ScriptLockConfig
+from pipeline.presets import (
+    OrientationConfig,
+    PageGeometryConfig,
+    RegionsConfig,
+    ScriptLockConfig,
+)
 from pipeline.results import CharBox, Line, Word, points_tuple
 from recognition.types import Recognition, Recognizer
 
@@ -595,3 +603,59 @@ class DetectOrientation:
             after = float(np.mean([read_confidence(r) for r in again[len(pieces):]]))
             out[n] = after >= before + self.config.flip_margin
         return out
+
+
+# --- page geometry --------------------------------------------------------------------------
+
+class FindPage:
+    """Step -1 (before orientation): the page in a photo, so that it is read warped upright
+    (:func:`pipeline.page_geometry.find_page`); a scan or a crop that already is the page
+    gives ``None`` and is read as loaded. Words read on the upright page are put back in the
+    photo by :func:`lines_from_page`.
+
+    Args:
+        config: the ``page_geometry`` section; off by default.
+    """
+
+    def __init__(self, config: PageGeometryConfig | None = None):
+        self.config = config or PageGeometryConfig()
+
+    def __call__(self, images: Sequence[np.ndarray]) -> list[PageWarp | None]:
+        """The page found in each image, or ``None`` (always ``None`` when off)."""
+        if not self.config.enabled:
+            return [None] * len(images)
+        return [self._find(img) for img in images]
+
+    def _find(self, image: np.ndarray) -> PageWarp | None:
+        try:
+            return find_page(image, self.config)
+        except Exception:  # an odd image must not fail its page: it is read as loaded
+            log.warning("page geometry: no page looked for in an image of shape %s",
+                        image.shape, exc_info=log.isEnabledFor(logging.DEBUG))
+            return None
+
+
+def _box_from_page(box: Sequence[float], warp: PageWarp) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = box
+    pts = warp.to_image(np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64))
+    (a, b), (c, d) = pts.min(axis=0), pts.max(axis=0)
+    return float(a), float(b), float(c), float(d)
+
+
+def lines_from_page(lines: Sequence[Line], warp: PageWarp | None) -> tuple[Line, ...]:
+    """Lines read on a page warped upright with their polygons, and the boxes of their words
+    and characters (around the boxes' warped corners), put back in the photo's pixels; the
+    order of a polygon's vertices is kept."""
+    if warp is None:
+        return tuple(lines)
+
+    def word(w: Word) -> Word:
+        return replace(
+            w, polygon=points_tuple(warp.to_image(np.asarray(w.polygon))),
+            bbox=tuple(round(v, 2) for v in _box_from_page(w.bbox, warp)),
+            chars=None if w.chars is None else tuple(
+                replace(c, bbox=_box_from_page(c.bbox, warp)) for c in w.chars),
+            read_chars=None)
+
+    return tuple(replace(line, polygon=points_tuple(warp.to_image(np.asarray(line.polygon))),
+                         words=tuple(word(w) for w in line.words)) for line in lines)

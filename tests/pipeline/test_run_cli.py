@@ -45,8 +45,8 @@ def save(img: np.ndarray, path):
 
 
 def check_schema(entry, page=None):
-    assert set(entry) == {"file", "page", "width", "height", "rotation", "text", "lines",
-                          "error"}
+    assert set(entry) == {"file", "page", "width", "height", "rotation", "page_quad", "text",
+                          "lines", "error"}
     assert entry["rotation"] in (0, 90, 180, 270)
     assert entry["page"] == page  # null for a single-page file
     for line in entry["lines"]:

@@ -87,11 +87,14 @@ def bucket_name(lo: float, hi: float) -> str:
     return f"{int(lo)}+" if hi == float("inf") else f"{int(lo)}-{int(hi)}"
 
 
-def negative_photos(folders: list[Path]) -> list[Photo]:
+def negative_photos(folders: list[Path], part: str) -> list[Photo]:
+    """The photos without plates of ``part``: even sorted positions tune, odd test (the
+    detector's size and confidence are chosen on tune partly by its false plates)."""
     from pipeline.images import find_images
 
     paths, _ = find_images(folders)
-    return [Photo(p, np.zeros((0, 4))) for p in sorted(paths)]
+    keep = 0 if part == "tune" else 1
+    return [Photo(p, np.zeros((0, 4))) for n, p in enumerate(sorted(paths)) if n % 2 == keep]
 
 
 def printed_pages(part: str) -> list[Photo]:
@@ -166,8 +169,8 @@ def main() -> None:
     for folder in args.coco:
         sets[folder.name] = coco_photos(folder, args.part)
     if args.negatives:
-        # photos without plates: not split (no choice is made on them, they only count errors)
-        sets["no_plates_scenes"] = negative_photos(args.negatives)
+        # photos without plates, split in two like the printed pages
+        sets["no_plates_scenes"] = negative_photos(args.negatives, args.part)
         sets["no_plates_printed_pages"] = printed_pages(args.part)
     runs = [measure(sets, s, args.weights) for s in args.imgsz]
     text = table(runs)

@@ -91,6 +91,52 @@ HANDWRITING_TASKS = [
          "recognize", text_norm, tess_langs="eng"),
 ]
 
+# Receipts (issue 25): whole photographed receipts, scored on all of a receipt's text in
+# reading order (its labelled lines, top to bottom, joined). Synthetic sets are made by `pipeline
+# synth receipts` into data/synth/receipts_<part> (tune: --seed 25001, test: --seed 25002, 30
+# each; bench/README.md); a real receipts set prepared by `pipeline data prepare` would sit in
+# data/real/<name>/<part>/annotations.json and is read the same way.
+SYNTH_DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
+RECEIPT_TASKS = [
+    Task("synthetic receipt photos (RU+EN)", "receipts", "page", "documents", "ocr", text_norm),
+]
+
+
+def load_coco_pages(folder: Path) -> list[Sample]:
+    """The pages of a COCO folder (``annotations.json``, images beside it or in ``images/``),
+    each with its ``line`` texts (else its ``word`` texts) in annotation order, one per row."""
+    data = json.loads((folder / "annotations.json").read_text(encoding="utf-8"))
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    unit = "line" if "line" in names.values() else "word"
+    texts: dict[int, list[str]] = {}
+    for ann in sorted(data["annotations"], key=lambda a: a["id"]):
+        if names.get(ann["category_id"]) == unit:
+            text = (ann.get("attributes") or {}).get("translation", "")
+            texts.setdefault(ann["image_id"], []).append(text)
+    samples = []
+    for im in data["images"]:
+        path = folder / "images" / im["file_name"]
+        if not path.is_file():
+            path = folder / im["file_name"]
+        samples.append(Sample(path, "\n".join(texts.get(im["id"], [])), {}))
+    return samples
+
+
+def load_receipts(set_name: str, part: str) -> list[Sample] | None:
+    """The receipt photos of one part (``val``: tune + test), or ``None`` with a printed note
+    when that part is not generated or prepared."""
+    found: list[Sample] = []
+    for one in UNIONS.get(part, (part,)):
+        for folder in (SYNTH_DATA / f"{set_name}_{one}", REAL_DATA / set_name / one):
+            if (folder / "annotations.json").is_file():
+                found += load_coco_pages(folder)
+                break
+        else:
+            print(f"note: {set_name}: no {one} part under {SYNTH_DATA} or {REAL_DATA}; skipped "
+                  "(make it: bench/README.md)", flush=True)
+            return None
+    return found
+
 
 def load_real_crops(set_name: str, part: str) -> list[Sample] | None:
     """The crops of one prepared handwriting set's part (``val``: tune + test), or ``None``
@@ -261,11 +307,12 @@ def main() -> None:
         "tasks": {},
     }
     wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
-    for task in TASKS + HANDWRITING_TASKS:
+    for task in TASKS + HANDWRITING_TASKS + RECEIPT_TASKS:
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
-        if task in HANDWRITING_TASKS:
-            samples = load_real_crops(task.set_name, args.part)
+        if task in HANDWRITING_TASKS or task in RECEIPT_TASKS:
+            load = load_real_crops if task in HANDWRITING_TASKS else load_receipts
+            samples = load(task.set_name, args.part)
             if samples is None:
                 continue
         else:

@@ -15,6 +15,8 @@ class RecognizerConfig(StrictModel):
     """How to build a recognizer for inference.
 
     ``arch`` is a registered architecture name; ``model`` holds its keyword overrides.
+    ``ctc_transformer`` (the joint reader without its decoder) also reads a joint reader's
+    weights file, its decoder dropped (:mod:`recognition.conversion`).
     ``weights`` is a checkpoint file (it carries its own charset), loaded with
     ``torch.load(weights_only=True)``. For inference it must exist: a missing file, or none
     named, is a :class:`~core.errors.MissingWeightsError`, unless ``untrained: true`` asks
@@ -27,7 +29,7 @@ class RecognizerConfig(StrictModel):
     override the checkpoint's.
     """
 
-    arch: Literal["joint_ctc_transformer", "crnn"] = "joint_ctc_transformer"
+    arch: Literal["joint_ctc_transformer", "ctc_transformer", "crnn"] = "joint_ctc_transformer"
     model: dict[str, Any] = Field(default_factory=dict)
     weights: Path | None = Field(
         None, description="Checkpoint file (loaded with weights_only=True). Inference: "

@@ -9,8 +9,9 @@ import torch
 
 from core.device import select_device
 from core.weights import required_weights
-from recognition.checkpoint import load_checkpoint
+from recognition.checkpoint import model_from_checkpoint, read_checkpoint
 from recognition.config import RecognizerConfig
+from recognition.conversion import as_arch
 from recognition.models import DEFAULT_CFGS, create_model
 from recognition.predictor import RecognitionPredictor
 from recognition.preprocess import PreprocessConfig
@@ -25,8 +26,9 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
 
     The ``cfg.weights`` checkpoint's architecture, charset and input size are used (they are
     what the weights were trained with); it is loaded with ``torch.load(weights_only=True)``.
-    Only ``cfg.untrained`` (with no weights named) builds the architecture untrained from
-    ``cfg``, and a WARNING says so.
+    ``arch: ctc_transformer`` with a joint reader's file drops its decoder on loading
+    (:func:`recognition.conversion.drop_decoder`). Only ``cfg.untrained`` (with no weights
+    named) builds the architecture untrained from ``cfg``, and a WARNING says so.
 
     Returns:
         a :class:`RecognitionPredictor`; ``.description`` says what was loaded.
@@ -38,7 +40,8 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
     path = required_weights(cfg.weights, cfg.untrained, "recognizer.weights")
     dev = device if isinstance(device, torch.device) else select_device(str(device))
     if path is not None:
-        model, tokenizer, prep, regions = load_checkpoint(path, map_location="cpu")
+        ckpt = as_arch(read_checkpoint(path, map_location="cpu"), cfg.arch)
+        model, tokenizer, prep, regions = model_from_checkpoint(ckpt)
         if (prep.height, prep.width) != (cfg.height, cfg.width):
             log.info("recognizer %s was trained at %dx%d; using that instead of %dx%d",
                      path, prep.width, prep.height, cfg.width, cfg.height)

@@ -52,8 +52,9 @@ class RecognitionPredictor:
         model: a registered recognizer (eval mode is forced).
         tokenizer: its tokenizer.
         preprocess: its preprocessing settings.
-        merge: ``ctc_empty``, ``closest`` or ``ctc`` (joint models only; ``ctc`` reads
-            with the CTC head alone and never runs the decoder: fastest).
+        merge: ``ctc_empty``, ``closest`` or ``ctc`` (models with a decoder only; ``ctc``
+            reads with the CTC head alone and never runs the decoder: fastest). Models
+            without one (CRNN, ``ctc_transformer``) always read with their CTC head.
         batch_size: crops per forward pass.
         device: torch device to run on.
         num_candidates: Transformer candidates for ``closest``.
@@ -131,7 +132,7 @@ class RecognitionPredictor:
             ids = torch.tensor([i + 1 for i in banned], device=logits.device)
             logits = logits.float().index_fill(-1, ids, -math.inf)
         ctc = ctc_greedy(logits, out["mask"], self.tokenizer)
-        if "memory" in out and self.merge != "ctc":
+        if getattr(self.model, "has_decoder", False) and self.merge != "ctc":
             cands = attention_candidates(self.model.decoder, out["memory"], out["mask"],
                                          self.tokenizer, self.num_candidates,
                                          [i + Tokenizer.N_SPECIAL for i in banned])

@@ -64,6 +64,7 @@ from recognition.checkpoint import (
     save_atomic,
 )
 from recognition.config import RecognizerConfig, RecognizerTrainConfig, TrainSettings
+from recognition.conversion import as_arch
 from recognition.datasets import TextSample
 from recognition.evaluate import evaluate_recognizer
 from recognition.losses import JointCTCAttentionLoss, ctc_distillation
@@ -228,9 +229,15 @@ def build_scheduler(optimizer: torch.optim.Optimizer, schedule: Schedule, tc: Tr
 
 
 def _read_matching(path: Path, arch: str, charset: str, device: torch.device,
-                   what: str) -> dict[str, Any]:
-    """Read a checkpoint that must have been trained with ``arch`` and ``charset``."""
+                   what: str, convert: bool = False) -> dict[str, Any]:
+    """Read a checkpoint that must have been trained with ``arch`` and ``charset``.
+
+    ``convert``: a checkpoint of another architecture that :func:`recognition.conversion.
+    as_arch` maps onto ``arch`` (a joint reader for a ``ctc_transformer``) is converted.
+    """
     ckpt = read_checkpoint(path, map_location=device)
+    if convert:
+        ckpt = as_arch(ckpt, arch)
     if ckpt["arch"] != arch or ckpt["tokenizer"]["charset"] != charset:
         raise ValueError(f"{what}{path} was trained with another architecture or charset "
                          f"({ckpt['arch']!r}) than the config ({arch!r})")
@@ -283,7 +290,9 @@ def start_from_weights(cfg: RecognizerTrainConfig, parts: RecognizerParts,
                        device: torch.device) -> None:
     """Fine-tune: load ``recognizer.weights`` into ``parts.model``.
 
-    The file's SHA-256 is checked against ``init_sha256`` (when set) before it is read.
+    A joint reader's file starts a ``ctc_transformer`` with its encoder and CTC head
+    (:func:`recognition.conversion.drop_decoder`). The file's SHA-256 is checked against
+    ``init_sha256`` (when set) before it is read.
 
     Raises:
         core.checksums.ChecksumMismatch: the file is not the one ``init_sha256`` pins.
@@ -293,7 +302,7 @@ def start_from_weights(cfg: RecognizerTrainConfig, parts: RecognizerParts,
     path = resolve_path(cfg.recognizer.weights)
     verify_sha256(path, cfg.init_sha256, "recognizer.weights")
     ckpt = _read_matching(path, parts.arch, parts.tokenizer.charset, device,
-                          "recognizer.weights ")
+                          "recognizer.weights ", convert=True)
     try:
         parts.model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
@@ -441,11 +450,13 @@ def train_one_step(parts: RecognizerParts, batch: dict[str, Any],
 
 def evaluate(parts: RecognizerParts, samples: list[TextSample], rc: RecognizerConfig,
              device: torch.device) -> RecognitionMetrics | None:
-    """Read ``samples`` as inference would; ``None`` without samples. Leaves train mode."""
+    """Read ``samples`` as inference would (``rc.width_step`` padding too; fp32 weights
+    kept); ``None`` without samples. Leaves train mode."""
     if not samples:
         return None
     predictor = RecognitionPredictor(parts.model, parts.tokenizer, parts.preprocess, rc.merge,
-                                     rc.batch_size, device, rc.num_candidates, parts.regions)
+                                     rc.batch_size, device, rc.num_candidates, parts.regions,
+                                     width_step=rc.width_step)
     metrics = evaluate_recognizer(predictor, samples).metrics
     parts.model.train()
     return metrics

@@ -132,34 +132,31 @@ class TransformerDecoder(nn.Module):
                 "t": state["t"]}
 
 
-class JointCTCTransformer(nn.Module):
-    """ConvNeXt columns → CTC head + Transformer decoder (+ optional region head).
+class CTCTransformer(nn.Module):
+    """ConvNeXt columns → a few self-attention blocks → CTC head (+ optional region head).
 
+    The joint model without its decoder: the same modules under the same names, so a joint
+    checkpoint's encoder and CTC head load here unchanged (:mod:`recognition.conversion`).
     ``forward(images, widths, targets=None)`` returns a dict: ``ctc_logits`` (B, T, C),
-    ``mask`` (B, T) real columns, ``memory`` (B, T, D), ``attn_logits`` (B, L, V) when
-    ``targets`` (decoder inputs, bos first) are given, ``region_logits`` (B, R) when
-    ``num_regions > 0``.
+    ``mask`` (B, T) real columns, ``memory`` (B, T, D), ``region_logits`` (B, R) when
+    ``num_regions > 0``; ``targets`` is ignored (CTC only).
     """
 
-    has_decoder = True
+    has_decoder = False
 
     def __init__(self, num_ctc_classes: int, num_attn_classes: int, encoder: str,
                  encoder_stage: int, encoder_kwargs: dict[str, Any], encoder_weights: str | None,
                  width_stride: int | None, d_model: int, num_heads: int,
-                 num_encoder_layers: int, num_decoder_layers: int, ffn_dim: int,
-                 dropout: float, max_length: int, num_regions: int):
+                 num_encoder_layers: int, ffn_dim: int, dropout: float, num_regions: int):
         super().__init__()
         self.encoder = ConvNeXtColumns(encoder, encoder_stage, encoder_weights, width_stride,
                                        **encoder_kwargs)
         self.stride = self.encoder.stride
-        self.max_length = max_length
         self.proj = nn.Linear(self.encoder.channels, d_model)
         self.context = nn.ModuleList(EncoderBlock(d_model, num_heads, ffn_dim, dropout)
                                      for _ in range(num_encoder_layers))
         self.norm = nn.LayerNorm(d_model)
         self.ctc_head = nn.Linear(d_model, num_ctc_classes)
-        self.decoder = TransformerDecoder(num_attn_classes, d_model, num_heads,
-                                          num_decoder_layers, ffn_dim, dropout, max_length)
         self.region_head = RegionHead(d_model, num_regions) if num_regions > 0 else None
 
     def encode(self, images: torch.Tensor, widths: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -178,6 +175,34 @@ class JointCTCTransformer(nn.Module):
 
     def forward(self, images: torch.Tensor, widths: torch.Tensor,
                 targets: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        return self.encode(images, widths)
+
+
+class JointCTCTransformer(CTCTransformer):
+    """:class:`CTCTransformer` + an autoregressive Transformer decoder on the same columns.
+
+    ``forward(images, widths, targets=None)`` also returns ``attn_logits`` (B, L, V) when
+    ``targets`` (decoder inputs, bos first) are given.
+    """
+
+    has_decoder = True
+
+    def __init__(self, num_ctc_classes: int, num_attn_classes: int, encoder: str,
+                 encoder_stage: int, encoder_kwargs: dict[str, Any], encoder_weights: str | None,
+                 width_stride: int | None, d_model: int, num_heads: int,
+                 num_encoder_layers: int, num_decoder_layers: int, ffn_dim: int,
+                 dropout: float, max_length: int, num_regions: int):
+        super().__init__(num_ctc_classes, num_attn_classes, encoder, encoder_stage,
+                         encoder_kwargs, encoder_weights, width_stride, d_model, num_heads,
+                         num_encoder_layers, ffn_dim, dropout, num_regions=0)
+        self.max_length = max_length
+        self.decoder = TransformerDecoder(num_attn_classes, d_model, num_heads,
+                                          num_decoder_layers, ffn_dim, dropout, max_length)
+        # Built after the decoder, as before the split: a seed gives the same weights.
+        self.region_head = RegionHead(d_model, num_regions) if num_regions > 0 else None
+
+    def forward(self, images: torch.Tensor, widths: torch.Tensor,
+                targets: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         out = self.encode(images, widths)
         if targets is not None:
             out["attn_logits"] = self.decoder(targets, out["memory"], out["mask"])
@@ -191,3 +216,12 @@ class JointCTCTransformer(nn.Module):
 def joint_ctc_transformer(**kwargs: Any) -> JointCTCTransformer:
     """Joint CTC + Transformer recognizer (CPU default: ``convnext_atto`` cut at stride 16)."""
     return JointCTCTransformer(**kwargs)
+
+
+@register("ctc_transformer", input_size=(96, 384),
+          encoder="convnext_atto", encoder_stage=2, encoder_kwargs={}, encoder_weights=None,
+          width_stride=None, d_model=256, num_heads=4, num_encoder_layers=1, ffn_dim=1024,
+          dropout=0.1, num_regions=0)
+def ctc_transformer(**kwargs: Any) -> CTCTransformer:
+    """The joint recognizer without its decoder: read and trained by its CTC head alone."""
+    return CTCTransformer(**kwargs)

@@ -16,9 +16,14 @@ TINY_KWARGS = {
         "d_model": 32, "num_heads": 2, "num_encoder_layers": 1, "num_decoder_layers": 1,
         "ffn_dim": 64, "dropout": 0.0, "max_length": 10,
     },
+    "ctc_transformer": {
+        "encoder_kwargs": {"depths": (1, 1, 1, 1), "dims": (16, 24, 32, 48)},
+        "d_model": 32, "num_heads": 2, "num_encoder_layers": 1, "ffn_dim": 64, "dropout": 0.0,
+    },
     "crnn": {"channels": (8, 16, 32, 32), "hidden": 32, "dropout": 0.0},
 }
-TINY_SIZE = {"joint_ctc_transformer": (32, 128), "crnn": (32, 128)}
+TINY_SIZE = {"joint_ctc_transformer": (32, 128), "ctc_transformer": (32, 128),
+             "crnn": (32, 128)}
 
 
 def render_word(text: str, height: int = 32, pad: int = 4, size: int = 22,

@@ -8,6 +8,7 @@ input size) are made on ``--part tune``; reports use ``--part test`` (``bench/RE
 
     .venv/bin/python bench/bench_plate_recall.py --part tune --imgsz 320 640 \\
         --coco data/real/ro_plates_robertlucian data/real/car_plates_yoavmai \\
+               data/real/open_images_plates_unknowncz \\
         --out bench/out/plate_recall_tune.json [--md bench/plate_recall.md]
 
 A plate is found when a detected region overlaps it at IoU >= 0.5 (greedy, one to one,

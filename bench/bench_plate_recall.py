@@ -102,40 +102,46 @@ def printed_pages(part: str) -> list[Photo]:
     return [Photo(s.path, np.zeros((0, 4))) for s in load_set("docs_printed_pages", part)]
 
 
-def measure(sets: dict[str, list[Photo]], imgsz: int, weights: Path | None = None) -> dict:
+def measure(sets: dict[str, list[Photo]], imgsz: int, weights: Path | None = None,
+            confs: tuple[float, ...] = (0.25,)) -> list[dict]:
+    """One run per confidence in ``confs``: the photos are read once at the lowest and each
+    run keeps the detections scoring at least its confidence."""
     from pipeline.ocr import OcrPipeline
 
-    overrides = [f"detector.imgsz={imgsz}"]
+    overrides = [f"detector.imgsz={imgsz}", f"detector.conf={min(confs)}"]
     if weights is not None:
         overrides.append(f"detector.weights={weights}")
     ocr = OcrPipeline.from_preset("plates", mode="detect", overrides=overrides)
-    out: dict = {"imgsz": imgsz, "weights": str(weights or "shipped"), "sets": {}}
+    outs = [{"imgsz": imgsz, "conf": c, "weights": str(weights or "shipped"), "sets": {}}
+            for c in confs]
     for name, photos in sets.items():
-        heights, hits = [], []
-        false_plates = 0
         start = time.perf_counter()
         pages = ocr.run([p.path for p in photos])
         seconds = time.perf_counter() - start
-        for photo, page in zip(photos, pages, strict=True):
-            words = [w for line in page.lines for w in line.words]
-            pred = np.asarray([w.bbox for w in words], float).reshape(-1, 4)
-            scores = np.asarray([w.det_score or 0.0 for w in words], float)
-            found = match(photo.boxes, pred, scores)
-            heights.extend((photo.boxes[:, 3] - photo.boxes[:, 1]).tolist())
-            hits.extend(found.tolist())
-            false_plates += len(pred) - int(found.sum())
-        heights_a, hits_a = np.asarray(heights), np.asarray(hits, bool)
-        buckets = {}
-        for lo, hi in zip(HEIGHT_EDGES[:-1], HEIGHT_EDGES[1:], strict=True):
-            sel = (heights_a >= lo) & (heights_a < hi)
-            buckets[bucket_name(lo, hi)] = [int(hits_a[sel].sum()), int(sel.sum())]
-        out["sets"][name] = {
-            "photos": len(photos), "plates": len(hits_a),
-            "recall": float(hits_a.mean()) if len(hits_a) else None,
-            "false_per_image": false_plates / max(1, len(photos)),
-            "s_per_image": seconds / max(1, len(photos)),
-            "by_height": buckets}
-    return out
+        for out in outs:
+            heights, hits = [], []
+            false_plates = 0
+            for photo, page in zip(photos, pages, strict=True):
+                words = [w for line in page.lines for w in line.words
+                         if (w.det_score or 0.0) >= out["conf"]]
+                pred = np.asarray([w.bbox for w in words], float).reshape(-1, 4)
+                scores = np.asarray([w.det_score or 0.0 for w in words], float)
+                found = match(photo.boxes, pred, scores)
+                heights.extend((photo.boxes[:, 3] - photo.boxes[:, 1]).tolist())
+                hits.extend(found.tolist())
+                false_plates += len(pred) - int(found.sum())
+            heights_a, hits_a = np.asarray(heights), np.asarray(hits, bool)
+            buckets = {}
+            for lo, hi in zip(HEIGHT_EDGES[:-1], HEIGHT_EDGES[1:], strict=True):
+                sel = (heights_a >= lo) & (heights_a < hi)
+                buckets[bucket_name(lo, hi)] = [int(hits_a[sel].sum()), int(sel.sum())]
+            out["sets"][name] = {
+                "photos": len(photos), "plates": len(hits_a),
+                "recall": float(hits_a.mean()) if len(hits_a) else None,
+                "false_per_image": false_plates / max(1, len(photos)),
+                "s_per_image": seconds / max(1, len(photos)),
+                "by_height": buckets}
+    return outs
 
 
 def table(runs: list[dict]) -> str:
@@ -147,7 +153,8 @@ def table(runs: list[dict]) -> str:
         for name, r in run["sets"].items():
             cells = [f"{f}/{n}" if n else "-" for f, n in (r["by_height"][k] for k in names)]
             recall = "-" if r["recall"] is None else f"{r['recall']:.3f}"
-            rows.append("| " + " | ".join([name, str(run["imgsz"]), recall,
+            size = str(run["imgsz"]) + ("" if run["conf"] == 0.25 else f" @{run['conf']:g}")
+            rows.append("| " + " | ".join([name, size, recall,
                                            f"{r['false_per_image']:.2f}",
                                            f"{r['s_per_image']:.2f}", *cells]) + " |")
     return "\n".join(rows)
@@ -157,6 +164,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", default="test", choices=["tune", "test"])
     ap.add_argument("--imgsz", type=int, nargs="+", default=[320])
+    ap.add_argument("--conf", type=float, nargs="+", default=[0.25],
+                    help="detector confidences to measure (one reading at the lowest)")
     ap.add_argument("--coco", type=Path, nargs="*", default=[],
                     help="folders written by `pipeline data prepare` (plate_photos sets)")
     ap.add_argument("--negatives", type=Path, nargs="*", default=[],
@@ -173,7 +182,7 @@ def main() -> None:
         # photos without plates, split in two like the printed pages
         sets["no_plates_scenes"] = negative_photos(args.negatives, args.part)
         sets["no_plates_printed_pages"] = printed_pages(args.part)
-    runs = [measure(sets, s, args.weights) for s in args.imgsz]
+    runs = [run for s in args.imgsz for run in measure(sets, s, args.weights, tuple(args.conf))]
     text = table(runs)
     print(f"part: {args.part}")
     print(text)

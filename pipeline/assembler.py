@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -81,6 +82,51 @@ def word_chars(word: Word) -> tuple[Char, ...]:
                  for ch, box, score in zip(letters, boxes, scores, strict=True))
 
 
+def split_word(word: Word) -> list[Word]:
+    """A region read as several words (a merged line crop) cut into one :class:`Word` per
+    whitespace-separated word of its text, left to right.
+
+    Its quadrilateral is cut across its top edge (as the crop was read) where the
+    recognizer's CTC columns put each word (:attr:`Word.spans`), or, without spans that fit
+    the words (a lexicon correction split or joined one), in proportion to the characters.
+    Each piece keeps the region's label and detection score; its ``rec_score`` is the
+    recognizer's confidence in that word (:attr:`Word.word_scores`, else the region's
+    confidence per character to the power of the word's length), and it keeps the
+    recognizer's boxes of its own characters. A region of one word, or whose polygon is not
+    a quadrilateral, is returned as it is."""
+    tokens = list(re.finditer(r"\S+", word.text))
+    if len(tokens) == 1 and tokens[0].group(0) != word.text:
+        return [replace(word, text=tokens[0].group(0))]  # read with a space at an end
+    if len(tokens) < 2 or len(word.polygon) != 4:
+        return [word]
+    spans = word.spans
+    if spans is None or len(spans) != len(tokens):
+        first, end = tokens[0].start(), tokens[-1].end()
+        spans = tuple(((t.start() - first) / (end - first), (t.end() - first) / (end - first))
+                      for t in tokens)
+    pieces = split_quad(order_quad(as_points(word.polygon)), spans)
+    scores = _word_scores(word) if word.rec_score is not None else (None,) * len(tokens)
+    if word.word_scores is None and word.rec_score is not None:
+        per_char = char_confidence(word)
+        scores = tuple(per_char ** len(t.group(0)) for t in tokens)
+    read = word.read_chars
+    if read is not None and len(read) != sum(len(t.group(0)) for t in tokens):
+        read = None
+    out, used = [], 0
+    for piece, token, score in zip(pieces, tokens, scores, strict=True):
+        n = len(token.group(0))
+        (x1, y1), (x2, y2) = piece.min(axis=0), piece.max(axis=0)
+        out.append(replace(
+            word, text=token.group(0), polygon=points_tuple(piece),
+            bbox=(round(float(x1), 2), round(float(y1), 2), round(float(x2), 2),
+                  round(float(y2), 2)),
+            rec_score=None if score is None else float(score), spans=None,
+            word_scores=None if score is None else (float(score),), chars=None,
+            read_chars=None if read is None else tuple(read[used:used + n])))
+        used += n
+    return out
+
+
 class Assembler:
     """The last step: cleans the text of read words and orders them into :class:`Line` s.
 
@@ -129,6 +175,8 @@ class Assembler:
     def _line(self, words: list[Word], skew: float) -> Line:
         points = np.concatenate([as_points(w.polygon) for w in words])
         text = self.config.layout.word_separator.join(w.text for w in words if w.text)
+        if self.config.layout.kind == "page":  # a merged line crop: one Word per word
+            words = [piece for w in words for piece in split_word(w)]
         if self.config.char_boxes:
             words = [replace(w, chars=word_chars(w)) for w in words]
         text_cfg = self.config.text

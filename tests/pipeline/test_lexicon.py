@@ -113,7 +113,10 @@ def test_a_typical_ocr_confusion_on_an_unsure_word_is_corrected_in_the_assembler
     line = _word("lt is an unigue offce", 0, word_scores=(0.55, 0.99, 0.98, 0.42, 0.97))
     (fixed,) = _assembler(lexicon=["en"]).assemble([line])
     assert fixed.text == "It is an unique offce"
-    assert fixed.words[0].word_scores == line.word_scores  # kept on the result
+    # the line crop comes back as its words, each with the recognizer's score of that word
+    assert [w.text for w in fixed.words] == ["It", "is", "an", "unique", "offce"]
+    assert [w.word_scores for w in fixed.words] == [(s,) for s in line.word_scores]
+    assert [w.rec_score for w in fixed.words] == list(line.word_scores)
 
 
 def test_assembler_applies_the_lexicon_only_when_configured():
@@ -173,7 +176,8 @@ def test_min_char_score_blanks_junk_reads_but_not_long_lines():
     assert _assembler().assemble(words)[0].text.startswith("485 ")
     kept = _assembler(min_char_score=0.3).assemble(words)
     assert kept[0].text == "BY RALPH KINNEY BENNETT ok"
-    assert [w.text for w in kept[0].words] == ["", "BY RALPH KINNEY BENNETT", "ok"]
+    # the blanked region stays (its box), the line crop comes back as its words
+    assert [w.text for w in kept[0].words] == ["", "BY", "RALPH", "KINNEY", "BENNETT", "ok"]
 
 
 def test_hyphen_broken_pieces_are_not_corrected():

@@ -12,6 +12,13 @@ difference to the 0 row, plus a second reading of the pages found upside down). 
 
     .venv/bin/python bench/bench_orientation.py
     .venv/bin/python bench/bench_orientation.py --notebooks 6 --json bench/out/orientation.json
+
+``--pages NAME=DIR`` adds real pages never used to set the step's thresholds (e.g. the test
+parts of the handwriting sets prepared by ``pipeline data prepare``; the first ``--max`` of
+each folder's images, sorted), so the accuracy is a held-out one:
+
+    .venv/bin/python bench/bench_orientation.py --notebooks 0 --printed-off \
+        --pages hooker=data/real/en_letters_hooker/test/images --max 10
 """
 
 from __future__ import annotations
@@ -85,12 +92,25 @@ def main() -> None:
     parser.add_argument("--off", action="store_true",
                         help="Also time the upright pages with orientation off.")
     parser.add_argument("--json", type=Path, help="Also write the numbers here.")
+    parser.add_argument("--pages", action="append", default=[], metavar="NAME=DIR",
+                        help="More pages: the images of DIR (sorted), as the row NAME.")
+    parser.add_argument("--max", type=int, default=10, help="--pages: images per folder.")
+    parser.add_argument("--printed-off", action="store_true",
+                        help="Leave out the printed dev pages.")
     args = parser.parse_args()
 
     ocr = OcrPipeline.from_preset("documents", overrides=["orientation.enabled=true"])
     with tempfile.TemporaryDirectory() as tmp:
-        pages = {"printed": printed_pages(),
-                 "notebook": notebook_pages(Path(tmp) / "nb", args.notebooks, args.seed)}
+        pages = {} if args.printed_off else {"printed": printed_pages()}
+        if args.notebooks > 0:
+            pages["notebook"] = notebook_pages(Path(tmp) / "nb", args.notebooks, args.seed)
+        for spec in args.pages:
+            name, sep, folder = spec.partition("=")
+            if not sep or not Path(folder).is_dir():
+                parser.error(f"--pages {spec!r}: expected NAME=DIR with an existing DIR")
+            pages[name] = sorted(p for p in Path(folder).iterdir()
+                                 if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif",
+                                                         ".tiff"})[: args.max]
         results = measure(ocr, pages)
         if args.off:
             plain = OcrPipeline.from_preset("documents", overrides=["orientation.enabled=false"])

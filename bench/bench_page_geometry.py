@@ -131,15 +131,15 @@ def grid(photos, images, negatives) -> list[dict]:
     less false quads)."""
     rows = []
     base = PageGeometryConfig()
-    for side, fit, contrast, max_area in itertools.product(
-            (384, 512), (0.8, 0.85, 0.9), (8.0, 16.0), (0.85, 0.9)):
+    for side, fit, contrast, support in itertools.product(
+            (384, 512), (0.85, 0.9), (8.0, 16.0), (0.0, 0.3)):
         s = base.model_copy(update={"side": side, "min_fit": fit,
-                                     "min_contrast": contrast, "max_area": max_area})
+                                     "min_contrast": contrast, "min_support": support})
         row = {**s.model_dump(), **score_photos(photos, images, s),
                "false_quads": false_quads(negatives, s)}
         row["objective"] = row["right"] - row["false_quads"] / max(len(negatives), 1)
         rows.append(row)
-        print(json.dumps({k: row[k] for k in ("side", "min_fit", "min_contrast", "max_area",
+        print(json.dumps({k: row[k] for k in ("side", "min_fit", "min_contrast", "min_support",
                                               "found", "right", "false_quads",
                                               "corner_px_median")}), flush=True)
     return sorted(rows, key=lambda r: -r["objective"])

@@ -9,10 +9,12 @@ bright, unsaturated, four-cornered region that stands out from what is around it
 2. Each region's convex hull is simplified to four corners, then every side is refitted as a
    straight line through the hull's points along it (corners cut off by the simplification
    or rounded by a curl come back where the sides meet).
-3. A candidate is kept when the quadrilateral covers its region well (``min_fit``, IoU), is
-   large enough (``min_area``) and brighter inside than in a band just outside
-   (``min_contrast``); the best by fit times area wins.
-4. A page that already fills the image (a scan, a crop: quad over ``max_area``, or all four
+3. Each side is snapped onto the strongest bright-to-dark step across it in the image.
+4. A candidate is kept when the quadrilateral covers its region well (``min_fit``, IoU), is
+   large enough (``min_area``), brighter inside than in a band just outside
+   (``min_contrast``) and steps from bright to dark along enough of each side
+   (``min_support``); the best by fit times the square root of its area wins.
+5. A page that already fills the image (a scan, a crop: quad over ``max_area``, or all four
    corners on the image's border) gives no quad: the image is read as it is.
 
 Every threshold is a setting of :class:`pipeline.presets.PageGeometryConfig`, chosen on the
@@ -84,22 +86,28 @@ def paperness(image: np.ndarray) -> np.ndarray:
 
 
 def _candidate_masks(paper: np.ndarray) -> list[np.ndarray]:
-    """Binary masks whose outer contours may be the page."""
-    blurred = cv2.GaussianBlur(paper, (5, 5), 0)
+    """Binary masks whose outer contours may be the page.
+
+    Text, rules and pens are thin dark strokes on the paper: a grey closing as wide as
+    ``k`` (about a line of body text at the working size) fills them with the paper
+    around, so that edges left are those of sheets and things on the table."""
     side = max(paper.shape)
     k = max(3, int(side * 0.012)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    plain = cv2.GaussianBlur(cv2.morphologyEx(paper, cv2.MORPH_CLOSE, kernel), (5, 5), 0)
+    _, bright = cv2.threshold(plain, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, kernel)
-    median = float(np.median(blurred))
-    edges = cv2.Canny(blurred, 0.4 * median + 10, 0.8 * median + 30)
+    median = float(np.median(plain))
+    edges = cv2.Canny(plain, 0.4 * median + 10, 0.8 * median + 30)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     closed = np.zeros_like(edges)
     contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(closed, contours, -1, 255, thickness=cv2.FILLED)
     closed = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel)
-    # bright regions cut along every edge: a page lying on another sheet is cut from it
-    cut = cv2.bitwise_and(bright, cv2.bitwise_not(edges))
+    # bright regions cut along weaker edges too: a page lying on another sheet is cut
+    # from it along their small step in brightness
+    weak = cv2.dilate(cv2.Canny(plain, 10, 30), np.ones((3, 3), np.uint8))
+    cut = cv2.bitwise_and(bright, cv2.bitwise_not(weak))
     cut = cv2.morphologyEx(cut, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     return [bright, closed, cut]
 
@@ -151,21 +159,26 @@ def _refit_sides(quad: np.ndarray, outline: np.ndarray) -> np.ndarray:
     return out
 
 
-def _snap_sides(paper: np.ndarray, quad: np.ndarray, reach: float) -> np.ndarray:
+def _snap_sides(paper: np.ndarray, quad: np.ndarray, reach: float
+                ) -> tuple[np.ndarray, float]:
     """Each side moved onto the strongest bright-to-dark step across it (within ``reach``
     pixels either way; sub-pixel, bilinear), then the corners recomputed where the sides
     meet. The masks' outlines lie a pixel or two off the page's edge (blurs, dilated
-    edges); the step in the image itself does not."""
+    edges); the step in the image itself does not.
+
+    Returns:
+        The corners, and the support of the worst side: the share of its samples with a
+        step at least half its strongest (a side that bridges two sheets has few)."""
     h, w = paper.shape[:2]
     centre = quad.mean(axis=0)
     offsets = np.arange(-reach, reach + 0.25, 0.5, dtype=np.float32)
-    lines = []
+    lines, support = [], []
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
         along = b - a
         length = float(np.linalg.norm(along))
         if length < 8:
-            return quad
+            return quad, 0.0
         normal = np.array([along[1], -along[0]]) / length
         if normal @ (a - centre) < 0:  # outward
             normal = -normal
@@ -181,17 +194,18 @@ def _snap_sides(paper: np.ndarray, quad: np.ndarray, reach: float) -> np.ndarray
         inside = ((pts[:, 0, 0] >= 0) & (pts[:, 0, 0] < w) & (pts[:, 0, 1] >= 0)
                   & (pts[:, 0, 1] < h))
         keep = strong & inside
+        support.append(float(keep.mean()))
         if keep.sum() < 6:
-            return quad
+            return quad, 0.0
         found = base[keep] + (offsets[k[keep] + 1])[:, None] * normal
         lines.append(_line_through(found))
     corners = [_meet(lines[i - 1], lines[i]) for i in range(4)]
     if any(c is None for c in corners):
-        return quad
+        return quad, 0.0
     out = np.array(corners)
     if np.abs(out - quad).max() > 2 * reach:
-        return quad
-    return out
+        return quad, 0.0
+    return out, min(support)
 
 
 def _four_corners(contour: np.ndarray) -> np.ndarray | None:
@@ -260,7 +274,7 @@ def find_page(image: np.ndarray, settings: PageGeometryConfig | None = None
             quad = _four_corners(contour)
             if quad is None:
                 continue
-            quad = _snap_sides(smooth, quad, reach)
+            quad, support = _snap_sides(smooth, quad, reach)
             if not cv2.isContourConvex(quad.astype(np.float32)):
                 continue
             quad_area = cv2.contourArea(quad.astype(np.float32))
@@ -271,6 +285,8 @@ def find_page(image: np.ndarray, settings: PageGeometryConfig | None = None
             union = np.count_nonzero(region | box)
             fit = np.count_nonzero(region & box) / max(union, 1)
             if fit < s.min_fit or _contrast(paper, quad) < s.min_contrast:
+                continue
+            if support < s.min_support:
                 continue
             score = fit * np.sqrt(quad_area / total)
             if best is None or score > best[0]:

@@ -262,6 +262,10 @@ class PageGeometryConfig(StrictModel):
     min_fit: float = Field(0.9, gt=0.0, le=1.0,
                            description="Smallest IoU of a candidate region with its "
                                        "quadrilateral.")
+    min_support: float = Field(0.0, ge=0.0, le=1.0,
+                               description="Share of each side's length along which the image "
+                                           "must step from bright to dark (a quad bridging "
+                                           "two sheets has a side with little).")
     min_contrast: float = Field(12.0, ge=0.0,
                                 description="How much brighter (value minus saturation, grey "
                                             "levels) the page must be than just outside it.")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -153,7 +154,8 @@ def cer(text: str, truth: str) -> float:
 def end_to_end(photos: list[dict], n: int) -> dict:
     """Page CER of the documents preset without and with the page step, and of the peers,
     on the first ``n`` photos."""
-    from bench.peers import RapidOcr, Tesseract
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+    from peers import RapidOcr, Tesseract
     from pipeline.ocr import OcrPipeline
 
     subset = photos[:n]

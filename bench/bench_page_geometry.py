@@ -156,6 +156,7 @@ def end_to_end(photos: list[dict], n: int) -> dict:
     on the first ``n`` photos."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
     from peers import RapidOcr, Tesseract
+
     from pipeline.ocr import OcrPipeline
 
     subset = photos[:n]

@@ -71,6 +71,27 @@ def describe(component: object | None, missing: str) -> str:
     return str(getattr(component, "description", type(component).__name__))
 
 
+def _with_second_reader(first: Recognizer, config: PipelineConfig, device: str) -> Recognizer:
+    """``first`` and the ``second_reader`` section's recognizer as one
+    (:class:`pipeline.second_reader.SecondReader`), on the config's backend (ONNX Runtime:
+    the second graph is exported to the cache on first use, never read from ``onnx_dir``)."""
+    from pipeline.second_reader import SecondReader
+
+    section = config.second_reader
+    if config.backend == "onnxruntime":
+        from pipeline.onnx_backend import build_onnx_recognizer
+
+        second = build_onnx_recognizer(
+            config.model_copy(update={"recognizer": section.recognizer, "onnx_dir": None}),
+            device)
+    else:
+        from recognition.factory import build_recognizer
+
+        second = build_recognizer(
+            section.recognizer.model_copy(update={"batch_size": config.batch_size}), device)
+    return SecondReader(first, second, section.below)
+
+
 class OcrPipeline:
     """The composed OCR system.
 
@@ -161,6 +182,8 @@ class OcrPipeline:
 
             rec_cfg = config.recognizer.model_copy(update={"batch_size": config.batch_size})
             recognizer = build_recognizer(rec_cfg, device)
+        if recognizer is not None and config.second_reader.enabled:
+            recognizer = _with_second_reader(recognizer, config, device)
         per_batch = config.batch_size if mode == "recognize" else 4
         return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch,
                    regions=config.regions, crops=config.crops, script_lock=config.script_lock,

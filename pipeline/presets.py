@@ -243,6 +243,21 @@ class OrientationConfig(StrictModel):
                     "character turned is higher than as it stands by at least this.")
 
 
+class SecondReaderConfig(StrictModel):
+    """A second recognizer for the crops the first one reads unsurely (step ``ReadCrops``,
+    :class:`pipeline.second_reader.SecondReader`): e.g. a handwriting reader beside a printed
+    one. Each crop whose first reading's confidence per character is under ``below`` is read
+    again by this one, and its reading replaces the first."""
+
+    enabled: bool = Field(False, description="Read unsure crops again with `recognizer`.")
+    recognizer: RecognizerConfig = Field(
+        default_factory=RecognizerConfig,
+        description="The second recognizer (built like the main `recognizer` section).")
+    below: float = Field(0.8, ge=0.0, le=1.0,
+                         description="Crops read with a confidence per character (score ** "
+                                     "(1 / characters)) under this are read again.")
+
+
 class PageGeometryConfig(StrictModel):
     """Finding the page in a photo and reading it warped upright (step ``FindPage``,
     :mod:`pipeline.page_geometry`); polygons stay in the image's own coordinates and the
@@ -289,6 +304,7 @@ class PipelineConfig(StrictModel):
     regions: RegionsConfig = Field(default_factory=RegionsConfig)
     crops: CropsConfig = Field(default_factory=CropsConfig)
     recognizer: RecognizerConfig = Field(default_factory=RecognizerConfig)
+    second_reader: SecondReaderConfig = Field(default_factory=SecondReaderConfig)
     script_lock: ScriptLockConfig = Field(default_factory=ScriptLockConfig)
     assembler: AssemblerConfig = Field(default_factory=AssemblerConfig)
     orientation: OrientationConfig = Field(default_factory=OrientationConfig)

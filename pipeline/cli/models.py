@@ -62,7 +62,8 @@ def model_rows() -> list[dict[str, Any]]:
     used: dict[Path, list[str]] = {}
     for name in preset_names():
         cfg = load_pipeline_config(name)
-        for weights in (cfg.detector.weights, cfg.recognizer.weights):
+        second = cfg.second_reader.recognizer.weights if cfg.second_reader.enabled else None
+        for weights in (cfg.detector.weights, cfg.recognizer.weights, second):
             if weights is not None:
                 used.setdefault(resolve_path(weights).resolve(), []).append(name)
     summaries = card_summaries(MODELS_DIR / "README.md")

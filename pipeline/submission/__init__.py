@@ -5,7 +5,8 @@ Layout of the folder (and of the zip, at its root)::
     metadata.json   {"image": "<docker image>", "entry_point": "python run.py"}
     run.py          python run.py TEST_IMAGES_PATH SAVE_PATH
     config.yaml     the pipeline config, weights pointing into weights/
-    weights/        detector.pt, recognizer.pt (copied from the config's weights)
+    weights/        detector.pt, recognizer.pt, second_reader.pt when the config has one
+                    (copied from the config's weights)
     src/            pipeline/, detection/, recognition/ (this project's code)
 
 The docker image must provide the project's dependencies (torch, torchvision, ultralytics,
@@ -67,7 +68,10 @@ def package_submission(config: PipelineConfig, folder: Path,
     (folder / "weights").mkdir(parents=True)
     weights: dict[str, str | None] = {}
     updates = {}
-    for stage, stage_cfg in (("detector", config.detector), ("recognizer", config.recognizer)):
+    stages = [("detector", config.detector), ("recognizer", config.recognizer)]
+    if config.second_reader.enabled:
+        stages.append(("second_reader", config.second_reader.recognizer))
+    for stage, stage_cfg in stages:
         src = required_weights(stage_cfg.weights, stage_cfg.untrained, f"{stage}.weights")
         if src is None:
             log.warning("submission: the %s is UNTRAINED (untrained: true); so is the package",
@@ -79,6 +83,9 @@ def package_submission(config: PipelineConfig, folder: Path,
         shutil.copy2(src, folder / rel)
         weights[stage] = str(rel)
         updates[stage] = stage_cfg.model_copy(update={"weights": rel})
+    if "second_reader" in updates:
+        updates["second_reader"] = config.second_reader.model_copy(
+            update={"recognizer": updates["second_reader"]})
     bundled = config.model_copy(update={**updates, "device": "auto"})
     data = bundled.model_dump(mode="json")
     (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),

@@ -21,12 +21,15 @@ def config_with_local_weights(config_path: Path) -> PipelineConfig:
 
     cfg = load_config(config_path, PipelineConfig)
     base = config_path.resolve().parent
-    det, rec = cfg.detector, cfg.recognizer
-    if det.weights is not None and not det.weights.is_absolute():
-        det = det.model_copy(update={"weights": base / det.weights})
-    if rec.weights is not None and not rec.weights.is_absolute():
-        rec = rec.model_copy(update={"weights": base / rec.weights})
-    return cfg.model_copy(update={"detector": det, "recognizer": rec})
+    def local(stage):
+        if stage.weights is not None and not stage.weights.is_absolute():
+            return stage.model_copy(update={"weights": base / stage.weights})
+        return stage
+
+    second = cfg.second_reader.model_copy(
+        update={"recognizer": local(cfg.second_reader.recognizer)})
+    return cfg.model_copy(update={"detector": local(cfg.detector),
+                                  "recognizer": local(cfg.recognizer), "second_reader": second})
 
 
 def predictions_path(save_path: Path) -> Path:

@@ -127,9 +127,12 @@ def test_package_bundles_weights_and_points_config_at_them(tmp_path):
                                                        "recognizer.weights=null",
                                                        "recognizer.untrained=true"])
     sub = package_submission(cfg, tmp_path / "pkg")
-    assert sub.weights == {"detector": "weights/detector.pt", "recognizer": None}
+    assert sub.weights == {"detector": "weights/detector.pt", "recognizer": None,
+                           "second_reader": "weights/second_reader.pt"}
     assert (tmp_path / "pkg" / "weights" / "detector.pt").read_bytes() == b"weights"
     from pipeline.submission.predict import config_with_local_weights
     loaded = config_with_local_weights(tmp_path / "pkg" / "config.yaml")
     assert loaded.detector.weights == (tmp_path / "pkg" / "weights" / "detector.pt").resolve()
     assert loaded.recognizer.weights is None and loaded.recognizer.untrained
+    second = (tmp_path / "pkg" / "weights" / "second_reader.pt").resolve()
+    assert loaded.second_reader.recognizer.weights == second and second.is_file()

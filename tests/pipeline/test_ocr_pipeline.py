@@ -128,7 +128,7 @@ def test_each_config_section_steers_its_own_step(fake_factories):
     assert docs.clean.gutter_gap == docs.assembler.config.layout.gutter_gap == 0.4
     assert docs.crop.pad == 0.0
     assert docs.script_lock.config.min_share == 0.9
-    assert docs.assembler.config.text.min_char_score == 0.3
+    assert docs.assembler.config.text.min_char_score == 0.0
     plates = OcrPipeline.from_preset("plates", device="cpu",
                                      overrides=["assembler.layout.gutter_gap=0.7"])
     assert plates.crop.pad == 0.1 and plates.detect.line_image_aspect is None

@@ -173,7 +173,9 @@ def test_onnxruntime_reads_the_samples_as_torch(tmp_path, preset):
     for backend in ("torch", "onnxruntime"):
         out = tmp_path / f"{backend}.json"
         result = runner.invoke(app, ["run", samples, "--preset", preset, "--backend", backend,
-                                     "--set", "recognizer.precision=fp32", "--device", "cpu",
+                                     "--set", "recognizer.precision=fp32",
+                                     "--set", "second_reader.recognizer.precision=fp32",
+                                     "--device", "cpu",
                                      "--out", str(out)])
         assert result.exit_code in (0, 1), result.output  # annotations.json is not an image
         texts[backend] = _texts(out)
@@ -195,6 +197,7 @@ def test_models_list_names_every_shipped_file():
     assert plates["summary"] == "CRNN plate reader"
     assert rows["data/models/documents_detector.pt"]["role"] == "detector"
     assert rows["data/models/documents_crnn.pt"]["preset"] == "-"
+    assert rows["data/models/handwriting_recognizer.pt"]["preset"] == "documents"  # 2nd reader
     table = runner.invoke(app, ["models", "list"]).output.splitlines()
     assert table[0].split()[:4] == ["file", "preset", "role", "architecture"]
     assert len(table) == 1 + len(rows)

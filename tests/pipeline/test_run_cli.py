@@ -69,8 +69,9 @@ def test_run_writes_documented_schema(tmp_path, fakes):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["version"] == 1 and data["mode"] == "ocr" and data["config"] == "documents"
-    assert data["models"] == {"detector": "fake blob detector",
-                              "recognizer": "fake grey recognizer"}
+    assert data["models"] == {"detector": "fake blob detector",  # documents: 2 readers
+                              "recognizer": "fake grey recognizer; crops read under 0.75 per "
+                                            "character read again by fake grey recognizer"}
     assert [e["file"] for e in data["images"]] == [str(tmp_path / "in" / "p1.png"),
                                                   str(tmp_path / "in" / "sub" / "p2.jpg")]
     for entry in data["images"]:

@@ -1,0 +1,72 @@
+"""The second reader: unsure crops of the first recognizer are read again by the second."""
+
+import numpy as np
+import pytest
+
+from pipeline.ocr import OcrPipeline
+from pipeline.presets import load_pipeline_config
+from pipeline.second_reader import SecondReader
+from recognition.types import Recognition
+from tests.pipeline.test_end_to_end import TINY_JOINT, TINY_YOLO
+
+
+class Fixed:
+    """Reads crop k (its first pixel's value) as ``reads[k]``; records what it was given."""
+
+    def __init__(self, reads, name="fixed"):
+        self.reads, self.seen, self.forbids = reads, [], []
+        self.description = name
+
+    def predict(self, crops, forbid=""):
+        keys = [int(c[0, 0, 0]) for c in crops]
+        self.seen.append(keys)
+        self.forbids.append(forbid)
+        return [self.reads[k] for k in keys]
+
+
+def crops(n):
+    return [np.full((8, 16, 3), k, np.uint8) for k in range(n)]
+
+
+def test_only_unsure_crops_are_read_again_and_replaced():
+    # scores are whole-read scores: "ab" at 0.81 is 0.9 per character, "xy" at 0.25 is 0.5
+    first = Fixed([Recognition("ab", 0.81), Recognition("xy", 0.25), Recognition("", 0.0)])
+    second = Fixed([Recognition("AB", 0.99), Recognition("hw", 0.3), Recognition("z", 0.2)])
+    out = SecondReader(first, second, below=0.8).predict(crops(3))
+    assert [r.text for r in out] == ["ab", "hw", "z"]
+    assert second.seen == [[1, 2]]  # the confident crop 0 is never read twice
+
+
+def test_below_zero_never_reads_again_and_one_always_does():
+    first = Fixed([Recognition("ab", 0.81), Recognition("xy", 0.25)])
+    second = Fixed([Recognition("AB", 0.5), Recognition("HW", 0.5)])
+    assert [r.text for r in SecondReader(first, second, 0.0).predict(crops(2))] == ["ab", "xy"]
+    assert second.seen == []
+    assert [r.text for r in SecondReader(first, second, 1.0).predict(crops(2))] == ["AB", "HW"]
+    with pytest.raises(ValueError, match="below"):
+        SecondReader(first, second, 1.5)
+
+
+def test_forbidden_letters_reach_both_readers():
+    first = Fixed([Recognition("xy", 0.1)])
+    second = Fixed([Recognition("hw", 0.1)])
+    SecondReader(first, second, 0.8).predict(crops(1), forbid="абв")
+    assert first.forbids == ["абв"] and second.forbids == ["абв"]
+
+
+def test_the_documents_preset_reads_with_a_second_reader_and_says_so():
+    cfg = load_pipeline_config("documents")
+    assert cfg.second_reader.enabled and cfg.second_reader.recognizer.weights is not None
+    ocr = OcrPipeline.from_preset("documents", device="cpu", overrides=TINY_YOLO + TINY_JOINT)
+    assert isinstance(ocr.recognizer, SecondReader)
+    assert "read again by" in ocr.models["recognizer"]
+    off = OcrPipeline.from_preset("documents", device="cpu", overrides=[
+        *TINY_YOLO, *TINY_JOINT, "second_reader.enabled=false"])
+    assert not isinstance(off.recognizer, SecondReader)
+    plates = load_pipeline_config("plates")
+    assert not plates.second_reader.enabled
+
+
+def test_a_bad_threshold_names_the_field():
+    with pytest.raises(Exception, match="second_reader.below"):
+        load_pipeline_config("documents", overrides=["second_reader.below=2"])

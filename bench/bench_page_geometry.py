@@ -41,6 +41,7 @@ from synth.kinds import renderer_factory
 from synth.runner import generate
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # bench/ is not a package: peers.py beside this file
 PRINTED = ROOT.parent / "shared" / "data" / "docs_printed_pages"
 SEEDS = {"tune": 101, "test": 202}
 SCAN_SEEDS = {"tune": 303, "test": 404}
@@ -154,8 +155,7 @@ def cer(text: str, truth: str) -> float:
 def end_to_end(photos: list[dict], n: int) -> dict:
     """Page CER of the documents preset without and with the page step, and of the peers,
     on the first ``n`` photos."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
-    from peers import RapidOcr, Tesseract
+    from peers import RapidOcr, Tesseract  # bench/ is on sys.path (top of the file)
 
     from pipeline.ocr import OcrPipeline
 

@@ -3,9 +3,10 @@
 The documents preset's printed reader reads every crop; a crop whose confidence per
 character (``score ** (1 / len(text))``, :func:`pipeline.steps.read_confidence`) is under a
 threshold is read again by a second reader (e.g. one fine-tuned on handwriting) and takes the
-second reading when that one's confidence per character is higher (``--rule higher``) or
-always (``--rule always``). Sets as ``bench_hw_readers.py`` (real handwriting crops under
-``data/real``, printed lines of ``../shared/data``); choose the threshold on ``--part tune``.
+second reading always (``--rule always``, what ``pipeline.second_reader`` does) or only when
+its confidence per character is higher (``--rule higher``). Sets as ``bench_hw_readers.py``
+(real handwriting crops under ``data/real``, printed lines of ``../shared/data``); choose the
+threshold on ``--part tune``.
 
     .venv/bin/python bench/bench_reader_fallback.py --part tune --limit 300 \
         --first data/models/documents_recognizer.pt --second runs/x/best.pt
@@ -22,13 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_hw_readers import PRINTED, SETS, collapse, handwriting, printed, reader  # noqa: E402
 
+from pipeline.steps import read_confidence  # noqa: E402
 from recognition.metrics import score_texts  # noqa: E402
 
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01)
-
-
-def per_char(text: str, score: float) -> float:
-    return score ** (1 / len(text)) if text else 0.0
 
 
 def main() -> None:
@@ -37,7 +35,8 @@ def main() -> None:
     ap.add_argument("--root", type=Path, default=Path("data/real"))
     ap.add_argument("--first", type=Path, required=True)
     ap.add_argument("--second", type=Path, required=True)
-    ap.add_argument("--rule", choices=("higher", "always"), default="higher")
+    ap.add_argument("--rule", choices=("higher", "always"), default="always",
+                    help="always: the rule the documents preset's second_reader applies")
     ap.add_argument("--thresholds", type=float, nargs="+", default=list(THRESHOLDS))
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
@@ -58,7 +57,7 @@ def main() -> None:
         for t in args.thresholds:
             texts = []
             for ra, rb in zip(a, b, strict=True):
-                ca, cb = per_char(ra.text, ra.score), per_char(rb.text, rb.score)
+                ca, cb = read_confidence(ra), read_confidence(rb)
                 swap = ca < t and (args.rule == "always" or cb > ca)
                 texts.append(norm(rb.text if swap else ra.text))
             row[f"{t:.2f}"] = round(score_texts(texts, refs).cer, 4)

@@ -30,22 +30,22 @@ class SecondReader:
         if not 0.0 <= below <= 1.0:
             raise ValueError(f"second_reader.below must be in [0, 1], got {below}")
         self.first, self.second, self.below = first, second, below
+        self._forbids = [r for r in (first, second) if "forbid" in signature(r.predict).parameters]
         self.description = (f"{getattr(first, 'description', type(first).__name__)}; crops "
                             f"read under {below} per character read again by "
                             f"{getattr(second, 'description', type(second).__name__)}")
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
-        reads = list(_predict(self.first, crops, forbid))
+        reads = self._predict(self.first, crops, forbid)
         unsure = [k for k, r in enumerate(reads) if read_confidence(r) < self.below]
         if unsure:
-            again = _predict(self.second, [crops[k] for k in unsure], forbid)
+            again = self._predict(self.second, [crops[k] for k in unsure], forbid)
             for k, r in zip(unsure, again, strict=True):
                 reads[k] = r
         return reads
 
-
-def _predict(recognizer: Recognizer, crops: Sequence[np.ndarray], forbid: str
-             ) -> list[Recognition]:
-    if forbid and "forbid" in signature(recognizer.predict).parameters:
-        return list(recognizer.predict(crops, forbid=forbid))
-    return list(recognizer.predict(crops))
+    def _predict(self, recognizer: Recognizer, crops: Sequence[np.ndarray], forbid: str
+                 ) -> list[Recognition]:
+        if forbid and recognizer in self._forbids:
+            return list(recognizer.predict(crops, forbid=forbid))
+        return list(recognizer.predict(crops))

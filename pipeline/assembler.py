@@ -158,8 +158,9 @@ class Assembler:
         else:
             layout = PageLayout(min_overlap=lay.min_overlap, column_gap=lay.column_gap,
                                 min_column_rows=lay.min_column_rows, order=lay.order,
-                                gutter_gap=lay.gutter_gap, min_x_overlap=lay.min_x_overlap)
-            groups = page_order(polygons, layout, skew=skew)
+                                gutter_gap=lay.gutter_gap, min_x_overlap=lay.min_x_overlap,
+                                value_width=lay.value_width)
+            groups = page_order(polygons, layout, skew=skew, texts=[w.text for w in words])
             lexicon = ([lang for lang in cfg.lexicon if lang in cfg.languages]
                        if cfg.languages else cfg.lexicon)
             if lexicon:  # corrected in reading order: hyphen-broken words stay whole

@@ -174,6 +174,12 @@ class LayoutConfig(StrictModel):
                     "only when their x extents share at least this fraction of the "
                     "narrower; blocks that only graze each other (a caption straddling a "
                     "gutter) stay unordered. 0: any overlap.")
+    value_width: float | None = Field(
+        None, gt=0.0,
+        description="order: topological: a segment at most this many text heights wide, "
+                    "in a column whose segments are that narrow too (prices, form values, "
+                    "table numbers), is read in the row of its nearest left neighbour "
+                    "instead of as a column of its own; off if null.")
     word_separator: str = Field(
         " ", description="Joins the words of a line into its text ('' for plates).")
 
@@ -188,7 +194,8 @@ MOVED_ASSEMBLER_KEYS = {
                                           "lexicon_margin")},
     **{k: f"assembler.layout.{k}" for k in ("kind", "min_overlap", "column_gap",
                                             "min_column_rows", "deskew", "order", "gutter_gap",
-                                            "min_x_overlap", "word_separator")},
+                                            "min_x_overlap", "value_width",
+                                            "word_separator")},
 }
 """Where each key of the former flat ``assembler:`` section lives now."""
 

@@ -243,16 +243,20 @@ class PageLayout:
     order: Literal["cuts", "topological"] = "cuts"
     gutter_gap: float | None = 0.4
     min_x_overlap: float = 0.0
+    value_width: float | None = None
 
 
 def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout(),
-               skew: float | None = None) -> list[list[int]]:
+               skew: float | None = None, texts: Sequence[str] | None = None
+               ) -> list[list[int]]:
     """Reading order of the words of a page.
 
     Args:
         polygons: word polygons in image pixels.
         layout: grouping thresholds.
         skew: text direction in radians; estimated with :func:`estimate_skew` when ``None``.
+        texts: the words' texts, when read: ``layout.value_width`` then joins only columns
+            of numbers (:func:`attach_values`).
 
     Returns:
         Lines in reading order, each a list of indices into ``polygons`` in reading order.
@@ -265,6 +269,9 @@ def page_order(polygons: Sequence[np.ndarray], layout: PageLayout = PageLayout()
     if layout.order == "topological":
         segments = line_segments(boxes, layout.min_overlap, layout.column_gap,
                                  layout.gutter_gap)
+        if layout.value_width is not None:
+            segments = attach_values(boxes, segments, layout.value_width, layout.min_overlap,
+                                     texts)
         return topological_order([_segment_box(boxes, s) for s in segments], segments,
                                  layout.min_x_overlap)
     hm = float(np.median([b.h for b in boxes]))
@@ -339,6 +346,60 @@ def _uncovered_run(lo: float, hi: float, starts: np.ndarray, ends: np.ndarray) -
         best = max(best, s - reach)
         reach = e
     return max(best, hi - reach)
+
+
+def attach_values(boxes: Sequence[WordBox], segments: Sequence[list[int]], max_width: float,
+                  min_overlap: float = 0.5, texts: Sequence[str] | None = None
+                  ) -> list[list[int]]:
+    """Join the cells of a column of short values to the rows they stand in.
+
+    A receipt's prices, a form's values or a table's numbers stand a gutter away from their
+    labels, so :func:`line_segments` reads them as a column of their own and the
+    topological order reads them after all the labels. A segment joins the nearest segment
+    on its left in the same row (vertical overlap ``>= min_overlap`` of the smaller height)
+    when it, and the median of its column (the segments sharing half the narrower x
+    extent with it), are at most ``max_width`` median text heights wide and, when the
+    words' ``texts`` are given, at least half of the column's letters and digits are digits.
+    A column of text is wider and wordy, so the last short line of a paragraph or a
+    caption beside the text stays in its own column.
+
+    Returns:
+        Segments, each left to right; a joined row is one segment.
+    """
+    if len(segments) <= 1:
+        return list(segments)
+    hm = float(np.median([b.h for b in boxes]))
+    limit = max_width * hm
+    sb = [_segment_box(boxes, s) for s in segments]
+    x0 = np.array([b.x0 for b in sb])
+    x1 = np.array([b.x1 for b in sb])
+    width = x1 - x0
+    shared = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    column = shared >= 0.5 * np.minimum(width[:, None], width[None, :])
+    if texts is not None:
+        chars = ["".join(c for w in seg for c in texts[w] if c.isalnum()) for seg in segments]
+        digits = np.array([sum(c.isdigit() for c in t) for t in chars])
+        alnum = np.array([len(t) for t in chars])
+    parent = list(range(len(sb)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for s in np.argsort(x0, kind="stable"):
+        if width[s] > limit or np.median(width[column[s]]) > limit:
+            continue
+        if texts is not None and 2 * digits[column[s]].sum() < alnum[column[s]].sum():
+            continue
+        left = [k for k in range(len(sb)) if x1[k] <= x0[s]
+                and _vertical_overlap(sb[k], sb[s]) >= min_overlap]
+        if left:
+            parent[s] = root(max(left, key=lambda k: x1[k]))
+    rows: dict[int, list[int]] = {}
+    for s in np.argsort(x0, kind="stable"):
+        rows.setdefault(root(int(s)), []).extend(segments[s])
+    return list(rows.values())
 
 
 def _segment_box(boxes: Sequence[WordBox], idx: Sequence[int]) -> WordBox:

@@ -247,3 +247,45 @@ def test_caption_straddling_the_gutter_does_not_chain_the_columns():
     # is read in the middle of the left column.
     chained = [names[i[0]] for i in topological_order(segs, None)]
     assert chained.index("R0") < chained.index("B0")
+
+
+def receipt(rows=6, price_x=600.0, h=30.0, spacing=40.0, slope=0.0):
+    """Item names on the left, prices a wide gap away at the right (``slope`` px of drift
+    per px of x, as on a curled receipt), and the texts each box reads."""
+    polys, labels, texts = [], [], []
+    for r in range(rows):
+        y = 50 + r * spacing
+        polys.append(box_polygon(40, y, 40 + 120 + 30 * (r % 3), y + h))
+        labels.append(f"item{r}")
+        texts.append(f"Item{r}")
+        dy = slope * price_x
+        polys.append(box_polygon(price_x, y + dy, price_x + 110, y + dy + h))
+        labels.append(f"price{r}")
+        texts.append(f"{100 + r},99")
+    return polys, labels, texts
+
+
+def test_prices_are_read_in_their_rows_only_with_value_width():
+    polys, labels, texts = receipt(slope=-0.01)
+    by_columns = read(page_order(polys, TOPOLOGICAL, texts=texts), labels)
+    assert [w for line in by_columns for w in line][:6] == [f"item{r}" for r in range(6)]
+    rows = PageLayout(order="topological", value_width=10.0)
+    lines = read(page_order(polys, rows, texts=texts), labels)
+    assert lines == [[f"item{r}", f"price{r}"] for r in range(6)]
+    # Without texts the rule is geometric only and still joins a narrow column.
+    assert read(page_order(polys, rows), labels) == lines
+
+
+def test_value_width_keeps_a_column_of_words_or_of_wide_lines_apart():
+    polys, labels, texts = receipt()
+    rows = PageLayout(order="topological", value_width=10.0)
+    words = [t if t.startswith("Item") else "caption" for t in texts]  # a caption column
+    lines = read(page_order(polys, rows, texts=words), labels)
+    assert [w for line in lines for w in line] == ([f"item{r}" for r in range(6)]
+                                                   + [f"price{r}" for r in range(6)])
+    # Two columns of text lines 13 heights wide: too wide to be values, digits or not.
+    left, left_names = justified_column(6, 0.0, seed=6, names="L", words=1)
+    right, right_names = justified_column(6, 460.0, seed=7, names="R", words=1)
+    digits = ["12345"] * 12
+    lines = read(page_order(left + right, rows, texts=digits), left_names + right_names)
+    assert [w for line in lines for w in line] == left_names + right_names

@@ -1,0 +1,125 @@
+"""Reading-order variants scored on whole pages, without reading them again.
+
+The ``documents`` pipeline reads each page once; the words it hands to its assembler (text,
+polygons in the rectified, upright page) are cached under ``runs/bench/order_cache``. Each
+variant then re-assembles the cached words with ``assembler.layout`` keys changed and is
+scored by page CER (Levenshtein distance over the ground-truth length, whitespace collapsed,
+pooled over the set), so an order rule is chosen on tune pages in seconds, and a detector or
+reader change needs ``--refresh``.
+
+Sets: ``receipts`` (data/synth/receipts_<part>, `pipeline synth receipts`), ``printed_pages``
+(../shared/data/docs_printed_pages), and any COCO folder of page photos given with
+``--coco NAME=FOLDER`` (annotations.json with ``line`` texts in reading order).
+
+    .venv/bin/python bench/bench_reading_order.py --part tune \\
+        --variant base= --variant rows=layout.table_rows=6
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_accuracy import load_coco_pages, load_receipts, text_norm  # noqa: E402
+from realdata import Sample, load_set  # noqa: E402
+
+CACHE = ROOT / "runs" / "bench" / "order_cache"
+
+
+def samples_of(name: str, part: str, coco: dict[str, Path], limit: int) -> list[Sample]:
+    if name in coco:
+        found = load_coco_pages(coco[name])
+    elif name == "receipts":
+        found = load_receipts("receipts", part) or []
+    elif name == "printed_pages":
+        found = load_set("docs_printed_pages", part)
+    else:
+        raise SystemExit(f"unknown set {name!r}: receipts, printed_pages or a --coco name")
+    return found[:limit] if limit else found
+
+
+def cached_words(name: str, part: str, samples: list[Sample], refresh: bool) -> list:
+    """The assembler's input words of each sample, read once and cached."""
+    path = CACHE / f"{name}_{part}_{len(samples)}.pkl"
+    if path.is_file() and not refresh:
+        with path.open("rb") as f:  # written by this script below: a local cache
+            return pickle.load(f)
+    from pipeline.ocr import OcrPipeline
+
+    pipe = OcrPipeline.from_preset("documents", device="cpu")
+    seen: list = []
+    inner = pipe.assembler.assemble
+
+    def capture(words):
+        seen.append(list(words))
+        return inner(words)
+
+    pipe.assembler.assemble = capture
+    out = []
+    for s in samples:
+        seen.clear()
+        pipe.run([s.path])
+        out.append(seen[-1] if seen else [])
+        print(f"  read {s.path.name}: {len(out[-1])} words", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        pickle.dump(out, f)
+    return out
+
+
+def assembler_for(overrides: list[str]):
+    from pipeline.assembler import Assembler
+    from pipeline.presets import load_pipeline_config
+
+    config = load_pipeline_config("documents", overrides=overrides)
+    return Assembler(config.assembler)
+
+
+def score(assembler, words_per_page: list, samples: list[Sample]) -> float:
+    edits = chars = 0
+    for words, s in zip(words_per_page, samples, strict=True):
+        text = "\n".join(line.text for line in assembler.assemble(words))
+        gt = text_norm(s.text)
+        edits += Levenshtein.distance(text_norm(text), gt)
+        chars += len(gt)
+    return edits / max(chars, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", default="tune")
+    ap.add_argument("--sets", nargs="*", default=["receipts", "printed_pages"])
+    ap.add_argument("--coco", action="append", default=[], metavar="NAME=FOLDER")
+    ap.add_argument("--limit", type=int, default=0, help="pages per set (0: all)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=VALUE[,..]",
+                    help="assembler overrides of the documents preset ('base=' for none); "
+                         "keys under assembler., e.g. layout.gutter_gap=0.6")
+    ap.add_argument("--refresh", action="store_true", help="read the pages again")
+    args = ap.parse_args()
+    coco = dict((k, Path(v)) for k, _, v in (c.partition("=") for c in args.coco))
+    variants = args.variant or ["base="]
+    sets = [*args.sets, *coco]
+    data = {}
+    for name in sets:
+        samples = samples_of(name, args.part, coco, args.limit)
+        data[name] = (samples, cached_words(name, args.part, samples, args.refresh))
+    print("| variant | " + " | ".join(f"{n} ({len(data[n][0])})" for n in sets) + " |")
+    print("|---|" + "---|" * len(sets))
+    for spec in variants:
+        label, _, rest = spec.partition("=")
+        overrides = [f"assembler.{kv}" for kv in rest.split(",") if kv]
+        assembler = assembler_for(overrides)
+        cers = [score(assembler, data[n][1], data[n][0]) for n in sets]
+        print(f"| {label} | " + " | ".join(f"{c:.3f}" for c in cers) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,8 @@ A thin layer over the library readers and writers:
 
 * ``coco-to-yolo``: COCO / NTO pages → an ultralytics dataset folder
   (:mod:`detection.yolo_dataset`, :func:`detection.coco.load_coco`).
+* ``page-tiles``: COCO page photos → upright pages (by their labelled page quad) cut into
+  tiles at the scale the detector reads words (:mod:`detection.tiles`).
 * ``yolo-to-coco``: a YOLO ``images/`` + ``labels/`` pair → COCO JSON.
 * ``crops``: CCPD names, the plate-course ``meta_<region>_ref`` files, COCO word polygons or a
   manifest → a crops folder ``DIR/images/*.png`` + ``DIR/labels.tsv``
@@ -149,6 +151,88 @@ def coco_to_yolo(
         fail(f"no image of {annotations} was found under {images}")
     yaml_path = write_dataset_yaml(out, names)
     typer.echo(f"wrote {n_train} train / {n_val} val images, classes {names} -> {yaml_path}")
+
+
+@convert_app.command("page-tiles")
+def page_tiles(
+    annotations: Path = typer.Argument(..., help="COCO annotations.json of page photos."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/ + annotations.json."),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that file_name is relative to (default: images/ next "
+        "to the JSON, else the JSON's folder)."),
+    text_height: float = typer.Option(
+        16.0, "--text-height", min=2.0, help="Median word height, in pixels, of a tile "
+        "resized to --imgsz (the detector's text_height)."),
+    imgsz: int = typer.Option(640, "--imgsz", min=32, help="Training view size."),
+    overlap: float = typer.Option(0.2, "--overlap", min=0.0, max=0.9,
+                                  help="Share of a tile its neighbour covers too."),
+    page_label: str = typer.Option(
+        "page", "--page-label", help="Category of the page quad: an image with one is warped "
+        "upright first, as the documents pipeline reads it."),
+    quality: int = typer.Option(92, "--quality", min=50, max=100, help="JPEG quality."),
+) -> None:
+    """COCO page photos → upright pages cut into tiles at the detector's text scale (COCO)."""
+    from core.logs import setup_logging
+
+    setup_logging("INFO")
+    import cv2
+    import numpy as np
+
+    from detection.coco import CocoFormatError, load_coco
+    from detection.tiles import TileObject, upright_page
+    from detection.tiles import page_tiles as cut_tiles
+    from synth.runner import write_coco
+
+    if not annotations.is_file():
+        fail(f"annotations file not found: {annotations}", EXIT_USAGE)
+    try:
+        records = load_coco(annotations)
+        names = _coco_category_names(annotations)
+    except (CocoFormatError, json.JSONDecodeError, OSError) as exc:
+        fail(str(exc))
+    if images is None:
+        images = annotations.parent / "images"
+        if not images.is_dir():
+            images = annotations.parent
+    categories = tuple(n for n in names if n != page_label)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    written, skipped = [], 0
+    for record in records:
+        bgr = cv2.imread(str(images / record.file_name), cv2.IMREAD_COLOR)
+        if bgr is None:
+            log.warning("%s: unreadable image, skipped", record.file_name)
+            skipped += 1
+            continue
+        quads = [o.polygon for o in record.objects if o.label == page_label
+                 and o.polygon is not None and len(o.polygon) >= 4]
+        objects = []
+        for o in record.objects:
+            if o.label == page_label:
+                continue
+            x, y, w, h = o.bbox
+            poly = o.polygon if o.polygon is not None else np.array(
+                [[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+            objects.append(TileObject(o.label, poly, dict(o.attributes)))
+        if quads:
+            bgr, objects = upright_page(bgr, objects, quads[0])
+        stem = Path(record.file_name).stem
+        for k, (tile, kept, _) in enumerate(cut_tiles(bgr, objects, text_height, imgsz,
+                                                      overlap)):
+            if not kept:
+                continue
+            name = f"{stem}_{k:02d}.jpg"
+            cv2.imwrite(str(out / "images" / name), tile,
+                        [cv2.IMWRITE_JPEG_QUALITY, quality])
+            written.append({"file": name, "width": tile.shape[1], "height": tile.shape[0],
+                            "annotations": [
+                                {"category": o.label, "polygon": o.polygon.tolist(),
+                                 "text": o.attributes.pop("translation", ""),
+                                 "attributes": o.attributes} for o in kept]})
+    if not written:
+        fail(f"no tile with a labelled object came out of {annotations}")
+    write_coco(out / "annotations.json", written, categories)
+    typer.echo(f"wrote {len(written)} tiles of {len(records) - skipped} images "
+               f"({skipped} skipped) -> {out / 'annotations.json'}")
 
 
 @convert_app.command("yolo-to-coco")

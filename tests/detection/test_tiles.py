@@ -1,0 +1,98 @@
+"""Training tiles of photographed pages: warped upright, cut at the detector's text scale."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from typer.testing import CliRunner
+
+from detection.tiles import TileObject, page_tiles, upright_page
+from pipeline.cli import app
+
+runner = CliRunner()
+
+
+def _rect(x0, y0, x1, y1):
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+
+
+def _words(rows=10, cols=6, h=20, w=60, x0=20, y0=20, gap=15, step=40):
+    return [TileObject("word", _rect(x0 + c * (w + gap), y0 + r * step,
+                                     x0 + c * (w + gap) + w, y0 + r * step + h),
+                       {"translation": f"w{r}.{c}"})
+            for r in range(rows) for c in range(cols)]
+
+
+def test_tiles_show_the_median_word_at_text_height_and_keep_every_word_whole_somewhere():
+    image = np.full((440, 480, 3), 255, np.uint8)
+    words = _words()
+    tiles = page_tiles(image, words, text_height=16, imgsz=160, overlap=0.25)
+    # 20 px words shown 16 px high at 160 px: tiles of 200 px, overlapping.
+    assert {t.shape[:2] for t, _, _ in tiles} == {(200, 200)}
+    assert len(tiles) == 9
+    seen = set()
+    for _tile, kept, _origin in tiles:
+        for o in kept:
+            assert o.polygon.min() >= -1e-6 and o.polygon.max() <= 200 + 1e-6
+            seen.add(o.attributes["translation"])
+    assert seen == {w.attributes["translation"] for w in words}
+
+
+def test_a_word_cut_by_a_tile_edge_is_left_out_unless_mostly_inside():
+    image = np.zeros((100, 400, 3), np.uint8)
+    words = [TileObject("word", _rect(150, 10, 250, 30)),   # straddles x = 200 in halves
+             TileObject("word", _rect(10, 40, 60, 60))]
+    tiles = page_tiles(image, words, text_height=16, imgsz=160, overlap=0.0)  # 200 px
+    first = [t for t in tiles if t[2] == (0, 0)][0]
+    assert len(first[1]) == 1 and np.allclose(first[1][0].polygon, _rect(10, 40, 60, 60))
+    kept = page_tiles(image, words, text_height=16, imgsz=160, overlap=0.0, min_inside=0.5)
+    first = [t for t in kept if t[2] == (0, 0)][0]
+    clipped = [o for o in first[1] if o.polygon[:, 1].min() < 35][0]
+    assert np.isclose(clipped.polygon[:, 0].max(), 200)
+
+
+def test_upright_page_maps_words_with_the_page():
+    image = np.full((300, 400, 3), 90, np.uint8)
+    quad = np.array([[60, 40], [340, 60], [330, 260], [50, 250]], np.float64)
+    cv2.fillPoly(image, [quad.astype(np.int32)], (250, 250, 250))
+    word = TileObject("word", np.array([[100, 100], [200, 105], [199, 125], [99, 120]], float))
+    page, (moved,) = upright_page(image, [word], quad)
+    assert page.shape[0] > 150 and page.shape[1] > 250
+    assert page.mean() > 240  # the dark table is gone
+    assert moved.polygon.min() > 0 and moved.polygon[:, 0].max() < page.shape[1]
+
+
+def test_convert_page_tiles_writes_coco_tiles(tmp_path: Path):
+    image = np.full((600, 800, 3), 80, np.uint8)
+    quad = [100, 50, 700, 50, 700, 550, 100, 550]
+    cv2.rectangle(image, (100, 50), (700, 550), (245, 245, 245), -1)
+    anns = [{"id": 1, "image_id": 1, "category_id": 2, "bbox": [100, 50, 600, 500],
+             "segmentation": [quad], "area": 3e5, "iscrowd": 0}]
+    for k, w in enumerate(_words(rows=8, cols=5, x0=130, y0=80)):
+        x0, y0 = w.polygon.min(0)
+        x1, y1 = w.polygon.max(0)
+        cv2.rectangle(image, (int(x0), int(y0)), (int(x1), int(y1)), (20, 20, 20), 2)
+        anns.append({"id": k + 2, "image_id": 1, "category_id": 1,
+                     "bbox": [x0, y0, x1 - x0, y1 - y0],
+                     "segmentation": [w.polygon.reshape(-1).tolist()], "area": 1200.0,
+                     "iscrowd": 0, "attributes": {"translation": w.attributes["translation"]}})
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "p.jpg"), image)
+    (tmp_path / "annotations.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "p.jpg", "width": 800, "height": 600}],
+        "annotations": anns,
+        "categories": [{"id": 1, "name": "word"}, {"id": 2, "name": "page"}]}))
+    out = tmp_path / "tiles"
+    result = runner.invoke(app, ["convert", "page-tiles", str(tmp_path / "annotations.json"),
+                                 "--out", str(out), "--imgsz", "320"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "annotations.json").read_text())
+    assert [c["name"] for c in data["categories"]] == ["word"]  # the page quad is used up
+    assert len(data["images"]) >= 2
+    for im in data["images"]:
+        tile = cv2.imread(str(out / "images" / im["file_name"]))
+        assert tile.shape[:2] == (im["height"], im["width"])
+        assert tile.mean() > 150  # cut from the warped page, not the dark table
+    texts = {a["attributes"]["translation"] for a in data["annotations"]}
+    assert texts == {f"w{r}.{c}" for r in range(8) for c in range(5)}

@@ -7,6 +7,9 @@ scored by page CER (Levenshtein distance over the ground-truth length, whitespac
 pooled over the set), so an order rule is chosen on tune pages in seconds, and a detector or
 reader change needs ``--refresh``.
 
+``--set KEY=VALUE --tag NAME`` reads the pages with preset overrides (another detector or
+reader) into their own cache, to compare models the same way.
+
 Sets: ``receipts`` (data/synth/receipts_<part>, `pipeline synth receipts`), ``printed_pages``
 (../shared/data/docs_printed_pages), and any COCO folder of page photos given with
 ``--coco NAME=FOLDER`` (annotations.json with ``line`` texts in reading order).
@@ -46,15 +49,17 @@ def samples_of(name: str, part: str, coco: dict[str, Path], limit: int) -> list[
     return found[:limit] if limit else found
 
 
-def cached_words(name: str, part: str, samples: list[Sample], refresh: bool) -> list:
-    """The assembler's input words of each sample, read once and cached."""
-    path = CACHE / f"{name}_{part}_{len(samples)}.pkl"
+def cached_words(name: str, part: str, samples: list[Sample], refresh: bool,
+                 overrides: list[str] = (), tag: str = "") -> list:
+    """The assembler's input words of each sample, read once and cached (``tag`` names the
+    cache of a run with pipeline ``overrides``)."""
+    path = CACHE / f"{name}_{part}_{len(samples)}{'_' + tag if tag else ''}.pkl"
     if path.is_file() and not refresh:
         with path.open("rb") as f:  # written by this script below: a local cache
             return pickle.load(f)
     from pipeline.ocr import OcrPipeline
 
-    pipe = OcrPipeline.from_preset("documents", device="cpu")
+    pipe = OcrPipeline.from_preset("documents", device="cpu", overrides=list(overrides))
     seen: list = []
     inner = pipe.assembler.assemble
 
@@ -103,14 +108,21 @@ def main() -> None:
                     help="assembler overrides of the documents preset ('base=' for none); "
                          "keys under assembler., e.g. layout.gutter_gap=0.6")
     ap.add_argument("--refresh", action="store_true", help="read the pages again")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="documents preset overrides for reading the pages (e.g. "
+                         "detector.weights=...); needs --tag, which names their cache")
+    ap.add_argument("--tag", default="", help="cache name of the --set run")
     args = ap.parse_args()
+    if args.overrides and not args.tag:
+        ap.error("--set needs --tag (the cache of that run)")
     coco = dict((k, Path(v)) for k, _, v in (c.partition("=") for c in args.coco))
     variants = args.variant or ["base="]
     sets = [*args.sets, *coco]
     data = {}
     for name in sets:
         samples = samples_of(name, args.part, coco, args.limit)
-        data[name] = (samples, cached_words(name, args.part, samples, args.refresh))
+        data[name] = (samples, cached_words(name, args.part, samples, args.refresh,
+                                            args.overrides, args.tag))
     print("| variant | " + " | ".join(f"{n} ({len(data[n][0])})" for n in sets) + " |")
     print("|---|" + "---|" * len(sets))
     for spec in variants:

@@ -8,7 +8,8 @@ pooled over the set), so an order rule is chosen on tune pages in seconds, and a
 reader change needs ``--refresh``.
 
 ``--set KEY=VALUE --tag NAME`` reads the pages with preset overrides (another detector or
-reader) into their own cache, to compare models the same way.
+reader) into their own cache, to compare models the same way; ``--peers`` adds Tesseract and
+RapidOCR's page CER on the same pages.
 
 Sets: ``receipts`` (data/synth/receipts_<part>, `pipeline synth receipts`), ``printed_pages``
 (../shared/data/docs_printed_pages), and any COCO folder of page photos given with
@@ -112,6 +113,8 @@ def main() -> None:
                     help="documents preset overrides for reading the pages (e.g. "
                          "detector.weights=...); needs --tag, which names their cache")
     ap.add_argument("--tag", default="", help="cache name of the --set run")
+    ap.add_argument("--peers", action="store_true",
+                    help="also read the pages with Tesseract and RapidOCR (same CER)")
     args = ap.parse_args()
     if args.overrides and not args.tag:
         ap.error("--set needs --tag (the cache of that run)")
@@ -131,6 +134,22 @@ def main() -> None:
         assembler = assembler_for(overrides)
         cers = [score(assembler, data[n][1], data[n][0]) for n in sets]
         print(f"| {label} | " + " | ".join(f"{c:.3f}" for c in cers) + " |", flush=True)
+    if args.peers:
+        from peers import RapidOcr, Tesseract
+
+        for peer in (Tesseract(), RapidOcr()):
+            cers = [peer_cer(peer, data[n][0]) for n in sets]
+            print(f"| {peer.version()} | " + " | ".join(f"{c:.3f}" for c in cers) + " |",
+                  flush=True)
+
+
+def peer_cer(peer, samples: list[Sample]) -> float:
+    edits = chars = 0
+    for s in samples:
+        gt = text_norm(s.text)
+        edits += Levenshtein.distance(text_norm(peer.read(s.path, "page")), gt)
+        chars += len(gt)
+    return edits / max(chars, 1)
 
 
 if __name__ == "__main__":

@@ -355,13 +355,14 @@ def attach_values(boxes: Sequence[WordBox], segments: Sequence[list[int]], max_w
 
     A receipt's prices, a form's values or a table's numbers stand a gutter away from their
     labels, so :func:`line_segments` reads them as a column of their own and the
-    topological order reads them after all the labels. A segment joins the nearest segment
-    on its left in the same row (vertical overlap ``>= min_overlap`` of the smaller height)
-    when it, and the median of its column (the segments sharing half the narrower x
-    extent with it), are at most ``max_width`` median text heights wide and, when the
-    words' ``texts`` are given, at least half of the column's letters and digits are digits.
-    A column of text is wider and wordy, so the last short line of a paragraph or a
-    caption beside the text stays in its own column.
+    topological order reads them after all the labels. A segment joins the segment on its
+    left in the same row that overlaps it most vertically (at least ``min_overlap`` of the
+    smaller height, to a tenth; the nearest of equal overlaps) when it, and the median of
+    its column (the segments sharing half the narrower x extent with it), are at most
+    ``max_width`` median text heights wide and, when the words' ``texts`` are given, at
+    least half of the column's letters and digits are digits. A column of text is wider and
+    wordy, so the last short line of a paragraph or a caption beside the text stays in its
+    own column.
 
     Returns:
         Segments, each left to right; a joined row is one segment.
@@ -395,7 +396,8 @@ def attach_values(boxes: Sequence[WordBox], segments: Sequence[list[int]], max_w
         left = [k for k in range(len(sb)) if x1[k] <= x0[s]
                 and _vertical_overlap(sb[k], sb[s]) >= min_overlap]
         if left:
-            parent[s] = root(max(left, key=lambda k: x1[k]))
+            parent[s] = root(max(left, key=lambda k: (round(_vertical_overlap(sb[k], sb[s]), 1),
+                                                       x1[k])))
     rows: dict[int, list[int]] = {}
     for s in np.argsort(x0, kind="stable"):
         rows.setdefault(root(int(s)), []).extend(segments[s])

@@ -86,6 +86,26 @@ def _coco_category_names(path: Path) -> list[str]:
     return [str(c["name"]) for c in cats if "name" in c]
 
 
+def _read_coco(annotations: Path, images: Path | None) -> tuple[list, list[str], Path]:
+    """The records and category names of a COCO file and the folder its images are in
+    (``images``, else ``images/`` beside the file, else the file's folder); exits with a
+    clear message when the file is missing or broken."""
+    from detection.coco import CocoFormatError, load_coco
+
+    if not annotations.is_file():
+        fail(f"annotations file not found: {annotations}", EXIT_USAGE)
+    try:
+        records = load_coco(annotations)
+        names = _coco_category_names(annotations)
+    except (CocoFormatError, json.JSONDecodeError, OSError) as exc:
+        fail(str(exc))
+    if images is None:
+        images = annotations.parent / "images"
+        if not images.is_dir():
+            images = annotations.parent
+    return records, names, images
+
+
 def _replace_links_with_copies(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_symlink():
@@ -114,27 +134,17 @@ def coco_to_yolo(
     from core.logs import setup_logging
 
     setup_logging("INFO")
-    from detection.coco import CocoFormatError, load_coco
     from detection.split import stratified_split
     from detection.yolo_dataset import write_dataset_yaml, write_yolo_split
 
-    if not annotations.is_file():
-        fail(f"annotations file not found: {annotations}", EXIT_USAGE)
-    try:
-        records = load_coco(annotations)
-        names = _split_names(classes) or _coco_category_names(annotations)
-    except (CocoFormatError, json.JSONDecodeError, OSError) as exc:
-        fail(str(exc))
+    records, names, images = _read_coco(annotations, images)
+    names = _split_names(classes) or names
     if not names:
         fail(f"{annotations}: no categories; pass --classes", EXIT_USAGE)
     known = {o.label for im in records for o in im.objects}
     unused = [c for c in names if c not in known]
     if unused:
         log.warning("classes with no annotation in %s: %s", annotations, ", ".join(unused))
-    if images is None:
-        images = annotations.parent / "images"
-        if not images.is_dir():
-            images = annotations.parent
     if not images.is_dir():
         fail(f"--images folder not found: {images}", EXIT_USAGE)
 
@@ -178,22 +188,11 @@ def page_tiles(
     import cv2
     import numpy as np
 
-    from detection.coco import CocoFormatError, load_coco
     from detection.tiles import TileObject, upright_page
     from detection.tiles import page_tiles as cut_tiles
     from synth.runner import write_coco
 
-    if not annotations.is_file():
-        fail(f"annotations file not found: {annotations}", EXIT_USAGE)
-    try:
-        records = load_coco(annotations)
-        names = _coco_category_names(annotations)
-    except (CocoFormatError, json.JSONDecodeError, OSError) as exc:
-        fail(str(exc))
-    if images is None:
-        images = annotations.parent / "images"
-        if not images.is_dir():
-            images = annotations.parent
+    records, names, images = _read_coco(annotations, images)
     categories = tuple(n for n in names if n != page_label)
     (out / "images").mkdir(parents=True, exist_ok=True)
     written, skipped = [], 0

@@ -22,8 +22,10 @@ Sets: ``receipts`` (data/synth/receipts_<part>, `pipeline synth receipts`), ``pr
 from __future__ import annotations
 
 import argparse
+import functools
 import pickle
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
@@ -50,6 +52,14 @@ def samples_of(name: str, part: str, coco: dict[str, Path], limit: int) -> list[
     return found[:limit] if limit else found
 
 
+@functools.cache
+def documents_pipeline(overrides: tuple[str, ...]):
+    """One documents pipeline per set of overrides, loaded once for every set read."""
+    from pipeline.ocr import OcrPipeline
+
+    return OcrPipeline.from_preset("documents", device="cpu", overrides=list(overrides))
+
+
 def cached_words(name: str, part: str, samples: list[Sample], refresh: bool,
                  overrides: list[str] = (), tag: str = "") -> list:
     """The assembler's input words of each sample, read once and cached (``tag`` names the
@@ -58,9 +68,7 @@ def cached_words(name: str, part: str, samples: list[Sample], refresh: bool,
     if path.is_file() and not refresh:
         with path.open("rb") as f:  # written by this script below: a local cache
             return pickle.load(f)
-    from pipeline.ocr import OcrPipeline
-
-    pipe = OcrPipeline.from_preset("documents", device="cpu", overrides=list(overrides))
+    pipe = documents_pipeline(tuple(overrides))
     seen: list = []
     inner = pipe.assembler.assemble
 
@@ -70,11 +78,14 @@ def cached_words(name: str, part: str, samples: list[Sample], refresh: bool,
 
     pipe.assembler.assemble = capture
     out = []
-    for s in samples:
-        seen.clear()
-        pipe.run([s.path])
-        out.append(seen[-1] if seen else [])
-        print(f"  read {s.path.name}: {len(out[-1])} words", flush=True)
+    try:
+        for s in samples:
+            seen.clear()
+            pipe.run([s.path])
+            out.append(seen[-1] if seen else [])
+            print(f"  read {s.path.name}: {len(out[-1])} words", flush=True)
+    finally:
+        pipe.assembler.assemble = inner
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         pickle.dump(out, f)
@@ -89,14 +100,19 @@ def assembler_for(overrides: list[str]):
     return Assembler(config.assembler)
 
 
-def score(assembler, words_per_page: list, samples: list[Sample]) -> float:
+def page_cer(texts: Iterable[str], samples: list[Sample]) -> float:
+    """Levenshtein distance over the truth's length, whitespace collapsed, pooled."""
     edits = chars = 0
-    for words, s in zip(words_per_page, samples, strict=True):
-        text = "\n".join(line.text for line in assembler.assemble(words))
+    for text, s in zip(texts, samples, strict=True):
         gt = text_norm(s.text)
         edits += Levenshtein.distance(text_norm(text), gt)
         chars += len(gt)
     return edits / max(chars, 1)
+
+
+def score(assembler, words_per_page: list, samples: list[Sample]) -> float:
+    return page_cer(("\n".join(line.text for line in assembler.assemble(words))
+                     for words in words_per_page), samples)
 
 
 def main() -> None:
@@ -144,12 +160,7 @@ def main() -> None:
 
 
 def peer_cer(peer, samples: list[Sample]) -> float:
-    edits = chars = 0
-    for s in samples:
-        gt = text_norm(s.text)
-        edits += Levenshtein.distance(text_norm(peer.read(s.path, "page")), gt)
-        chars += len(gt)
-    return edits / max(chars, 1)
+    return page_cer((peer.read(s.path, "page") for s in samples), samples)
 
 
 if __name__ == "__main__":

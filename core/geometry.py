@@ -40,6 +40,18 @@ def box_polygon(x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
     return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float64)
 
 
+def upright_homography(quad: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The 3x3 homography that maps ``quad`` (top-left, top-right, bottom-right, bottom-left)
+    onto an upright rectangle as long as its longer opposite sides (no detail is lost), and
+    that rectangle's ``(width, height)``."""
+    q = as_points(quad).reshape(4, 2)
+    w = max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))
+    h = max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))
+    w, h = max(int(round(w)), 1), max(int(round(h)), 1)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    return cv2.getPerspectiveTransform(q.astype(np.float32), dst), (w, h)
+
+
 def to_shapely(polygon: np.ndarray | Sequence[Sequence[float]]) -> Polygon | None:
     """A valid, non-empty shapely polygon, or ``None``.
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-from shapely.geometry import Polygon, box
+from shapely.geometry import box
 
-from core.geometry import order_quad
+from core.geometry import order_quad, to_shapely, upright_homography
 
 
 @dataclass
@@ -33,15 +33,11 @@ class TileObject:
 
 def upright_page(image: np.ndarray, objects: Sequence[TileObject], quad: np.ndarray
                  ) -> tuple[np.ndarray, list[TileObject]]:
-    """The page inside ``quad`` warped to an upright rectangle (as long as its longer
-    opposite sides), with the objects' polygons mapped the same way."""
-    q = order_quad(np.asarray(quad, np.float64).reshape(-1, 2))
-    w = int(round(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))))
-    h = int(round(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))))
-    w, h = max(w, 1), max(h, 1)
-    target = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-    matrix = cv2.getPerspectiveTransform(q.astype(np.float32), target.astype(np.float32))
-    page = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_AREA,
+    """The page inside ``quad`` warped upright as the pipeline's page step warps it
+    (:func:`core.geometry.upright_homography`), with the objects' polygons mapped the same
+    way."""
+    matrix, size = upright_homography(order_quad(np.asarray(quad, np.float64).reshape(-1, 2)))
+    page = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_AREA,
                                borderMode=cv2.BORDER_REPLICATE)
     moved = []
     for o in objects:
@@ -81,15 +77,15 @@ def page_tiles(image: np.ndarray, objects: Sequence[TileObject], text_height: fl
         return [(image, list(objects), (0, 0))]
     side = int(round(imgsz * float(np.median(heights)) / text_height))
     side = max(side, 32)
+    shapes = [(o, to_shapely(o.polygon)) for o in objects]
     out = []
     for y0 in _starts(h_img, side, overlap):
         for x0 in _starts(w_img, side, overlap):
             x1, y1 = min(x0 + side, w_img), min(y0 + side, h_img)
             window = box(x0, y0, x1, y1)
             kept = []
-            for o in objects:
-                poly = Polygon(o.polygon).buffer(0)
-                if poly.is_empty or poly.area <= 0 or not poly.intersects(window):
+            for o, poly in shapes:
+                if poly is None or not poly.intersects(window):
                     continue
                 inside = poly.intersection(window)
                 if inside.area < min_inside * poly.area:

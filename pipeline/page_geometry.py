@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.geometry import order_quad
+from core.geometry import order_quad, upright_homography
 from pipeline.presets import PageGeometryConfig
 
 
@@ -55,12 +55,8 @@ class PageWarp:
         """The warp that maps ``quad`` (ordered as :attr:`quad`) onto an upright rectangle
         as long as its longer opposite sides (no detail is lost)."""
         q = np.asarray(quad, np.float64).reshape(4, 2)
-        w = max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))
-        h = max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))
-        w, h = max(int(round(w)), 1), max(int(round(h)), 1)
-        dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-        matrix = cv2.getPerspectiveTransform(q.astype(np.float32), dst.astype(np.float32))
-        return cls(quad=q, matrix=matrix, size=(w, h), score=score)
+        matrix, size = upright_homography(q)
+        return cls(quad=q, matrix=matrix, size=size, score=score)
 
     def rectify(self, image: np.ndarray) -> np.ndarray:
         """The page warped upright (``size``), from the full-resolution image."""

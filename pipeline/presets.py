@@ -177,9 +177,9 @@ class LayoutConfig(StrictModel):
     value_width: float | None = Field(
         None, gt=0.0,
         description="order: topological: a segment at most this many text heights wide, "
-                    "in a column whose segments are that narrow too (prices, form values, "
-                    "table numbers), is read in the row of its nearest left neighbour "
-                    "instead of as a column of its own; off if null.")
+                    "in a column of numbers whose segments are that narrow too (prices, "
+                    "totals, table numbers), is read in the row of the label on its left "
+                    "it overlaps most, instead of as a column of its own; off if null.")
     word_separator: str = Field(
         " ", description="Joins the words of a line into its text ('' for plates).")
 

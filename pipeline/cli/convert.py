@@ -186,8 +186,8 @@ def page_tiles(
 
     setup_logging("INFO")
     import cv2
-    import numpy as np
 
+    from core.geometry import box_polygon
     from detection.tiles import TileObject, upright_page
     from detection.tiles import page_tiles as cut_tiles
     from synth.runner import write_coco
@@ -209,8 +209,7 @@ def page_tiles(
             if o.label == page_label:
                 continue
             x, y, w, h = o.bbox
-            poly = o.polygon if o.polygon is not None else np.array(
-                [[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+            poly = o.polygon if o.polygon is not None else box_polygon(x, y, x + w, y + h)
             objects.append(TileObject(o.label, poly, dict(o.attributes)))
         if quads:
             bgr, objects = upright_page(bgr, objects, quads[0])

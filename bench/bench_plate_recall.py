@@ -19,6 +19,8 @@ documents), where every detection is a false plate; ``bash bench/plate_negatives
 gathers 41 such images from two public repositories' example and test pictures, and the
 printed pages of ``../shared/data`` are added as a second negative set.
 ``--weights FILE``: measure a candidate detector instead of the shipped one.
+``--set KEY=VAL --tag NAME``: further preset overrides (e.g. the detector's
+``extra_passes``), named NAME in the table.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def printed_pages(part: str) -> list[Photo]:
 
 
 def measure(sets: dict[str, list[Photo]], imgsz: int, weights: Path | None = None,
-            confs: tuple[float, ...] = (0.25,)) -> list[dict]:
+            confs: tuple[float, ...] = (0.25,), extra: tuple[str, ...] = (),
+            tag: str = "") -> list[dict]:
     """One run per confidence in ``confs``: the photos are read once at the lowest and each
     run keeps the detections scoring at least its confidence."""
     from pipeline.ocr import OcrPipeline
@@ -111,9 +114,10 @@ def measure(sets: dict[str, list[Photo]], imgsz: int, weights: Path | None = Non
     overrides = [f"detector.imgsz={imgsz}", f"detector.conf={min(confs)}"]
     if weights is not None:
         overrides.append(f"detector.weights={weights}")
+    overrides.extend(extra)
     ocr = OcrPipeline.from_preset("plates", mode="detect", overrides=overrides)
-    outs = [{"imgsz": imgsz, "conf": c, "weights": str(weights or "shipped"), "sets": {}}
-            for c in confs]
+    outs = [{"imgsz": imgsz, "conf": c, "weights": str(weights or "shipped"), "tag": tag,
+             "overrides": list(extra), "sets": {}} for c in confs]
     for name, photos in sets.items():
         start = time.perf_counter()
         pages = ocr.run([p.path for p in photos])
@@ -154,6 +158,7 @@ def table(runs: list[dict]) -> str:
             cells = [f"{f}/{n}" if n else "-" for f, n in (r["by_height"][k] for k in names)]
             recall = "-" if r["recall"] is None else f"{r['recall']:.3f}"
             size = str(run["imgsz"]) + ("" if run["conf"] == 0.25 else f" @{run['conf']:g}")
+            size += f" {run['tag']}" if run.get("tag") else ""
             rows.append("| " + " | ".join([name, size, recall,
                                            f"{r['false_per_image']:.2f}",
                                            f"{r['s_per_image']:.2f}", *cells]) + " |")
@@ -172,6 +177,10 @@ def main() -> None:
                     help="folders of photos with no plate (bench/plate_negatives.sh)")
     ap.add_argument("--weights", type=Path, default=None,
                     help="detector weights to measure instead of the shipped ones")
+    ap.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VAL",
+                    help="a further plates-preset override for every run, e.g. "
+                         "'detector.extra_passes=[{imgsz: 480, fill: 0.5}]'")
+    ap.add_argument("--tag", default="", help="a name for the --set runs in the table")
     ap.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON")
     ap.add_argument("--md", type=Path, default=None, help="also write the table as markdown")
     args = ap.parse_args()
@@ -182,7 +191,8 @@ def main() -> None:
         # photos without plates, split in two like the printed pages
         sets["no_plates_scenes"] = negative_photos(args.negatives, args.part)
         sets["no_plates_printed_pages"] = printed_pages(args.part)
-    runs = [run for s in args.imgsz for run in measure(sets, s, args.weights, tuple(args.conf))]
+    runs = [run for s in args.imgsz for run in measure(sets, s, args.weights, tuple(args.conf),
+                                                       tuple(args.extra), args.tag)]
     text = table(runs)
     print(f"part: {args.part}")
     print(text)

@@ -11,6 +11,20 @@ from core.config import StrictModel
 from core.weights import check_untrained
 
 
+class DetectorPass(StrictModel):
+    """One more YOLO look at an image (:attr:`DetectorConfig.extra_passes`)."""
+
+    imgsz: int = Field(..., ge=32, le=4096, description="Letterbox side of this pass.")
+    fill: float = Field(1.0, gt=0.0, le=1.0,
+                        description="Share of the letterbox side the image's longer side "
+                                    "fills (1: the usual letterbox).")
+    conf: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Least score kept from this pass (null: the detector's conf). A look "
+                    "at a shrunken image may need a stricter one: small print resembles "
+                    "a plate there.")
+
+
 class DetectorConfig(StrictModel):
     """How to build a detector for inference.
 
@@ -59,6 +73,13 @@ class DetectorConfig(StrictModel):
                     "second pass runs at the size that brings it there.")
     min_imgsz: int = Field(160, ge=32, description="Smallest size the text-scale pass may pick.")
     max_imgsz: int = Field(1600, ge=32, description="Largest size the text-scale pass may pick.")
+    extra_passes: list[DetectorPass] = Field(
+        default_factory=list,
+        description="YOLO only: more looks at each image, merged with the first by "
+                    "non-maximum suppression at iou. A pass with fill below 1 shrinks the "
+                    "image inside its letterbox (0.5: half the side, grey around it), so an "
+                    "object filling the frame is seen at the size the detector learned; a "
+                    "pass with a larger imgsz shows small objects bigger.")
     # Mask R-CNN only.
     backbone_kwargs: dict[str, Any] = Field(
         default_factory=dict,

@@ -1,4 +1,4 @@
-"""Training views of photographed pages at the scale the detector reads them.
+"""Training views at the scales a detector meets: page tiles and object close-ups.
 
 At inference the ``documents`` pipeline warps a photographed page upright
 (:mod:`pipeline.page_geometry`) and re-runs the detector at the size that makes the median
@@ -7,6 +7,9 @@ word about ``text_height`` pixels high (:func:`detection.yolo.text_scale_imgsz`)
 :func:`page_tiles` makes the views the detector meets: the page warped upright by its labelled
 quad, cut into overlapping tiles whose side, scaled to ``imgsz``, shows the median word
 ``text_height`` pixels high.
+
+:func:`object_zooms` goes the other way: windows around one object (a licence plate) in which
+it spans a third of the frame or more, as in a close-up photo.
 """
 
 from __future__ import annotations
@@ -82,17 +85,73 @@ def page_tiles(image: np.ndarray, objects: Sequence[TileObject], text_height: fl
     for y0 in _starts(h_img, side, overlap):
         for x0 in _starts(w_img, side, overlap):
             x1, y1 = min(x0 + side, w_img), min(y0 + side, h_img)
-            window = box(x0, y0, x1, y1)
-            kept = []
-            for o, poly in shapes:
-                if poly is None or not poly.intersects(window):
-                    continue
-                inside = poly.intersection(window)
-                if inside.area < min_inside * poly.area:
-                    continue
-                pts = o.polygon if inside.area >= poly.area * 0.999 else _outline(inside)
-                kept.append(TileObject(o.label, pts - np.array([x0, y0]), dict(o.attributes)))
+            kept = _objects_in(shapes, (x0, y0, x1, y1), min_inside)
             out.append((image[y0:y1, x0:x1], kept, (x0, y0)))
+    return out
+
+
+def _objects_in(shapes: Sequence[tuple[TileObject, Any]], window: tuple[int, int, int, int],
+                min_inside: float) -> list[TileObject]:
+    """The objects with at least ``min_inside`` of their area in ``window`` (x0, y0, x1, y1),
+    clipped to it, in the window's pixels."""
+    x0, y0 = window[:2]
+    frame = box(*window)
+    kept = []
+    for o, poly in shapes:
+        if poly is None or not poly.intersects(frame):
+            continue
+        inside = poly.intersection(frame)
+        if inside.area < min_inside * poly.area:
+            continue
+        pts = o.polygon if inside.area >= poly.area * 0.999 else _outline(inside)
+        kept.append(TileObject(o.label, pts - np.array([x0, y0]), dict(o.attributes)))
+    return kept
+
+
+def object_zooms(image: np.ndarray, objects: Sequence[TileObject], label: str,
+                 width: tuple[float, float], rng: np.random.Generator, per_object: int = 1,
+                 min_inside: float = 0.6, min_pixels: float = 2.0) -> list[Tile]:
+    """Close-up views of ``image``: per ``label`` object, ``per_object`` windows in which the
+    object spans a share of the window width drawn log-uniformly from ``width``.
+
+    A close-up photo shows one plate across a third of the frame or more, a size the street
+    photos and scenes a detector learns from seldom show. Each window keeps the image's aspect
+    ratio, holds its object whole at a random place, and stays inside the image (a window the
+    image is too small for is shrunk to fit, so the object spans more than asked). Objects
+    narrower than ``min_pixels`` get no window: theirs would be a blurred upscale, not a
+    close-up photo. Other objects are kept as in :func:`page_tiles` (``min_inside``).
+    Windows are not resized.
+
+    Returns:
+        ``(window image, objects in window pixels, (x0, y0) of the window in the image)``.
+    """
+    h_img, w_img = image.shape[:2]
+    lo, hi = np.log(width[0]), np.log(width[1])
+    shapes = [(o, to_shapely(o.polygon)) for o in objects]
+    out = []
+    for o in objects:
+        if o.label != label:
+            continue
+        ox0, oy0 = o.polygon.min(0)
+        ox1, oy1 = o.polygon.max(0)
+        ow, oh = ox1 - ox0, oy1 - oy0
+        if ow < max(min_pixels, 2.0) or oh < 2:
+            continue
+        for _ in range(per_object):
+            win_w = ow / float(np.exp(rng.uniform(lo, hi)))
+            win_w = min(max(win_w, ow, oh * w_img / h_img), w_img)
+            win_h = min(win_w * h_img / w_img, h_img)
+            win_w, win_h = int(round(win_w)), int(round(win_h))
+            # a window start that keeps the object whole and the window in the image
+            x_lo, x_hi = max(0.0, ox1 - win_w), min(ox0, w_img - win_w)
+            y_lo, y_hi = max(0.0, oy1 - win_h), min(oy0, h_img - win_h)
+            x0 = int(rng.uniform(min(x_lo, x_hi), max(x_lo, x_hi)))
+            y0 = int(rng.uniform(min(y_lo, y_hi), max(y_lo, y_hi)))
+            x0 = min(max(x0, 0), w_img - win_w)
+            y0 = min(max(y0, 0), h_img - win_h)
+            window = (x0, y0, x0 + win_w, y0 + win_h)
+            kept = _objects_in(shapes, window, min_inside)
+            out.append((image[y0:y0 + win_h, x0:x0 + win_w], kept, (x0, y0)))
     return out
 
 

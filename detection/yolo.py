@@ -184,14 +184,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[float, float]]:
+def letterbox(image: np.ndarray, size: int, fill: float = 1.0
+              ) -> tuple[np.ndarray, float, tuple[float, float]]:
     """Resize keeping aspect ratio to fit ``size x size`` and pad centred with grey.
+
+    Args:
+        fill: share of ``size`` the longer side is resized to (below 1 leaves grey all
+            round: a zoomed-out view).
 
     Returns:
         The padded image, the scale applied, and the ``(left, top)`` padding in pixels.
     """
     h, w = image.shape[:2]
-    scale = min(size / h, size / w)
+    scale = min(size / h, size / w) * fill
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR) \
         if (new_w, new_h) != (w, h) else image
@@ -266,6 +271,8 @@ class YoloDetector:
 
     def _predict_batch(self, images: Sequence[np.ndarray]) -> list[list[Region]]:
         out = self._infer(images, self.imgsz)
+        if self.cfg.extra_passes:
+            out = self._extra_passes(images, out)
         if self.cfg.text_height is None:
             return out
         # Text far from the training scale splits words into pieces (too big) or misses them
@@ -278,14 +285,24 @@ class YoloDetector:
                 out[i] = self._infer([image], size)[0]
         return out
 
-    def _infer(self, images: Sequence[np.ndarray], imgsz: int) -> list[list[Region]]:
+    def _extra_passes(self, images: Sequence[np.ndarray], out: list[list[Region]]
+                      ) -> list[list[Region]]:
+        for extra in self.cfg.extra_passes:
+            more = self._infer(images, round_to_stride(extra.imgsz, self.stride), extra.fill)
+            if extra.conf is not None:
+                more = [[r for r in regions if r.score >= extra.conf] for regions in more]
+            out = [a + b for a, b in zip(out, more, strict=True)]
+        return [merge_regions(regions, self.cfg.iou, self.cfg.max_det) for regions in out]
+
+    def _infer(self, images: Sequence[np.ndarray], imgsz: int, fill: float = 1.0
+               ) -> list[list[Region]]:
         from ultralytics.utils.nms import non_max_suppression
 
         boxes_in, scales, pads = [], [], []
         for image in images:
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz)
+            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz, fill)
             boxes_in.append(padded)
             scales.append(scale)
             pads.append(pad)
@@ -312,6 +329,21 @@ class YoloDetector:
             regions.sort(key=lambda r: -r.score)
             out.append(regions)
         return out
+
+
+def merge_regions(regions: Sequence[Region], iou: float, max_det: int) -> list[Region]:
+    """Regions of several looks at one image, overlapping ones of a label (IoU above ``iou``)
+    reduced to the highest scoring; at most ``max_det``, by descending score."""
+    from torchvision.ops import batched_nms
+
+    if not regions:
+        return []
+    boxes = torch.tensor([r.bbox for r in regions], dtype=torch.float32)
+    scores = torch.tensor([r.score for r in regions], dtype=torch.float32)
+    names = {label: k for k, label in enumerate(sorted({r.label for r in regions}))}
+    labels = torch.tensor([names[r.label] for r in regions])
+    keep = batched_nms(boxes, scores, labels, iou)[:max_det]
+    return [regions[int(k)] for k in keep]
 
 
 def build_yolo_detector(cfg: DetectorConfig, device: torch.device,

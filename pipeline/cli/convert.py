@@ -6,6 +6,9 @@ A thin layer over the library readers and writers:
   (:mod:`detection.yolo_dataset`, :func:`detection.coco.load_coco`).
 * ``page-tiles``: COCO page photos → upright pages (by their labelled page quad) cut into
   tiles at the scale the detector reads words (:mod:`detection.tiles`).
+* ``zooms``: COCO photos → close-up windows around each object of a category (a plate across
+  a third of the frame or more), for detectors that mostly saw objects small
+  (:func:`detection.tiles.object_zooms`).
 * ``yolo-to-coco``: a YOLO ``images/`` + ``labels/`` pair → COCO JSON.
 * ``crops``: CCPD names, the plate-course ``meta_<region>_ref`` files, COCO word polygons or a
   manifest → a crops folder ``DIR/images/*.png`` + ``DIR/labels.tsv``
@@ -230,6 +233,76 @@ def page_tiles(
         fail(f"no tile with a labelled object came out of {annotations}")
     write_coco(out / "annotations.json", written, categories)
     typer.echo(f"wrote {len(written)} tiles of {len(records) - skipped} images "
+               f"({skipped} skipped) -> {out / 'annotations.json'}")
+
+
+@convert_app.command("zooms")
+def zooms(
+    annotations: Path = typer.Argument(..., help="COCO annotations.json of photos."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: images/ + annotations.json."),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that file_name is relative to (default: images/ next "
+        "to the JSON, else the JSON's folder)."),
+    label: str = typer.Option("plate", "--label", help="Category to zoom on."),
+    min_width: float = typer.Option(0.3, "--min-width", min=0.01, max=1.0,
+                                    help="Smallest share of the window width the object spans."),
+    max_width: float = typer.Option(0.9, "--max-width", min=0.01, max=1.0,
+                                    help="Largest share of the window width the object spans."),
+    min_pixels: int = typer.Option(
+        48, "--min-pixels", min=1, help="Objects narrower than this (pixels) get no close-up: "
+        "their window would be a blurred upscale, not a close-up photo."),
+    per_object: int = typer.Option(1, "--per-object", min=1, help="Windows per object."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the window draws."),
+    quality: int = typer.Option(92, "--quality", min=50, max=100, help="JPEG quality."),
+) -> None:
+    """COCO photos → close-up windows around each LABEL object (COCO)."""
+    from core.logs import setup_logging
+
+    setup_logging("INFO")
+    import cv2
+    import numpy as np
+
+    from core.geometry import box_polygon
+    from detection.tiles import TileObject, object_zooms
+    from synth.runner import write_coco
+
+    if min_width > max_width:
+        fail(f"--min-width {min_width} is above --max-width {max_width}", EXIT_USAGE)
+    records, names, images = _read_coco(annotations, images)
+    if label not in names:
+        fail(f"--label {label!r} is not a category of {annotations} ({names})", EXIT_USAGE)
+    rng = np.random.default_rng(seed)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    written, skipped = [], 0
+    for record in records:
+        objects = []
+        for o in record.objects:
+            x, y, w, h = o.bbox
+            poly = o.polygon if o.polygon is not None else box_polygon(x, y, x + w, y + h)
+            objects.append(TileObject(o.label, np.asarray(poly, np.float64), dict(o.attributes)))
+        if not any(o.label == label and np.ptp(o.polygon[:, 0]) >= min_pixels
+                   for o in objects):
+            continue
+        bgr = cv2.imread(str(images / record.file_name), cv2.IMREAD_COLOR)
+        if bgr is None:
+            log.warning("%s: unreadable image, skipped", record.file_name)
+            skipped += 1
+            continue
+        stem = Path(record.file_name).stem
+        views = object_zooms(bgr, objects, label, (min_width, max_width), rng, per_object,
+                             min_pixels=min_pixels)
+        for k, (view, kept, _) in enumerate(views):
+            name = f"{stem}_z{k:02d}.jpg"
+            cv2.imwrite(str(out / "images" / name), view, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            written.append({"file": name, "width": view.shape[1], "height": view.shape[0],
+                            "annotations": [
+                                {"category": o.label, "polygon": o.polygon.tolist(),
+                                 "text": o.attributes.pop("translation", ""),
+                                 "attributes": o.attributes} for o in kept]})
+    if not written:
+        fail(f"no {label!r} object of {annotations} is {min_pixels} pixels wide or more")
+    write_coco(out / "annotations.json", written, tuple(names))
+    typer.echo(f"wrote {len(written)} close-ups of {len(records) - skipped} images "
                f"({skipped} skipped) -> {out / 'annotations.json'}")
 
 

@@ -96,3 +96,65 @@ def test_convert_page_tiles_writes_coco_tiles(tmp_path: Path):
         assert tile.mean() > 150  # cut from the warped page, not the dark table
     texts = {a["attributes"]["translation"] for a in data["annotations"]}
     assert texts == {f"w{r}.{c}" for r in range(8) for c in range(5)}
+
+
+def test_object_zooms_frame_each_plate_whole_at_the_asked_share_of_the_width():
+    from detection.tiles import object_zooms
+
+    image = np.zeros((400, 600, 3), np.uint8)
+    plate = TileObject("plate", _rect(300, 200, 360, 220))
+    near = TileObject("plate", _rect(365, 205, 380, 215))    # beside it: often in the window
+    far = TileObject("plate", _rect(10, 10, 40, 20), {"translation": "far"})
+    rng = np.random.default_rng(0)
+    views = object_zooms(image, [plate, near, far], "plate", (0.5, 0.5), rng, per_object=5,
+                         min_pixels=50)
+    assert len(views) == 5  # only the 60 px plate is wide enough for a close-up
+    for view, kept, (x0, y0) in views:
+        assert view.shape[:2] == (80, 120)  # plate = half the width, the photo's aspect
+        whole = [o for o in kept if np.allclose(o.polygon + [x0, y0], plate.polygon)]
+        assert len(whole) == 1
+        assert all(o.attributes.get("translation") != "far" for o in kept)
+        for o in kept:
+            assert o.polygon.min() >= -1e-6
+            assert (o.polygon.max(0) <= [120 + 1e-6, 80 + 1e-6]).all()
+    assert len({origin for _, _, origin in views}) > 1  # placed at random
+
+
+def test_object_zooms_shrink_to_the_image_when_it_is_too_small_for_the_window():
+    from detection.tiles import object_zooms
+
+    image = np.zeros((100, 150, 3), np.uint8)
+    plate = TileObject("plate", _rect(20, 40, 120, 70))
+    (view, kept, origin), = object_zooms(image, [plate], "plate", (0.3, 0.3),
+                                         np.random.default_rng(1))
+    assert view.shape[:2] == (100, 150) and origin == (0, 0)
+    assert np.allclose(kept[0].polygon, plate.polygon)
+
+
+def test_convert_zooms_writes_coco_close_ups_and_names_a_wrong_label(tmp_path: Path):
+    image = np.full((300, 400, 3), 60, np.uint8)
+    cv2.rectangle(image, (200, 150), (280, 175), (240, 240, 240), -1)
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "car.jpg"), image)
+    ann = tmp_path / "annotations.json"
+    ann.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "car.jpg", "width": 400, "height": 300}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [200, 150, 80, 25],
+                         "area": 2000.0, "iscrowd": 0}],
+        "categories": [{"id": 1, "name": "plate"}]}))
+    out = tmp_path / "zooms"
+    result = runner.invoke(app, ["convert", "zooms", str(ann), "--out", str(out),
+                                 "--per-object", "3", "--min-width", "0.4",
+                                 "--max-width", "0.8"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "annotations.json").read_text())
+    assert len(data["images"]) == 3 and len(data["annotations"]) == 3
+    for im, a in zip(data["images"], data["annotations"], strict=True):
+        view = cv2.imread(str(out / "images" / im["file_name"]))
+        assert view.shape[:2] == (im["height"], im["width"])
+        assert 0.4 - 0.02 <= 80 / im["width"] <= 0.8 + 0.02
+        x, y, w, h = a["bbox"]
+        assert (w, h) == (80, 25)
+        assert view[int(y + h / 2), int(x + w / 2)].mean() > 200  # the plate is where it says
+    bad = runner.invoke(app, ["convert", "zooms", str(ann), "--out", str(out), "--label", "car"])
+    assert bad.exit_code != 0 and "'car'" in bad.output and "plate" in bad.output

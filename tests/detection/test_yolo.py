@@ -225,3 +225,69 @@ def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
     monkeypatch.setattr(det.cfg, "text_height", None)
     det.predict([wide, small])
     assert sizes == [256]  # without text_height one pass only
+
+
+def test_letterbox_fill_shrinks_the_image_inside_the_square():
+    from detection.yolo import letterbox
+
+    image = np.full((100, 200, 3), 255, np.uint8)
+    out, scale, (left, top) = letterbox(image, 200, fill=0.5)
+    assert out.shape == (200, 200, 3) and scale == 0.5 and (left, top) == (50.0, 75.0)
+    assert out[75:125, 50:150].min() == 255          # the image, at half size, centred
+    assert out[:75].max() < 255 and out[:, :50].max() < 255   # grey all round
+
+
+def test_merge_regions_keeps_the_best_of_overlapping_looks_per_label():
+    from core.geometry import box_polygon
+    from detection.types import Region
+    from detection.yolo import merge_regions
+
+    def region(box, score, label="plate"):
+        return Region(polygon=box_polygon(*box), bbox=box, score=score, label=label)
+
+    a, b = region((0, 0, 100, 40), 0.6), region((2, 1, 101, 41), 0.9)
+    c, d = region((200, 0, 300, 40), 0.3), region((0, 0, 100, 40), 0.5, "word")
+    merged = merge_regions([a, b, c, d], iou=0.5, max_det=10)
+    assert merged == [b, d, c]
+    assert merge_regions([a, b, c, d], iou=0.5, max_det=2) == [b, d]
+    assert merge_regions([], iou=0.5, max_det=2) == []
+
+
+def test_extra_passes_look_again_and_merge(monkeypatch):
+    from core.geometry import box_polygon
+    from detection.types import Region
+
+    cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 256,
+                            "extra_passes": [{"imgsz": 256, "fill": 0.5}, {"imgsz": 500}]},
+                         untrained=True)
+    det = build_detector(cfg, "cpu")
+    calls = []
+    found = {(256, 1.0): (10.0, 10.0, 60.0, 30.0), (256, 0.5): (11.0, 10.0, 61.0, 30.0),
+             (512, 1.0): (150.0, 80.0, 170.0, 86.0)}
+
+    def fake_infer(images, imgsz, fill=1.0):
+        calls.append((imgsz, fill))
+        box = found[(imgsz, fill)]
+        return [[Region(polygon=box_polygon(*box), bbox=box, score=fill * 0.8, label="word")]
+                for _ in images]
+
+    monkeypatch.setattr(det, "_infer", fake_infer)
+    (regions,) = det.predict([np.full((120, 300, 3), 255, np.uint8)])
+    assert calls == [(256, 1.0), (256, 0.5), (512, 1.0)]  # sizes rounded up to the stride
+    assert [r.bbox for r in regions] == [found[(256, 1.0)], found[(512, 1.0)]]
+    # a pass's own conf drops its weaker finds before the merge (the 500 px pass scores 0.8)
+    monkeypatch.setattr(det.cfg.extra_passes[1], "conf", 0.9)
+    (regions,) = det.predict([np.full((120, 300, 3), 255, np.uint8)])
+    assert [r.bbox for r in regions] == [found[(256, 1.0)]]
+
+
+def test_extra_passes_map_boxes_back_to_the_image_and_bad_fill_is_named():
+    cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 128, "conf": 0.0, "max_det": 30,
+                            "extra_passes": [{"imgsz": 128, "fill": 0.5}]}, untrained=True)
+    det = build_detector(cfg, "cpu")
+    (regions,) = det.predict([np.random.default_rng(0).integers(0, 255, (90, 160, 3),
+                                                                   dtype=np.uint8)])
+    assert 0 < len(regions) <= 30
+    assert_regions_valid(regions, 160, 90)
+    with pytest.raises(ValidationError, match="fill"):
+        DetectorConfig(**{**YOLO_TINY, "extra_passes": [{"imgsz": 128, "fill": 0.0}]})

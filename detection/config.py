@@ -23,6 +23,14 @@ class DetectorPass(StrictModel):
         description="Least score kept from this pass (null: the detector's conf). A look "
                     "at a shrunken image may need a stricter one: small print resembles "
                     "a plate there.")
+    min_height: float = Field(
+        0.0, ge=0.0, description="Least box height kept from this pass, in pixels of its "
+                                 "letterbox: a zoomed-out look is there for large objects.")
+    max_height: float | None = Field(
+        None, gt=0.0, description="Greatest box height kept from this pass, in pixels of its "
+                                  "letterbox (null: no bound): a larger look is there for "
+                                  "small objects, and an image enlarged past what the "
+                                  "detector learned from shows it large phantoms.")
 
 
 class DetectorConfig(StrictModel):

@@ -288,9 +288,15 @@ class YoloDetector:
     def _extra_passes(self, images: Sequence[np.ndarray], out: list[list[Region]]
                       ) -> list[list[Region]]:
         for extra in self.cfg.extra_passes:
-            more = self._infer(images, round_to_stride(extra.imgsz, self.stride), extra.fill)
-            if extra.conf is not None:
-                more = [[r for r in regions if r.score >= extra.conf] for regions in more]
+            size = round_to_stride(extra.imgsz, self.stride)
+            more = self._infer(images, size, extra.fill)
+            conf = self.cfg.conf if extra.conf is None else extra.conf
+            top = float("inf") if extra.max_height is None else extra.max_height
+            for k, (image, regions) in enumerate(zip(images, more, strict=True)):
+                # box heights in this pass's letterbox pixels
+                scale = min(size / image.shape[0], size / image.shape[1]) * extra.fill
+                more[k] = [r for r in regions if r.score >= conf
+                           and extra.min_height <= (r.bbox[3] - r.bbox[1]) * scale <= top]
             out = [a + b for a, b in zip(out, more, strict=True)]
         return [merge_regions(regions, self.cfg.iou, self.cfg.max_det) for regions in out]
 

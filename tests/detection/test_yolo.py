@@ -279,6 +279,16 @@ def test_extra_passes_look_again_and_merge(monkeypatch):
     monkeypatch.setattr(det.cfg.extra_passes[1], "conf", 0.9)
     (regions,) = det.predict([np.full((120, 300, 3), 255, np.uint8)])
     assert [r.bbox for r in regions] == [found[(256, 1.0)]]
+    # heights are bounded in the pass's own letterbox pixels: the 6 px box of the 512 pass
+    # is 6 * 512 / 300 = 10.2 px there
+    monkeypatch.setattr(det.cfg.extra_passes[1], "conf", None)
+    for top, kept in ((10.0, False), (10.5, True)):
+        monkeypatch.setattr(det.cfg.extra_passes[1], "max_height", top)
+        (regions,) = det.predict([np.full((120, 300, 3), 255, np.uint8)])
+        assert (found[(512, 1.0)] in [r.bbox for r in regions]) is kept
+    monkeypatch.setattr(det.cfg.extra_passes[1], "min_height", 10.5)
+    (regions,) = det.predict([np.full((120, 300, 3), 255, np.uint8)])
+    assert [r.bbox for r in regions] == [found[(256, 1.0)]]
 
 
 def test_extra_passes_map_boxes_back_to_the_image_and_bad_fill_is_named():

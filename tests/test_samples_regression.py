@@ -42,11 +42,13 @@ DOCUMENT_PAGE_CER = {
     "printed.jpg": (0.0146, 0.035),    # printed page photo, 2,745 characters (40 edits)
     "notebook.jpg": (0.2381, 0.320),   # handwritten notebook, 315 characters (75 edits)
 }
-# plates preset on the two car photos (3 plates)
-# (CN 鲁LDZ4784 read without its province sign, EU 0KE0995 as QKE0995, TGND342 exact)
-PLATE_CER = (0.0909, 0.20)        # all plates together: 2 edits in 22 characters
+# plates preset on the two car photos (3 plates), re-measured with the detector's two extra
+# looks (2026-12-05: 2 edits -> 1; CN 鲁LDZ4784 read as 粤LDZ4784, its province sign wrong
+# where it was missing; EU 0KE0995 exact where it read QKE0995; TGND342 exact), the ceiling
+# tightened to allow one edit more
+PLATE_CER = (0.0455, 0.10)        # all plates together: 1 edit in 22 characters
 PLATE_CER_EACH = 0.5              # each plate must be found and roughly read
-PLATES_EXACT = (1, 1)             # plates read exactly: (measured, floor)
+PLATES_EXACT = (2, 1)             # plates read exactly: (measured, floor)
 
 
 def _annotations(preset: str) -> dict[str, list[str]]:

@@ -21,8 +21,8 @@ class DetectorPass(StrictModel):
     conf: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Least score kept from this pass (null: the detector's conf). A look "
-                    "at a shrunken image may need a stricter one: small print resembles "
-                    "a plate there.")
+                    "at a shrunken image may need a stricter one: small things there can "
+                    "pass for large objects.")
     min_height: float = Field(
         0.0, ge=0.0, description="Least box height kept from this pass, in pixels of its "
                                  "letterbox: a zoomed-out look is there for large objects.")
@@ -87,7 +87,8 @@ class DetectorConfig(StrictModel):
                     "non-maximum suppression at iou. A pass with fill below 1 shrinks the "
                     "image inside its letterbox (0.5: half the side, grey around it), so an "
                     "object filling the frame is seen at the size the detector learned; a "
-                    "pass with a larger imgsz shows small objects bigger.")
+                    "pass with a larger imgsz shows small objects bigger. Where text_height "
+                    "re-runs an image at another size, that single look replaces them.")
     # Mask R-CNN only.
     backbone_kwargs: dict[str, Any] = Field(
         default_factory=dict,

@@ -184,6 +184,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def letterbox_scale(height: int, width: int, size: int, fill: float = 1.0) -> float:
+    """The factor :func:`letterbox` resizes a ``height x width`` image by."""
+    return min(size / height, size / width) * fill
+
+
 def letterbox(image: np.ndarray, size: int, fill: float = 1.0
               ) -> tuple[np.ndarray, float, tuple[float, float]]:
     """Resize keeping aspect ratio to fit ``size x size`` and pad centred with grey.
@@ -196,7 +201,7 @@ def letterbox(image: np.ndarray, size: int, fill: float = 1.0
         The padded image, the scale applied, and the ``(left, top)`` padding in pixels.
     """
     h, w = image.shape[:2]
-    scale = min(size / h, size / w) * fill
+    scale = letterbox_scale(h, w, size, fill)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR) \
         if (new_w, new_h) != (w, h) else image
@@ -294,7 +299,7 @@ class YoloDetector:
             top = float("inf") if extra.max_height is None else extra.max_height
             for k, (image, regions) in enumerate(zip(images, more, strict=True)):
                 # box heights in this pass's letterbox pixels
-                scale = min(size / image.shape[0], size / image.shape[1]) * extra.fill
+                scale = letterbox_scale(*image.shape[:2], size, extra.fill)
                 more[k] = [r for r in regions if r.score >= conf
                            and extra.min_height <= (r.bbox[3] - r.bbox[1]) * scale <= top]
             out = [a + b for a, b in zip(out, more, strict=True)]

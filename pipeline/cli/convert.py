@@ -109,6 +109,36 @@ def _read_coco(annotations: Path, images: Path | None) -> tuple[list, list[str],
     return records, names, images
 
 
+def _tile_objects(record, skip_label: str | None = None) -> list:
+    """A COCO record's objects as :class:`detection.tiles.TileObject` (box corners where an
+    object has no polygon), leaving out ``skip_label``."""
+    import numpy as np
+
+    from core.geometry import box_polygon
+    from detection.tiles import TileObject
+
+    objects = []
+    for o in record.objects:
+        if o.label == skip_label:
+            continue
+        x, y, w, h = o.bbox
+        poly = o.polygon if o.polygon is not None else box_polygon(x, y, x + w, y + h)
+        objects.append(TileObject(o.label, np.asarray(poly, np.float64), dict(o.attributes)))
+    return objects
+
+
+def _write_view(out: Path, name: str, view, kept: list, quality: int) -> dict:
+    """Save one cut-out view as ``out/images/name`` and return its record for
+    :func:`synth.runner.write_coco`."""
+    import cv2
+
+    cv2.imwrite(str(out / "images" / name), view, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return {"file": name, "width": view.shape[1], "height": view.shape[0],
+            "annotations": [{"category": o.label, "polygon": o.polygon.tolist(),
+                             "text": o.attributes.pop("translation", ""),
+                             "attributes": o.attributes} for o in kept]}
+
+
 def _replace_links_with_copies(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_symlink():
@@ -190,9 +220,8 @@ def page_tiles(
     setup_logging("INFO")
     import cv2
 
-    from core.geometry import box_polygon
-    from detection.tiles import TileObject, upright_page
     from detection.tiles import page_tiles as cut_tiles
+    from detection.tiles import upright_page
     from synth.runner import write_coco
 
     records, names, images = _read_coco(annotations, images)
@@ -207,13 +236,7 @@ def page_tiles(
             continue
         quads = [o.polygon for o in record.objects if o.label == page_label
                  and o.polygon is not None and len(o.polygon) >= 4]
-        objects = []
-        for o in record.objects:
-            if o.label == page_label:
-                continue
-            x, y, w, h = o.bbox
-            poly = o.polygon if o.polygon is not None else box_polygon(x, y, x + w, y + h)
-            objects.append(TileObject(o.label, poly, dict(o.attributes)))
+        objects = _tile_objects(record, skip_label=page_label)
         if quads:
             bgr, objects = upright_page(bgr, objects, quads[0])
         stem = Path(record.file_name).stem
@@ -221,14 +244,7 @@ def page_tiles(
                                                       overlap)):
             if not kept:
                 continue
-            name = f"{stem}_{k:02d}.jpg"
-            cv2.imwrite(str(out / "images" / name), tile,
-                        [cv2.IMWRITE_JPEG_QUALITY, quality])
-            written.append({"file": name, "width": tile.shape[1], "height": tile.shape[0],
-                            "annotations": [
-                                {"category": o.label, "polygon": o.polygon.tolist(),
-                                 "text": o.attributes.pop("translation", ""),
-                                 "attributes": o.attributes} for o in kept]})
+            written.append(_write_view(out, f"{stem}_{k:02d}.jpg", tile, kept, quality))
     if not written:
         fail(f"no tile with a labelled object came out of {annotations}")
     write_coco(out / "annotations.json", written, categories)
@@ -262,8 +278,7 @@ def zooms(
     import cv2
     import numpy as np
 
-    from core.geometry import box_polygon
-    from detection.tiles import TileObject, object_zooms
+    from detection.tiles import object_zooms
     from synth.runner import write_coco
 
     if min_width > max_width:
@@ -275,11 +290,7 @@ def zooms(
     (out / "images").mkdir(parents=True, exist_ok=True)
     written, skipped = [], 0
     for record in records:
-        objects = []
-        for o in record.objects:
-            x, y, w, h = o.bbox
-            poly = o.polygon if o.polygon is not None else box_polygon(x, y, x + w, y + h)
-            objects.append(TileObject(o.label, np.asarray(poly, np.float64), dict(o.attributes)))
+        objects = _tile_objects(record)
         if not any(o.label == label and np.ptp(o.polygon[:, 0]) >= min_pixels
                    for o in objects):
             continue
@@ -291,14 +302,8 @@ def zooms(
         stem = Path(record.file_name).stem
         views = object_zooms(bgr, objects, label, (min_width, max_width), rng, per_object,
                              min_pixels=min_pixels)
-        for k, (view, kept, _) in enumerate(views):
-            name = f"{stem}_z{k:02d}.jpg"
-            cv2.imwrite(str(out / "images" / name), view, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            written.append({"file": name, "width": view.shape[1], "height": view.shape[0],
-                            "annotations": [
-                                {"category": o.label, "polygon": o.polygon.tolist(),
-                                 "text": o.attributes.pop("translation", ""),
-                                 "attributes": o.attributes} for o in kept]})
+        written.extend(_write_view(out, f"{stem}_z{k:02d}.jpg", view, kept, quality)
+                       for k, (view, kept, _) in enumerate(views))
     if not written:
         fail(f"no {label!r} object of {annotations} is {min_pixels} pixels wide or more")
     write_coco(out / "annotations.json", written, tuple(names))

@@ -108,6 +108,18 @@ def _objects_in(shapes: Sequence[tuple[TileObject, Any]], window: tuple[int, int
     return kept
 
 
+def zoom_targets(objects: Sequence[TileObject], label: str, min_pixels: float = 2.0
+                 ) -> list[TileObject]:
+    """The ``label`` objects :func:`object_zooms` makes close-ups of: at least ``min_pixels``
+    (and 2) wide and 2 high."""
+    out = []
+    for o in objects:
+        w, h = np.ptp(o.polygon, axis=0)
+        if o.label == label and w >= max(min_pixels, 2.0) and h >= 2:
+            out.append(o)
+    return out
+
+
 def object_zooms(image: np.ndarray, objects: Sequence[TileObject], label: str,
                  width: tuple[float, float], rng: np.random.Generator, per_object: int = 1,
                  min_inside: float = 0.6, min_pixels: float = 2.0) -> list[Tile]:
@@ -118,9 +130,9 @@ def object_zooms(image: np.ndarray, objects: Sequence[TileObject], label: str,
     photos and scenes a detector learns from seldom show. Each window keeps the image's aspect
     ratio, holds its object whole at a random place, and stays inside the image (a window the
     image is too small for is shrunk to fit, so the object spans more than asked). Objects
-    narrower than ``min_pixels`` get no window: theirs would be a blurred upscale, not a
-    close-up photo. Other objects are kept as in :func:`page_tiles` (``min_inside``).
-    Windows are not resized.
+    narrower than ``min_pixels`` get no window (:func:`zoom_targets`): theirs would be a
+    blurred upscale, not a close-up photo. Other objects are kept as in :func:`page_tiles`
+    (``min_inside``). Windows are not resized.
 
     Returns:
         ``(window image, objects in window pixels, (x0, y0) of the window in the image)``.
@@ -129,14 +141,10 @@ def object_zooms(image: np.ndarray, objects: Sequence[TileObject], label: str,
     lo, hi = np.log(width[0]), np.log(width[1])
     shapes = [(o, to_shapely(o.polygon)) for o in objects]
     out = []
-    for o in objects:
-        if o.label != label:
-            continue
+    for o in zoom_targets(objects, label, min_pixels):
         ox0, oy0 = o.polygon.min(0)
         ox1, oy1 = o.polygon.max(0)
         ow, oh = ox1 - ox0, oy1 - oy0
-        if ow < max(min_pixels, 2.0) or oh < 2:
-            continue
         for _ in range(per_object):
             win_w = ow / float(np.exp(rng.uniform(lo, hi)))
             win_w = min(max(win_w, ow, oh * w_img / h_img), w_img)

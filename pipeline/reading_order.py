@@ -393,11 +393,10 @@ def attach_values(boxes: Sequence[WordBox], segments: Sequence[list[int]], max_w
             continue
         if texts is not None and 2 * digits[column[s]].sum() < alnum[column[s]].sum():
             continue
-        left = [k for k in range(len(sb)) if x1[k] <= x0[s]
-                and _vertical_overlap(sb[k], sb[s]) >= min_overlap]
+        overlap = {k: _vertical_overlap(sb[k], sb[s]) for k in range(len(sb)) if x1[k] <= x0[s]}
+        left = [k for k, v in overlap.items() if v >= min_overlap]
         if left:
-            parent[s] = root(max(left, key=lambda k: (round(_vertical_overlap(sb[k], sb[s]), 1),
-                                                       x1[k])))
+            parent[s] = root(max(left, key=lambda k: (round(overlap[k], 1), x1[k])))
     rows: dict[int, list[int]] = {}
     for s in np.argsort(x0, kind="stable"):
         rows.setdefault(root(int(s)), []).extend(segments[s])

@@ -278,7 +278,7 @@ def zooms(
     import cv2
     import numpy as np
 
-    from detection.tiles import object_zooms
+    from detection.tiles import object_zooms, zoom_targets
     from synth.runner import write_coco
 
     if min_width > max_width:
@@ -291,9 +291,8 @@ def zooms(
     written, skipped = [], 0
     for record in records:
         objects = _tile_objects(record)
-        if not any(o.label == label and np.ptp(o.polygon[:, 0]) >= min_pixels
-                   for o in objects):
-            continue
+        if not zoom_targets(objects, label, min_pixels):
+            continue  # nothing to zoom on: the image is not read
         bgr = cv2.imread(str(images / record.file_name), cv2.IMREAD_COLOR)
         if bgr is None:
             log.warning("%s: unreadable image, skipped", record.file_name)

@@ -57,5 +57,39 @@ install_python() {
   echo "$want" > "$stamp"
 }
 
+# Google Fonts handwriting families from npm (@fontsource/*, OFL): `npm pack` fetches each
+# package into .cache/fontsource, synth/fontsource.py merges its Latin and Cyrillic subsets into
+# one TrueType file per weight, installed where fontconfig finds it. Only the synthetic data
+# generators use them; without npm or the registry the step is skipped with a warning.
+install_fontsource_fonts() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: no npm; skipping the @fontsource handwriting fonts" >&2
+    return 0
+  fi
+  local dest
+  if [ "$(id -u)" = 0 ]; then dest=/usr/local/share/fonts/fontsource
+  else dest="$HOME/.local/share/fonts/fontsource"; fi
+  local want
+  want="$(sha256sum synth/fontsource.py | cut -d' ' -f1)"
+  if [ -f "$dest/.stamp" ] && [ "$(cat "$dest/.stamp")" = "$want" ]; then
+    return 0
+  fi
+  local packs=.cache/fontsource family
+  mkdir -p "$packs"
+  for family in $("$VENV/bin/python" -c "from synth.fontsource import FAMILIES; print(*FAMILIES)"); do
+    compgen -G "$packs/fontsource-$family-[0-9]*.tgz" >/dev/null && continue
+    (cd "$packs" && npm pack -q "@fontsource/$family" >/dev/null) \
+      || echo "setup: npm pack @fontsource/$family failed; going on without it" >&2
+  done
+  rm -f "$dest"/*.ttf
+  if "$VENV/bin/python" -m synth.fontsource "$packs" "$dest" >/dev/null; then
+    command -v fc-cache >/dev/null 2>&1 && fc-cache -f "$dest" >/dev/null
+    echo "$want" > "$dest/.stamp"
+  else
+    echo "setup: no @fontsource handwriting font could be built; going on without them" >&2
+  fi
+}
+
 install_debian_packages
 install_python
+install_fontsource_fonts

@@ -76,6 +76,10 @@ def synth(
         None, "--ligature-prob", help="lines only: share of serif / sans crops drawn with fi, "
         "fl, ff, ffi, ffl ligature glyphs, as books print them (labels keep the letters; "
         "default 0)."),
+    hand_warp_prob: float | None = typer.Option(
+        None, "--hand-warp-prob", help="lines only: share of handwriting crops drawn with a "
+        "drifting baseline, letters jittered in height, size and place, elastic wobble and "
+        "pen pressure (default 0)."),
     natural_words: bool | None = typer.Option(
         None, "--natural-words", help="lines only: draw words as often as in real text "
         "(short function words such as a, I, of common; English i written I), not with the "
@@ -107,7 +111,8 @@ def synth(
     shares = {"line_prob": line_prob, "hand_prob": hand_prob, "curly_prob": curly_prob,
               "bilevel_prob": bilevel_prob, "symbol_prob": symbol_prob,
               "break_prob": break_prob, "neighbour_prob": neighbour_prob,
-              "quote_prob": quote_prob, "ligature_prob": ligature_prob}
+              "quote_prob": quote_prob, "ligature_prob": ligature_prob,
+              "hand_warp_prob": hand_warp_prob}
     line_options = {k: v for k, v in {"max_words": max_words, "natural_words": natural_words,
                                       **shares}.items() if v is not None}
     if line_options and name != "lines":

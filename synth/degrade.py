@@ -20,6 +20,52 @@ def smooth_noise(h: int, w: int, rng: np.random.Generator, cells: int = 6) -> np
     return cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC).clip(-1, 1)
 
 
+def _wave(n: int, step: float, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random curve in [-1, 1] over ``n`` samples, one random knot every ``step``."""
+    knots = max(2, int(np.ceil(n / max(step, 1.0))) + 2)
+    grid = rng.uniform(-1, 1, (1, knots)).astype(np.float32)
+    return cv2.resize(grid, (n, 1), interpolation=cv2.INTER_CUBIC)[0].clip(-1, 1)
+
+
+def hand_warp(mask: np.ndarray, size: int, rng: np.random.Generator,
+              strength: float = 1.0) -> np.ndarray:
+    """Handwriting variation a font lacks, drawn on its ink mask (uint8 alpha).
+
+    A baseline that drifts along the line, letters that sit higher or lower, grow or shrink
+    and shift sideways one by one (knots about a letter apart), a small elastic wobble of the
+    strokes, and pen pressure that varies along them. ``size`` is the font size in pixels;
+    ``strength`` scales every amplitude. The result is taller by the drift's margins.
+    """
+    h0, w = mask.shape
+    s = float(size) * strength
+    drift = rng.uniform(0.0, 0.10) * s       # baseline drift over the whole line
+    bob = rng.uniform(0.0, 0.06) * s         # letters up and down
+    grow = rng.uniform(0.0, 0.12) * strength  # letter height, relative
+    shift = rng.uniform(0.0, 0.06) * s       # letters sideways
+    pad = int(np.ceil(drift + bob + grow * h0 / 2)) + 1
+    src = cv2.copyMakeBorder(mask, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    h = h0 + 2 * pad
+    letter = max(4.0, 0.5 * size)
+    dy = drift * _wave(w, rng.uniform(3, 8) * letter, rng) + bob * _wave(w, letter, rng)
+    scale = 1.0 + grow * _wave(w, letter, rng)
+    dx = shift * _wave(w, letter, rng)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    centre = h / 2.0
+    map_y = centre + (ys - centre - dy[None, :]) / scale[None, :]
+    map_x = xs + dx[None, :]
+    wobble = 0.02 * s
+    if wobble > 0.3:
+        map_x += wobble * smooth_noise(h, w, rng, cells=max(2, int(w / letter)))
+        map_y += wobble * smooth_noise(h, w, rng, cells=max(2, int(w / letter)))
+    out = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=0)
+    if rng.random() < 0.6:  # pressure: lighter and darker stretches of the stroke
+        pressure = 1.0 - rng.uniform(0.1, 0.45) * (0.5 + 0.5 * smooth_noise(
+            h, w, rng, cells=max(2, int(w / (2 * letter)))))
+        out = (out.astype(np.float32) * pressure).astype(np.uint8)
+    return out if (out > 0).any() else mask
+
+
 def paper(h: int, w: int, rng: np.random.Generator, color: tuple[int, int, int] | None = None,
           texture: float = 1.0) -> np.ndarray:
     """A paper-like RGB background: a tint, blotchy low-frequency shading and fine grain."""

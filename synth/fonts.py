@@ -46,7 +46,10 @@ SCRIPT_SAMPLES = {
 }
 
 _HAND_NAMES = ("steve", "klee", "dkg", "handwriting", "comic", "humor", "kristi", "dancing",
-               "kaushan", "breip", "ecolier", "script", "delphine")
+               "kaushan", "breip", "ecolier", "script", "delphine",
+               # Google Fonts handwriting families (npm @fontsource, synth/fontsource.py)
+               "caveat", "neucha", "pangolin", "shantell", "comforter", "vibes",
+               "pacifico", "madi")
 # Book faces whose names do not say "serif" (Garamond, Libertine: old-style book type).
 _SERIF_NAMES = ("times", "georgia", "garamond", "libertine")
 # Condensed display faces (caps-only Bebas Neue, Roboto Condensed) for licence-plate

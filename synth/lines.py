@@ -108,6 +108,9 @@ class LineRenderer(Renderer):
             ``ffi``, ``ffl`` ligatures (:func:`typographic_ligatures`; label unchanged).
         quote_prob: share of printed crops with a run of their words quoted as speech
             (:func:`~synth.text.quote_speech`: ``"It's nothing." How``).
+        hand_warp_prob: share of handwriting crops drawn with :func:`~synth.degrade.hand_warp`
+            (drifting baseline, letters jittered in place, size and position, elastic
+            wobble, pen pressure); drawn only when on, so earlier seeds keep their images.
     """
 
     output = "crops"
@@ -118,7 +121,7 @@ class LineRenderer(Renderer):
                  bilevel_prob: float = 0.0, symbol_prob: float = 0.0,
                  break_prob: float = 0.0, natural_words: bool = False,
                  neighbour_prob: float = 0.0, quote_prob: float = 0.0,
-                 ligature_prob: float = 0.0) -> None:
+                 ligature_prob: float = 0.0, hand_warp_prob: float = 0.0) -> None:
         if max_words < 2:
             raise ValueError(f"max_words must be at least 2, got {max_words}")
         self.fonts = fonts or FontBook()
@@ -134,6 +137,7 @@ class LineRenderer(Renderer):
         self.neighbour_prob = neighbour_prob
         self.quote_prob = quote_prob
         self.ligature_prob = ligature_prob
+        self.hand_warp_prob = hand_warp_prob
         style = TextStyle(symbols=symbol_prob, accents=symbol_prob,
                           zipf=1.0 if natural_words else 0.5, proper_i=natural_words)
         self.samplers = {lang: WordSampler(lang, style) for lang in ("ru", "en")}
@@ -190,6 +194,8 @@ class LineRenderer(Renderer):
                neighbours: tuple[np.ndarray | None, np.ndarray | None] | None = None
                ) -> np.ndarray:
         mask = ink.mask
+        if hand and self.hand_warp_prob and rng.random() < self.hand_warp_prob:
+            mask = degrade.hand_warp(mask, size, rng, strength=rng.uniform(0.5, 1.5))
         if hand and rng.random() < 0.5:  # slant the handwriting a little
             shear = rng.uniform(-0.25, 0.15)
             h, w = mask.shape

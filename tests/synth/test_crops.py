@@ -224,3 +224,28 @@ def test_plate_tracking_keeps_gaps_between_characters(fonts):
 def test_unknown_plate_layout_is_rejected(fonts):
     with pytest.raises(ValueError, match="unknown plate layouts"):
         PlateCropRenderer(fonts=fonts, layouts=["mars"])
+
+
+def test_hand_warp_prob_moves_handwriting_ink_and_keeps_the_label(fonts):
+    changed = 0
+    for a, b in _with_and_without("hand_warp_prob", 8, n=8, fonts=fonts, hand_prob=1.0,
+                                  line_prob=1.0):
+        assert a.text == b.text
+        changed += a.image.shape != b.image.shape or not np.array_equal(a.image, b.image)
+    assert changed == 8
+
+
+def test_hand_warp_drifts_the_baseline_and_keeps_the_ink():
+    from synth.degrade import hand_warp
+
+    mask = np.zeros((40, 400), np.uint8)
+    mask[18:22, 10:390] = 255  # a straight horizontal stroke
+    out = hand_warp(mask, 40, np.random.default_rng(3), strength=1.5)
+    assert out.shape[1] == mask.shape[1] and out.shape[0] > mask.shape[0]
+    ink = out > 64
+    rows = [np.flatnonzero(ink[:, x]).mean() for x in range(20, 380, 20) if ink[:, x].any()]
+    assert len(rows) >= 15  # the stroke is still there along the line
+    assert max(rows) - min(rows) > 1.5  # ... but no longer straight
+    assert 0.5 < (out > 64).sum() / (mask > 64).sum() < 1.6
+    again = hand_warp(mask, 40, np.random.default_rng(3), strength=1.5)
+    assert np.array_equal(out, again)

@@ -89,6 +89,8 @@ HANDWRITING_TASKS = [
          text_norm, tess_langs="eng"),
     Task("handwritten FR manuscript lines", "fr_manuscripts_19c_cremma", "line", "documents",
          "recognize", text_norm, tess_langs="eng"),
+    Task("handwritten RU lines (Peter I)", "ru_peter_lines", "line", "documents", "recognize",
+         text_norm, tess_langs="rus"),
 ]
 
 # Receipts (issue 25): whole photographed receipts, scored on all of a receipt's text in

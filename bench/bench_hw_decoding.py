@@ -31,7 +31,7 @@ from recognition.predictor import RecognitionPredictor
 from recognition.preprocess import normalize, prepare_image
 
 SETS = ["staghado_handwritten", "tufts_names", "en_letters_hooker", "fr_wills_poilus",
-        "fr_manuscripts_19c_cremma"]
+        "fr_manuscripts_19c_cremma", "ru_peter_lines"]
 JOINT = Path("data/models/documents_recognizer.pt")
 CRNN = Path("data/models/documents_crnn.pt")
 

@@ -7,12 +7,14 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.config import StrictModel
 from dataprep.converters.base import (
+    IMAGE_SUFFIXES,
     Converter,
     Crop,
     Item,
@@ -154,3 +156,51 @@ class TableBoxes(Converter):
                 options.category, rectangle(x1, y1, x2, y2), "", options.region))
         for image, regions in pages.items():
             yield Page(image, tuple(regions), group_key(image, options.group))
+
+
+@register
+class PairedTextCrops(Converter):
+    """A folder of crops and a folder of ``<image stem>.txt`` transcriptions, one per crop.
+
+    A transcription's lines are joined with spaces. ``replace`` maps characters one by one
+    before that (historical letters to their modern spellings, a Latin letter typed for its
+    Cyrillic look-alike); what the reader's alphabet still lacks is left for the training
+    and bench loaders to skip, as for every set.
+    """
+
+    name = "paired_text_crops"
+    output = "crops"
+
+    class Options(StrictModel):
+        images: str = Field(description="Folder of the crops inside the repository.")
+        texts: str = Field(description="Folder of the <image stem>.txt transcriptions.")
+        replace: dict[str, str] = Field(
+            default_factory=dict, description="Single characters replaced in every text.")
+        group: str | None = Field(None, description="Regex whose first group is the split key.")
+
+        @field_validator("replace")
+        @classmethod
+        def _single_characters(cls, replace: dict[str, str]) -> dict[str, str]:
+            for old in replace:
+                if len(old) != 1:
+                    raise ValueError(f"replace keys are single characters, got {old!r}")
+            return replace
+
+    def items(self, source: GitSource, options: Options, skipped: Counter[str]
+              ) -> Iterator[Item]:
+        table = str.maketrans(options.replace)
+        folder = options.texts.rstrip("/")
+        images = [p for p in source.files(options.images)
+                  if p.lower().endswith(IMAGE_SUFFIXES)]
+        if not images:
+            raise DataError(options.images, "no images in this folder at the pinned commit")
+        for image in images:
+            label = f"{folder}/{PurePosixPath(image).stem}.txt".lstrip("/")
+            if not source.exists(label):
+                skipped["image without transcription"] += 1
+                continue
+            text = " ".join(source.read_text(label).translate(table).split())
+            if not text:
+                skipped["empty or unreadable label"] += 1
+                continue
+            yield Crop(image, text, group_key(image, options.group))

@@ -78,3 +78,25 @@ def test_malformed_xml_names_file_and_line(repo):
 def test_group_key_defaults_to_the_path():
     assert group_key("a/b.png", None) == "a/b.png"
     assert group_key("a/b.png", "folder") == "a"
+
+
+def test_paired_text_crops_join_lines_and_replace_letters(tmp_path):
+    path = tmp_path / "p"
+    path.mkdir()
+    git(path, "init", "-q")
+    commit = commit_files(path, {
+        "d/img/1_2_3.jpg": png_bytes(1), "d/txt/1_2_3.txt": "iз питербурха\nрѣля 1712\n",
+        "d/img/1_2_4.jpg": png_bytes(2), "d/txt/1_2_4.txt": "  \n",
+        "d/img/7_1_1.jpg": png_bytes(3), "d/img/notes.md": "not an image",
+    }, "data")
+    conv = CONVERTERS["paired_text_crops"]
+    skipped: Counter[str] = Counter()
+    with GitSource(path, commit) as source:
+        options = conv.Options(images="d/img", texts="d/txt", replace={"ѣ": "е", "i": "и"},
+                               group=r"/(\d+)_\d+_\d+\.jpg$")
+        crops = list(conv.items(source, options, skipped))
+    assert [(c.image, c.text, c.group) for c in crops] == [
+        ("d/img/1_2_3.jpg", "из питербурха реля 1712", "1")]
+    assert skipped == Counter({"empty or unreadable label": 1, "image without transcription": 1})
+    with pytest.raises(ValueError, match="single characters"):
+        conv.Options(images="d/img", texts="d/txt", replace={"ѣя": "е"})

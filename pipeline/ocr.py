@@ -37,6 +37,7 @@ from pipeline.presets import (
     OrientationConfig,
     PageGeometryConfig,
     PipelineConfig,
+    PolarityConfig,
     RegionsConfig,
     ScriptLockConfig,
     load_pipeline_config,
@@ -49,6 +50,7 @@ from pipeline.steps import (
     DetectRegions,
     Failed,
     FindPage,
+    FixPolarity,
     ReadCrops,
     ScriptLock,
     lines_from_page,
@@ -112,6 +114,7 @@ class OcrPipeline:
             ``Page.rotation``); off by default.
         page_geometry: finding the page in a photo (read warped upright, its corners
             reported in ``Page.page_quad``); off by default.
+        polarity: light writing on a dark ground read inverted; off by default.
         forbid: letters never read (a run restricted to some languages,
             :func:`pipeline.languages.forbidden_letters`).
         pdf_dpi: resolution PDF pages are rendered at (each when it is read).
@@ -124,7 +127,7 @@ class OcrPipeline:
                  script_lock: ScriptLockConfig | None = None,
                  orientation: OrientationConfig | None = None,
                  page_geometry: PageGeometryConfig | None = None, forbid: str = "",
-                 pdf_dpi: float = DEFAULT_PDF_DPI):
+                 pdf_dpi: float = DEFAULT_PDF_DPI, polarity: PolarityConfig | None = None):
         if detector is None and recognizer is None:
             raise ValueError("OcrPipeline needs a detector, a recognizer, or both")
         self.detector = detector
@@ -142,6 +145,7 @@ class OcrPipeline:
         self.script_lock = ScriptLock(recognizer, script_lock, forbid)
         self.orient = DetectOrientation(recognizer, orientation)
         self.find_page = FindPage(page_geometry)
+        self.polarity = FixPolarity(polarity)
 
     @property
     def mode(self) -> Mode:
@@ -188,7 +192,8 @@ class OcrPipeline:
         return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch,
                    regions=config.regions, crops=config.crops, script_lock=config.script_lock,
                    orientation=config.orientation, page_geometry=config.page_geometry,
-                   forbid=forbidden_letters(config.assembler.text.languages))
+                   forbid=forbidden_letters(config.assembler.text.languages),
+                   polarity=config.polarity)
 
     @classmethod
     def from_preset(cls, name: str = "documents", device: str | None = None,
@@ -295,11 +300,14 @@ class OcrPipeline:
         """Words per image, or an error message for an image whose stage failed, how far
         each image was found turned (its words lie in the image turned upright), and the
         page found in each photo (its words lie in the page warped upright, then turned):
-        the steps of ``pipeline.steps`` in order (page, orientation, detect, clean, crop,
+        the steps of ``pipeline.steps`` in order (polarity, page, orientation, detect, clean, crop,
         read, script lock, words; a page found upside down is read again turned 180)."""
         if not images:
             return [], [], []
-        # a line strip or a crop (recognize mode) is read as it is
+        # a line strip or a crop (recognize mode) is read as it is: the readers judge a
+        # crop's polarity themselves
+        images = [img if self.detector is None or self.detect.is_line_strip(img) else inv
+                  for img, inv in zip(images, self.polarity(images), strict=True)]
         warps = [None if self.detector is None or self.detect.is_line_strip(img) else warp
                  for img, warp in zip(images, self.find_page(images), strict=True)]
         images = [img if warp is None else warp.rectify(img)

@@ -296,6 +296,27 @@ class PageGeometryConfig(StrictModel):
                                       "border (share of its long side) is the image itself.")
 
 
+class PolarityConfig(StrictModel):
+    """Light writing on a dark ground (white ink or chalk on black, a negative scan) read
+    inverted (step ``FixPolarity``): the detector and readers learned dark ink on light
+    paper. Pixels only change, not places, so polygons need no mapping back. Thresholds
+    chosen on tune parts (``bench/bench_polarity.py``)."""
+
+    enabled: bool = Field(False, description="Invert images whose writing is lighter than "
+                                             "their ground.")
+    side: int = Field(512, ge=64, le=4096,
+                      description="Long side in pixels of the copy the polarity is judged on.")
+    window: float = Field(1 / 24, gt=0.0, lt=1.0,
+                          description="The local ground is the median over a window this "
+                                      "share of the long side.")
+    delta: int = Field(40, ge=1, le=255,
+                       description="Grey levels a pixel must be lighter or darker than its "
+                                   "local ground to count as writing.")
+    min_ratio: float = Field(2.0, gt=1.0,
+                             description="Invert when lighter-than-ground pixels outnumber "
+                                         "darker ones by this factor.")
+
+
 class PipelineConfig(StrictModel):
     """A whole pipeline: its models, the settings of each step, and run settings.
 
@@ -316,6 +337,7 @@ class PipelineConfig(StrictModel):
     assembler: AssemblerConfig = Field(default_factory=AssemblerConfig)
     orientation: OrientationConfig = Field(default_factory=OrientationConfig)
     page_geometry: PageGeometryConfig = Field(default_factory=PageGeometryConfig)
+    polarity: PolarityConfig = Field(default_factory=PolarityConfig)
     device: str = "auto"
     batch_size: int = Field(32, ge=1)
     backend: Literal["torch", "onnxruntime"] = Field(

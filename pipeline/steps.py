@@ -37,6 +37,7 @@ from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap
 from pipeline.presets import (
     OrientationConfig,
     PageGeometryConfig,
+    PolarityConfig,
     RegionsConfig,
     ScriptLockConfig,
 )
@@ -633,6 +634,48 @@ class FindPage:
             log.warning("page geometry: no page looked for in an image of shape %s",
                         image.shape, exc_info=log.isEnabledFor(logging.DEBUG))
             return None
+
+
+def light_on_dark(image: np.ndarray, config: PolarityConfig) -> bool:
+    """Whether ``image`` holds light writing on a dark ground.
+
+    On a grey copy (long side ``config.side``) each pixel is compared with the median of a
+    window around it (the local ground: paper, board, a table beside the page); the image
+    counts when pixels ``delta`` lighter than their ground outnumber those ``delta`` darker
+    by ``min_ratio``. Dark ink on paper gives a ratio near 0, light writing on black a
+    large one.
+    """
+    import cv2
+
+    from core.imaging import to_gray
+
+    gray = to_gray(image)
+    scale = config.side / max(gray.shape[:2])
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    k = max(3, round(max(gray.shape[:2]) * config.window)) | 1
+    ground = cv2.medianBlur(gray, k).astype(np.int16)
+    diff = gray.astype(np.int16) - ground
+    lighter = int((diff > config.delta).sum())
+    darker = int((diff < -config.delta).sum())
+    return lighter > config.min_ratio * (darker + 1)
+
+
+class FixPolarity:
+    """Step -2 (first): light writing on a dark ground is read inverted
+    (:func:`light_on_dark`); other images pass unchanged.
+
+    Args:
+        config: the ``polarity`` section; off by default.
+    """
+
+    def __init__(self, config: PolarityConfig | None = None):
+        self.config = config or PolarityConfig()
+
+    def __call__(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not self.config.enabled:
+            return list(images)
+        return [255 - img if light_on_dark(img, self.config) else img for img in images]
 
 
 def _box_from_page(box: Sequence[float], warp: PageWarp) -> tuple[float, float, float, float]:

@@ -650,11 +650,13 @@ def light_on_dark(image: np.ndarray, config: PolarityConfig) -> bool:
     from core.imaging import to_gray
 
     gray = to_gray(image)
-    scale = config.side / max(gray.shape[:2])
-    if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = gray.shape[:2]
+    scale = config.side / max(h, w)
+    if scale < 1.0:  # a sliver stays at least one pixel across
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     k = max(3, round(max(gray.shape[:2]) * config.window)) | 1
-    ground = cv2.medianBlur(gray, k).astype(np.int16)
+    ground = cv2.medianBlur(np.ascontiguousarray(gray, dtype=np.uint8), k).astype(np.int16)
     diff = gray.astype(np.int16) - ground
     lighter = int((diff > config.delta).sum())
     darker = int((diff < -config.delta).sum())
@@ -675,7 +677,15 @@ class FixPolarity:
     def __call__(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
         if not self.config.enabled:
             return list(images)
-        return [255 - img if light_on_dark(img, self.config) else img for img in images]
+        return [255 - img if self._light(img) else img for img in images]
+
+    def _light(self, image: np.ndarray) -> bool:
+        try:
+            return light_on_dark(image, self.config)
+        except Exception:  # an odd image must not fail its page: it is read as loaded
+            log.warning("polarity: not judged for an image of shape %s", image.shape,
+                        exc_info=log.isEnabledFor(logging.DEBUG))
+            return False
 
 
 def _box_from_page(box: Sequence[float], warp: PageWarp) -> tuple[float, float, float, float]:

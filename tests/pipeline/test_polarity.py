@@ -50,3 +50,10 @@ def test_a_negative_page_reads_like_the_page():
     [up], [neg] = pipe.run([page]), pipe.run([255 - page])
     assert "river" in up.text
     assert neg.export()["lines"] == up.export()["lines"]
+
+
+@pytest.mark.parametrize("shape", [(1, 5000, 3), (4000, 2, 3), (1, 1, 3)])
+def test_slivers_are_judged_without_error(shape):
+    sliver = np.full(shape, 255, np.uint8)
+    assert not light_on_dark(sliver, ON)
+    assert FixPolarity(ON)([sliver])[0] is sliver

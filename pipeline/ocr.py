@@ -304,12 +304,13 @@ class OcrPipeline:
         read, script lock, words; a page found upside down is read again turned 180)."""
         if not images:
             return [], [], []
-        # a line strip or a crop (recognize mode) is read as it is: the readers judge a
-        # crop's polarity themselves
-        images = [img if self.detector is None or self.detect.is_line_strip(img) else inv
-                  for img, inv in zip(images, self.polarity(images), strict=True)]
-        warps = [None if self.detector is None or self.detect.is_line_strip(img) else warp
-                 for img, warp in zip(images, self.find_page(images), strict=True)]
+        # a line strip or a crop (recognize mode) is read as it is (the readers judge a
+        # crop's polarity themselves)
+        as_loaded = [self.detector is None or self.detect.is_line_strip(img) for img in images]
+        images = [img if keep else self.polarity([img])[0]
+                  for img, keep in zip(images, as_loaded, strict=True)]
+        warps = [None if keep else warp
+                 for keep, warp in zip(as_loaded, self.find_page(images), strict=True)]
         images = [img if warp is None else warp.rectify(img)
                   for img, warp in zip(images, warps, strict=True)]
         turns = self.orient.quarters(images)

@@ -307,7 +307,7 @@ class OcrPipeline:
         # a line strip or a crop (recognize mode) is read as it is (the readers judge a
         # crop's polarity themselves)
         as_loaded = [self.detector is None or self.detect.is_line_strip(img) for img in images]
-        images = [img if keep else self.polarity([img])[0]
+        images = [img if keep else self.polarity.fix(img)
                   for img, keep in zip(images, as_loaded, strict=True)]
         warps = [None if keep else warp
                  for keep, warp in zip(as_loaded, self.find_page(images), strict=True)]
@@ -315,8 +315,7 @@ class OcrPipeline:
                   for img, warp in zip(images, warps, strict=True)]
         turns = self.orient.quarters(images)
         if self.orient.detects:  # a line strip or a crop (recognize mode) is read as it is
-            turns = [0 if self.detector is None or self.detect.is_line_strip(img) else t
-                     for img, t in zip(images, turns, strict=True)]
+            turns = [0 if keep else t for keep, t in zip(as_loaded, turns, strict=True)]
         words = self._read_upright(images, names, turns, flip=self.detector is not None)
         return words, turns, warps
 

@@ -501,6 +501,32 @@ def ink_profile_score(profile: np.ndarray, window: int) -> float:
     return float((profile - smooth).std() / profile.mean())
 
 
+def gray_copy(image: np.ndarray, side: int) -> np.ndarray:
+    """A grey ``uint8`` copy of ``image`` whose long side is at most ``side`` pixels (a
+    sliver keeps at least one pixel across)."""
+    import cv2
+
+    from core.imaging import to_gray
+
+    gray = np.ascontiguousarray(to_gray(image), dtype=np.uint8)
+    h, w = gray.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1.0:
+        return gray
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def from_ground(gray: np.ndarray, window: int) -> np.ndarray:
+    """Each pixel of a grey ``uint8`` image minus the median of the ``window``-pixel square
+    around it (its local ground: paper, board, table), as ``int16``: ink darker than its
+    ground is negative, light writing on a dark ground positive."""
+    import cv2
+
+    ground = cv2.medianBlur(gray, window | 1).astype(np.int16)
+    return gray.astype(np.int16) - ground
+
+
 def quarter_turned(image: np.ndarray, ratio: float = 1.0, side: int = 800,
                    contrast: int = 30) -> bool:
     """Whether the text lines of ``image`` run up or down (a page turned 90 or 270): its
@@ -510,18 +536,10 @@ def quarter_turned(image: np.ndarray, ratio: float = 1.0, side: int = 800,
     31-pixel median), so the faint grid of squared paper does not count (with Otsu's
     threshold it did). Column / row ratio on the bench pages: 0.23-0.84 upright, 1.19-4.3
     turned a quarter (bench/bench_orientation.py)."""
-    import cv2
-
-    from core.imaging import to_gray
-
-    gray = to_gray(image)
-    scale = min(1.0, side / max(gray.shape[:2]))
-    if min(gray.shape[:2]) * scale < 64:  # too small (or too thin) to hold several lines
+    gray = gray_copy(image, side)
+    if min(gray.shape[:2]) < 64:  # too small (or too thin) to hold several lines
         return False
-    if scale < 1:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    paper = cv2.medianBlur(gray, 31).astype(np.int16)
-    ink = (gray.astype(np.int16) < paper - contrast).astype(np.float64)
+    ink = (from_ground(gray, 31) < -contrast).astype(np.float64)
     window = max(gray.shape[:2]) // 10  # one scale both ways: a short page's few lines too
     rows = ink_profile_score(ink.mean(axis=1), window)
     cols = ink_profile_score(ink.mean(axis=0), window)
@@ -645,19 +663,8 @@ def light_on_dark(image: np.ndarray, config: PolarityConfig) -> bool:
     by ``min_ratio``. Dark ink on paper gives a ratio near 0, light writing on black a
     large one.
     """
-    import cv2
-
-    from core.imaging import to_gray
-
-    gray = to_gray(image)
-    h, w = gray.shape[:2]
-    scale = config.side / max(h, w)
-    if scale < 1.0:  # a sliver stays at least one pixel across
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    k = max(3, round(max(gray.shape[:2]) * config.window)) | 1
-    ground = cv2.medianBlur(np.ascontiguousarray(gray, dtype=np.uint8), k).astype(np.int16)
-    diff = gray.astype(np.int16) - ground
+    gray = gray_copy(image, config.side)
+    diff = from_ground(gray, max(3, round(max(gray.shape[:2]) * config.window)))
     lighter = int((diff > config.delta).sum())
     darker = int((diff < -config.delta).sum())
     return lighter > config.min_ratio * (darker + 1)
@@ -675,17 +682,19 @@ class FixPolarity:
         self.config = config or PolarityConfig()
 
     def __call__(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        if not self.config.enabled:
-            return list(images)
-        return [255 - img if self._light(img) else img for img in images]
+        return [self.fix(img) for img in images]
 
-    def _light(self, image: np.ndarray) -> bool:
+    def fix(self, image: np.ndarray) -> np.ndarray:
+        """``image`` inverted if it holds light writing on a dark ground, else itself."""
+        if not self.config.enabled:
+            return image
         try:
-            return light_on_dark(image, self.config)
+            light = light_on_dark(image, self.config)
         except Exception:  # an odd image must not fail its page: it is read as loaded
             log.warning("polarity: not judged for an image of shape %s", image.shape,
                         exc_info=log.isEnabledFor(logging.DEBUG))
-            return False
+            return image
+        return 255 - image if light else image
 
 
 def _box_from_page(box: Sequence[float], warp: PageWarp) -> tuple[float, float, float, float]:

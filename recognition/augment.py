@@ -75,7 +75,33 @@ def build_augment(cfg: AugmentConfig) -> A.Compose:
                         hole_width_range=(0.02, cfg.cutout_size / 3), fill=white,
                         p=cfg.cutout_p),
     ]
-    return A.Compose(transforms, seed=0)
+    return A.Compose(transforms + _camera_transforms(cfg), seed=0)
+
+
+def _camera_transforms(cfg: AugmentConfig) -> list[A.BasicTransform]:
+    """What a camera and a detector do to a crop: tilt, a loose or tight box, colour, low
+    resolution, JPEG. Only the ones switched on are built, so a config without them draws the
+    same random numbers as before they existed (exact ``--resume`` of older runs)."""
+    out: list[A.BasicTransform] = []
+    if cfg.perspective_p > 0:
+        out.append(A.Perspective(scale=(0.01, cfg.perspective_scale), fit_output=True,
+                                 border_mode=cv2.BORDER_REPLICATE, p=cfg.perspective_p))
+    if cfg.crop_jitter_p > 0:
+        # each side moves in or out independently: the box a detector draws is never exact
+        out.append(A.CropAndPad(percent=(-cfg.crop_jitter, cfg.crop_jitter), keep_size=False,
+                                border_mode=cv2.BORDER_REPLICATE, p=cfg.crop_jitter_p))
+    if cfg.color_p > 0:
+        out.append(A.OneOf([
+            A.HueSaturationValue(hue_shift_limit=25, sat_shift_limit=40, val_shift_limit=30),
+            A.ChannelShuffle(),
+            A.ToGray(),
+            A.RandomBrightnessContrast(brightness_limit=0.3, contrast_limit=0.4),
+        ], p=cfg.color_p))
+    if cfg.downscale_p > 0:
+        out.append(A.Downscale(scale_range=(cfg.downscale_min, 0.9), p=cfg.downscale_p))
+    if cfg.jpeg_p > 0:
+        out.append(A.ImageCompression(quality_range=(25, 85), p=cfg.jpeg_p))
+    return out
 
 
 class Augmenter:

@@ -53,6 +53,13 @@ class RecognizerConfig(StrictModel):
                           "band of large characters before reading; null: as the checkpoint "
                           "was trained (off for an untrained model).")
     num_candidates: int = Field(3, ge=1)
+    one_row_below: float | None = Field(
+        None, gt=0, le=1, description="Inference, plates: a crop narrow enough to be read as "
+                                      "two rows (two_row_aspect) is also read as one row, and "
+                                      "that reading is kept when the two-row one scores below "
+                                      "this and the one-row one scores higher. A one-row plate "
+                                      "seen from the side is as narrow as a two-row one. Off "
+                                      "if null.")
     width_step: int | None = Field(
         None, ge=8, description="Inference: pad each crop only up to the next multiple of "
                                 "this many pixels instead of the full width (short crops "
@@ -113,6 +120,16 @@ class AugmentConfig(StrictModel):
     cutout_p: float = Field(0.2, ge=0, le=1)
     cutout_holes: int = Field(3, ge=1)
     cutout_size: float = Field(0.3, gt=0, le=1)
+    # Camera crops (plates, scene words): off by default, and only built when on, so runs
+    # that never set them draw exactly the augmentations they always did.
+    perspective_p: float = Field(0.0, ge=0, le=1)
+    perspective_scale: float = Field(0.08, gt=0, le=0.3)
+    crop_jitter_p: float = Field(0.0, ge=0, le=1)
+    crop_jitter: float = Field(0.06, gt=0, le=0.3)
+    color_p: float = Field(0.0, ge=0, le=1)
+    downscale_p: float = Field(0.0, ge=0, le=1)
+    downscale_min: float = Field(0.4, gt=0, lt=1)
+    jpeg_p: float = Field(0.0, ge=0, le=1)
 
 
 class TrainSettings(StrictModel):

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from core.config import validate
 from pipeline.cli import app
-from recognition.augment import Augmenter
+from recognition.augment import Augmenter, build_augment
 from recognition.config import AugmentConfig, RecognizerTrainConfig
 from recognition.train import train
 from tests.recognition.helpers import (
@@ -206,3 +206,24 @@ def test_cli_fine_tune_from_another_file_than_pinned_fails_cleanly(tmp_path, cro
     assert str(first.last) in result.output and "ab" * 32 in result.output
     assert actual in result.output
     assert not (tmp_path / "b" / "runs" / "tiny_crnn" / "last.pt").exists()
+
+
+def test_camera_augmentations_are_seeded_and_off_by_default():
+    img = render_word("AB12")
+    plain = AugmentConfig(rotate_p=1, blur_p=1)
+    # off by default: the pipeline (and so its random stream) is the one older runs had
+    assert len(build_augment(plain).transforms) == len(
+        build_augment(plain.model_copy(update={"perspective_p": 0.0})).transforms)
+    camera = AugmentConfig(extra_lines_p=0, rotate_p=0, distort_p=0, blur_p=0, clahe_p=0,
+                           shadow_p=0, cutout_p=0, perspective_p=1, crop_jitter_p=1,
+                           color_p=1, downscale_p=1, jpeg_p=1)
+    assert len(build_augment(camera).transforms) == len(build_augment(plain).transforms) + 5
+    aug = Augmenter(camera)
+    a, b = aug(img, 11), aug(img, 11)
+    assert (a.shape == b.shape) and (a == b).all()
+    # the box moves: over a few seeds the crop's size changes, and the pixels always do
+    shapes = {aug(img, s).shape[:2] for s in range(8)}
+    assert len(shapes) > 1
+    assert all(aug(img, s).shape[2] == 3 for s in range(4))
+    assert not any(aug(img, s).shape == img.shape and (aug(img, s) == img).all()
+                   for s in range(4))

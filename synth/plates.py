@@ -3,7 +3,9 @@
 Layouts (region code in the labels): ``ru`` (А123ВС77 with the region block, and square
 two-row plates), ``eu`` (blue EU band with a country code; DE/FR/PL/IT/NL/CZ strings),
 ``us`` (state name on top, 7ABC123-like), ``cn`` (blue 7-character, green 8-character
-new-energy, yellow, and yellow two-row). Labels never contain spaces or separators; a
+new-energy, yellow, and yellow two-row), ``br`` (Mercosur ABC1D23 under the blue BRASIL band,
+and the older grey ABC-1234 plates with the city on top). Labels never contain spaces or
+separators; a
 two-row plate's label is its top row then its bottom row. Two-row crops have aspect
 w/h <= 1.6 and single-row crops >= 2.0 (the recognizer splits two-row crops by aspect).
 """
@@ -50,6 +52,10 @@ US_SCHEMES = (
     ((225, 235, 250), (110, 20, 40), (30, 60, 150)),
 )
 EU_COUNTRIES = ("D", "F", "PL", "I", "NL", "CZ")
+# towns and state codes on the older grey Brazilian plates (decoration, never in the label)
+BR_TOWNS = ("SAO PAULO - SP", "RIO DE JANEIRO - RJ", "CURITIBA - PR", "BELO HORIZONTE - MG",
+            "PORTO ALEGRE - RS", "SALVADOR - BA", "RECIFE - PE", "CAMPINAS - SP",
+            "GOIANIA - GO", "FORTALEZA - CE", "MANAUS - AM", "VITORIA - ES")
 TWO_ROW_MAX_ASPECT = 1.6
 ONE_ROW_MIN_ASPECT = 2.0
 
@@ -174,7 +180,8 @@ class PlateDesigner:
     # layout (= method name) → share of random draws
     LAYOUT_WEIGHTS: dict[str, float] = {
         "ru": 0.22, "ru_square": 0.06, "eu": 0.18, "us": 0.14, "cn_blue": 0.22,
-        "cn_green": 0.10, "cn_yellow": 0.04, "cn_yellow_two_row": 0.04}
+        "cn_green": 0.10, "cn_yellow": 0.04, "cn_yellow_two_row": 0.04, "br": 0.07,
+        "br_grey": 0.03}
 
     def __init__(self, fonts: FontBook | None = None) -> None:
         self.fonts = fonts or FontBook()
@@ -293,6 +300,48 @@ class PlateDesigner:
         if country == "NL":
             return [_pick(rng, D, 2), _pick(rng, L, 3), _pick(rng, D, 1)]
         return [_pick(rng, D, 1) + _pick(rng, L, 2), _pick(rng, D, 4)]
+
+    # --- Brazil ---------------------------------------------------------------------------
+    def br(self, rng: np.random.Generator) -> PlateArt:
+        """Mercosur plate (Brazil since 2018): LLLNLNN under a blue band reading BRASIL.
+
+        Private cars are black on white; commercial red, official blue, special green, and
+        collector's grey-on-black plates keep the layout with other ink colours.
+        """
+        w, h = 520, 170
+        c = PlateCanvas(w, h, (rng.uniform(236, 252),) * 3)
+        band = 38
+        c.rect(0, 0, w - 1, band, (20, 60, rng.uniform(150, 190)))
+        small = self._font(rng, self.small_fonts)
+        c.label("BRASIL", small, (w / 2 - 70, 5, w / 2 + 70, band - 5), (250, 250, 250))
+        c.rect(w - 56, 8, w - 14, band - 8, (30, 150, 60))  # the flag
+        cv2.circle(c.image, (w - 35, band // 2), 7, (30, 60, 160), -1, cv2.LINE_AA)
+        c.rect(12, 8, 40, band - 8, (240, 240, 240), 2)      # the Mercosur mark
+        c.border((40, 40, 40), 3, 1)
+        ink = ((15, 15, 15), (15, 15, 15), (15, 15, 15), (190, 30, 30), (30, 50, 150),
+               (20, 110, 50))[int(rng.integers(6))]
+        text = _pick(rng, LATIN_PLATE, 3) + _pick(rng, DIGITS) + _pick(rng, LATIN_PLATE) \
+            + _pick(rng, DIGITS, 2)
+        face = self._font(rng, self.us_fonts)
+        c.chars(text, face, (14, band + 14, w - 14, h - 14), ink, squeeze=0.8,
+                tracking=rng.uniform(0.0, 0.3))
+        return PlateArt(c.image, c.ink, text, "br", False)
+
+    def br_grey(self, rng: np.random.Generator) -> PlateArt:
+        """Older Brazilian plate: grey, ABC-1234 (the hyphen is not in the label), town on top."""
+        w, h = 520, 160
+        grey = rng.uniform(150, 205)
+        c = PlateCanvas(w, h, (grey, grey, grey * rng.uniform(0.97, 1.03)))
+        c.border((30, 30, 30), 4, 3)
+        small = self._font(rng, self.small_fonts)
+        town = BR_TOWNS[int(rng.integers(len(BR_TOWNS)))]
+        c.label(town, small, (70, 8, w - 70, 36), (25, 25, 25))
+        letters, digits = _pick(rng, LATIN_PLATE, 3), _pick(rng, DIGITS, 4)
+        face = self._font(rng, self.us_fonts)
+        c.chars(letters, face, (16, 46, 206, h - 14), (20, 20, 20), squeeze=0.8)
+        c.rect(216, 96, 244, 106, (20, 20, 20))
+        c.chars(digits, face, (254, 46, w - 16, h - 14), (20, 20, 20), squeeze=0.8)
+        return PlateArt(c.image, c.ink, letters + digits, "br", False)
 
     # --- US -------------------------------------------------------------------------------
     def us(self, rng: np.random.Generator) -> PlateArt:
@@ -427,7 +476,8 @@ class PlateDesigner:
                 box: tuple[float, float, float, float], color: Sequence[float],
                 dot_after: int = 2) -> None:
         han = self._font(rng, self.han_fonts)
-        latin = self._font(rng, self.plate_fonts)
+        # CN plate lettering is narrow and even-stroked: the condensed display faces too
+        latin = self._font(rng, self.us_fonts)
         x0, y0, x1, y1 = box
         n = len(text)
         gap_dot = (x1 - x0) * 0.06
@@ -482,7 +532,8 @@ class PlateDesigner:
 
 
 # Output crop heights per region (pixels): CCPD crops are about 94×24, US crops about 320×160.
-CROP_HEIGHTS = {"ru": (20, 64), "eu": (20, 64), "us": (60, 170), "cn": (22, 48)}
+CROP_HEIGHTS = {"ru": (20, 64), "eu": (20, 64), "us": (60, 170), "cn": (22, 48),
+                "br": (24, 90)}
 
 
 class PlateCropRenderer(Renderer):
@@ -520,16 +571,20 @@ def plate_crop(art: PlateArt, rng: np.random.Generator) -> np.ndarray:
     body = tuple(float(v) for v in rng.uniform(10, 240, 3))
     canvas = degrade.paper(ph + 2 * my, pw + 2 * mx, rng, color=body, texture=1.5)
     canvas[my:my + ph, mx:mx + pw] = art.image
-    m, ow, oh = degrade.perspective_matrix(canvas.shape[1], canvas.shape[0], rng,
-                                           strength=rng.uniform(0.0, 0.07),
-                                           rotate_deg=rng.uniform(-4, 4))
+    # a third of the crops come from a camera off to the side or a tilted car (CCPD-like)
+    steep = rng.random() < 0.35
+    m, ow, oh = degrade.perspective_matrix(
+        canvas.shape[1], canvas.shape[0], rng,
+        strength=rng.uniform(0.03, 0.16) if steep else rng.uniform(0.0, 0.07),
+        rotate_deg=rng.uniform(-11, 11) if steep else rng.uniform(-4, 4))
     warped = cv2.warpPerspective(canvas, m, (ow, oh), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
     # crop to the warped plate plus a little of the surroundings
     corners = degrade.warp_points(np.array([[mx, my], [mx + pw, my], [mx + pw, my + ph],
                                             [mx, my + ph]], np.float64), m)
     lo, hi = corners.min(0), corners.max(0)
-    pad = (hi - lo) * rng.uniform(0.0, 0.08, 2)
+    # a detector's box is loose or a little tight: up to 2 % of the plate may be cut off
+    pad = (hi - lo) * rng.uniform(-0.02, 0.08, 2)
     x0, y0 = np.maximum(lo - pad, 0).astype(int)
     x1, y1 = np.minimum(hi + pad, [ow, oh]).astype(int)
     crop = warped[y0:y1, x0:x1]

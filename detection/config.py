@@ -89,6 +89,13 @@ class DetectorConfig(StrictModel):
                     "object filling the frame is seen at the size the detector learned; a "
                     "pass with a larger imgsz shows small objects bigger. Where text_height "
                     "re-runs an image at another size, that single look replaces them.")
+    contained: float | None = Field(
+        None, gt=0.0, le=1.0,
+        description="YOLO only: after merging, drop a box when this share of its area lies "
+                    "inside a higher-scoring box of its label (plates: one plate is never "
+                    "inside another, but two looks can box the same plate at two sizes that "
+                    "NMS at iou keeps both of, and the two are then read as one line twice). "
+                    "Off if null.")
     # Mask R-CNN only.
     backbone_kwargs: dict[str, Any] = Field(
         default_factory=dict,

@@ -278,6 +278,8 @@ class YoloDetector:
         out = self._infer(images, self.imgsz)
         if self.cfg.extra_passes:
             out = self._extra_passes(images, out)
+        if self.cfg.contained is not None:
+            out = [drop_contained(regions, self.cfg.contained) for regions in out]
         if self.cfg.text_height is None:
             return out
         # Text far from the training scale splits words into pieces (too big) or misses them
@@ -355,6 +357,29 @@ def merge_regions(regions: Sequence[Region], iou: float, max_det: int) -> list[R
     labels = torch.tensor([names[r.label] for r in regions])
     keep = batched_nms(boxes, scores, labels, iou)[:max_det]
     return [regions[int(k)] for k in keep]
+
+
+def drop_contained(regions: Sequence[Region], share: float) -> list[Region]:
+    """``regions`` without those that have ``share`` or more of their area inside a
+    higher-scoring region of the same label (order kept)."""
+    order = sorted(range(len(regions)), key=lambda i: -regions[i].score)
+    kept: list[int] = []
+    for i in order:
+        x1, y1, x2, y2 = regions[i].bbox
+        area = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
+        inside = False
+        for j in kept:
+            if regions[j].label != regions[i].label:
+                continue
+            a1, b1, a2, b2 = regions[j].bbox
+            overlap = max(min(x2, a2) - max(x1, a1), 0.0) * max(min(y2, b2) - max(y1, b1), 0.0)
+            if area > 0 and overlap >= share * area:
+                inside = True
+                break
+        if not inside:
+            kept.append(i)
+    keep = set(kept)
+    return [r for i, r in enumerate(regions) if i in keep]
 
 
 def build_yolo_detector(cfg: DetectorConfig, device: torch.device,

@@ -416,7 +416,8 @@ def build_onnx_recognizer(config: PipelineConfig, device: str = "auto"
                                 torch_predictor.preprocess, merge=cfg.merge,
                                 batch_size=cfg.batch_size, device="cpu",
                                 regions=torch_predictor.regions, description=description,
-                                width_step=cfg.width_step, precision="fp32")
+                                width_step=cfg.width_step, precision="fp32",
+                                one_row_below=cfg.one_row_below)
 
 
 def build_onnx_stages(config: PipelineConfig, device: str, mode: str

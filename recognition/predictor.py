@@ -65,13 +65,20 @@ class RecognitionPredictor:
             CPUs with native bf16, e.g. AMX, very slow on others; the model is converted in
             place, its convolutions to channels-last on a CPU); ``auto``: bf16 on a CPU that
             has it natively, else fp32 (the model untouched).
+        one_row_below: plates: a crop narrower than ``preprocess.two_row_aspect`` is read
+            both as two rows and as one; the one-row reading is kept when the two-row one
+            scores below this and the one-row one scores higher (a one-row plate seen from
+            the side is as narrow as a two-row plate; a two-row plate read as one row gives
+            its top row, confidently, so the two-row reading wins unless it is poor). Off if
+            ``None``.
     """
 
     def __init__(self, model: nn.Module, tokenizer: Tokenizer, preprocess: PreprocessConfig,
                  merge: MergeRule = "ctc_empty", batch_size: int = 32,
                  device: torch.device | str = "cpu", num_candidates: int = 3,
                  regions: Sequence[str] = (), description: str = "",
-                 width_step: int | None = None, precision: Precision = "fp32"):
+                 width_step: int | None = None, precision: Precision = "fp32",
+                 one_row_below: float | None = None):
         self.device = torch.device(device)
         self.dtype = resolve_precision(precision, self.device)
         fast_cpu = self.dtype == torch.bfloat16 and self.device.type == "cpu"
@@ -85,6 +92,7 @@ class RecognitionPredictor:
         self.regions = list(regions)
         self.description = description
         self.width_step = width_step
+        self.one_row_below = one_row_below
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
         """Read RGB ``uint8`` crops; one :class:`Recognition` per crop, in input order.
@@ -92,8 +100,28 @@ class RecognitionPredictor:
         ``forbid``: characters the decoders may not emit (e.g. the Cyrillic letters, on a
         page that is all Latin); each step takes the best allowed class instead.
         """
-        prepared = [prepare_image(np.asarray(c), self.preprocess) for c in crops]
-        full = self.preprocess.width
+        crops = [np.asarray(c) for c in crops]
+        reads = self._read(crops, self.preprocess, forbid)
+        two_row = self.preprocess.two_row_aspect
+        narrow = [i for i, c in enumerate(crops) if self.one_row_below is not None
+                  and two_row is not None and c.shape[0] >= 2
+                  and c.shape[1] / c.shape[0] < two_row
+                  and reads[i].score < self.one_row_below]
+        one_row: dict[int, Recognition] = {}
+        if narrow:
+            flat = replace(self.preprocess, two_row_aspect=None)
+            for i, rec in zip(narrow, self._read([crops[i] for i in narrow], flat, forbid),
+                              strict=True):
+                if rec.score > reads[i].score:
+                    one_row[i] = rec
+        return [one_row[i] if i in one_row else two_row_chars(r, c.shape, self.preprocess)
+                for i, (r, c) in enumerate(zip(reads, crops, strict=True))]
+
+    def _read(self, crops: Sequence[np.ndarray], preprocess: PreprocessConfig, forbid: str
+              ) -> list[Recognition]:
+        """One reading per crop, batched by padded width."""
+        prepared = [prepare_image(c, preprocess) for c in crops]
+        full = preprocess.width
         buckets: dict[int, list[int]] = {}
         for i in sorted(range(len(prepared)), key=lambda i: prepared[i][1]):
             buckets.setdefault(self._padded_width(prepared[i][1], full), []).append(i)
@@ -106,8 +134,7 @@ class RecognitionPredictor:
                 reads = self.predict_tensors(images, widths, forbid)
                 for i, rec in zip(idx, reads, strict=True):
                     results[i] = rec
-        return [two_row_chars(r, np.asarray(c).shape, self.preprocess)
-                for r, c in zip(results, crops, strict=True) if r is not None]
+        return [r for r in results if r is not None]
 
     def _padded_width(self, width: int, full: int) -> int:
         if self.width_step is None:

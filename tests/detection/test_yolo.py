@@ -253,6 +253,26 @@ def test_merge_regions_keeps_the_best_of_overlapping_looks_per_label():
     assert merge_regions([], iou=0.5, max_det=2) == []
 
 
+def test_drop_contained_removes_a_box_inside_a_better_one_of_its_label():
+    from core.geometry import box_polygon
+    from detection.types import Region
+    from detection.yolo import drop_contained
+
+    def region(box, score, label="plate"):
+        return Region(polygon=box_polygon(*box), bbox=box, score=score, label=label)
+
+    # the two boxes one plate got from two looks: IoU 0.5, 73 % of the smaller inside
+    big, small = region((802, 278, 900, 308), 0.65), region((815, 269, 890, 302), 0.63)
+    other = region((100, 100, 200, 140), 0.9)
+    word = region((815, 269, 890, 302), 0.95, "word")
+    assert drop_contained([big, small, other, word], 0.6) == [big, other, word]
+    assert drop_contained([big, small, other], 0.8) == [big, small, other]
+    # the better-scoring one stays, whichever is larger
+    small_best = region((815, 269, 890, 302), 0.9)
+    assert drop_contained([big, small_best], 0.6) == [small_best]
+    assert drop_contained([], 0.6) == []
+
+
 def test_extra_passes_look_again_and_merge(monkeypatch):
     from core.geometry import box_polygon
     from detection.types import Region

@@ -239,3 +239,30 @@ def test_forbidden_characters_are_never_read(arch, merge_rule):
     assert len(locked) == len(crops)
     assert not any(c in banned for r in locked for c in r.text)
     assert pred.predict(crops, forbid="") == free
+
+
+def test_one_row_below_keeps_the_better_reading_of_a_narrow_crop():
+    tok = Tokenizer(TINY_CHARSET)
+    torch.manual_seed(1)
+    model = create_model("crnn", tok.num_ctc_classes, tok.num_attn_classes,
+                         **TINY_KWARGS["crnn"])
+    h, w = TINY_SIZE["crnn"]
+    two_row = PreprocessConfig(h, w, two_row_aspect=1.75)
+    one_row = PreprocessConfig(h, w, two_row_aspect=None)
+    rng = np.random.default_rng(3)
+    narrow = [rng.integers(0, 256, (40, int(rng.integers(30, 68)), 3), dtype=np.uint8)
+              for _ in range(6)]
+    wide = render_word("BOX77")
+    as_two = RecognitionPredictor(model, tok, two_row).predict(narrow + [wide])
+    as_one = RecognitionPredictor(model, tok, one_row).predict(narrow + [wide])
+    checked = RecognitionPredictor(model, tok, two_row, one_row_below=1.0).predict(
+        narrow + [wide])
+    for a, b, got in zip(as_two[:-1], as_one[:-1], checked[:-1], strict=True):
+        best = b if b.score > a.score else a
+        assert (got.text, got.score) == (best.text, best.score)
+    assert any(b.score > a.score for a, b in zip(as_two, as_one, strict=False))
+    assert (checked[-1].text, checked[-1].score) == (as_two[-1].text, as_two[-1].score)
+    # at a bar no two-row reading scores under, the two-row readings all stand
+    floor = max(min(r.score for r in as_two[:-1]), 1e-9)
+    never = RecognitionPredictor(model, tok, two_row, one_row_below=floor).predict(narrow)
+    assert [r.text for r in never] == [r.text for r in as_two[:-1]]

@@ -82,6 +82,8 @@ class Word:
         read_chars: each non-whitespace character's :data:`CharBox` as the recognizer read
             it (from its CTC columns), ``None`` when unknown. Not exported: ``chars`` is
             made from it once the text is final.
+        region: the plate's region (``cn``, ``us``, ``eu``, ``ru``, ``br``) when the
+            recognizer has a region head, else ``None`` (exported only when set).
     """
 
     text: str
@@ -95,6 +97,7 @@ class Word:
     word_scores: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
     chars: tuple[Char, ...] | None = None
     read_chars: tuple[CharBox, ...] | None = field(default=None, compare=False, repr=False)
+    region: str | None = None
 
     def export(self) -> dict[str, Any]:
         """Plain-JSON form (see the README's "Results JSON"); ``chars`` only when set."""
@@ -108,6 +111,8 @@ class Word:
         }
         if self.chars is not None:
             out["chars"] = [c.export() for c in self.chars]
+        if self.region is not None:
+            out["region"] = self.region
         return out
 
     @classmethod
@@ -118,7 +123,8 @@ class Word:
                    label=data.get("label", "word"), det_score=data.get("det_score"),
                    rec_score=data.get("rec_score"),
                    chars=None if data.get("chars") is None
-                   else tuple(Char.from_dict(c) for c in data["chars"]))
+                   else tuple(Char.from_dict(c) for c in data["chars"]),
+                   region=data.get("region"))
 
 
 @dataclass(frozen=True)

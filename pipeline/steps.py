@@ -425,7 +425,8 @@ def page_words(found: Sequence[ImageRegions | Failed], reads: Sequence[Read],
                 spans=None if rec is None else rec.spans,
                 word_scores=None if rec is None else rec.word_scores,
                 read_chars=None if rec is None or rec.chars is None or quad is None
-                else char_boxes(rec.chars, quad)))
+                else char_boxes(rec.chars, quad),
+                region=None if rec is None else rec.region))
         out.append(words)
     return out
 

@@ -303,12 +303,22 @@ def start_from_weights(cfg: RecognizerTrainConfig, parts: RecognizerParts,
     verify_sha256(path, cfg.init_sha256, "recognizer.weights")
     ckpt = _read_matching(path, parts.arch, parts.tokenizer.charset, device,
                           "recognizer.weights ", convert=True)
+    state = ckpt["state_dict"]
+    fresh_head = (cfg.region_head and not any(k.startswith("region_head.") for k in state))
     try:
-        parts.model.load_state_dict(ckpt["state_dict"])
+        if fresh_head:
+            # a reader trained without a region head gets one: only the head starts fresh
+            missing, unexpected = parts.model.load_state_dict(state, strict=False)
+            if unexpected or any(not k.startswith("region_head.") for k in missing):
+                raise RuntimeError(f"missing {missing}, unexpected {unexpected}")
+        else:
+            parts.model.load_state_dict(state)
     except RuntimeError as exc:
         raise ValueError(f"recognizer.weights {path} does not fit recognizer.model: "
                          f"{str(exc).splitlines()[0]}") from exc
-    log.info("starting from the weights of %s (step %s)", path, ckpt.get("meta", {}).get("step"))
+    log.info("starting from the weights of %s (step %s)%s", path,
+             ckpt.get("meta", {}).get("step"),
+             f"; new region head for {parts.regions}" if fresh_head else "")
 
 
 def resume_from(path: Path, parts: RecognizerParts, optimizer: torch.optim.Optimizer,

@@ -6,7 +6,8 @@ import pytest
 from pipeline.assembler import Assembler
 from pipeline.ocr import OcrPipeline
 from pipeline.presets import AssemblerConfig, LayoutConfig
-from pipeline.results import Page
+from pipeline.results import Page, Word
+from recognition.types import Recognition
 from tests.pipeline.fakes import BlobDetector, GreyRecognizer, SizeRecognizer, page, rotated_page
 
 
@@ -152,3 +153,21 @@ def test_rgba_array_is_read_on_white_as_files_are():
     rgba[:, :, 3][rgb[:, :, 0] > 128] = 0    # read against black it would be all ink
     ocr = OcrPipeline(BlobDetector(), GreyRecognizer())
     assert lines_text(ocr.run([rgba])[0]) == lines_text(ocr.run([rgb])[0]) == ["a b c", "d e"]
+
+
+def test_a_plate_region_read_by_the_recognizer_is_kept_and_exported():
+    class RegionRecognizer:
+        description = "fake region recognizer"
+
+        def predict(self, crops):
+            return [Recognition("AB12", 0.9, "cn" if c.shape[1] > 60 else None) for c in crops]
+
+    img = np.full((120, 300, 3), 255, np.uint8)
+    img[20:50, 20:120] = 0     # wide: the fake says cn
+    img[80:100, 200:240] = 0   # narrow: no region
+    [page] = OcrPipeline(BlobDetector("plate"), RegionRecognizer()).run([img])
+    words = [w for line in page.lines for w in line.words]
+    assert sorted(str(w.region) for w in words) == ["None", "cn"]
+    exported = [w.export() for w in words]
+    assert sorted(e.get("region", "-") for e in exported) == ["-", "cn"]
+    assert [Word.from_dict(e).region for e in exported] == [w.region for w in words]

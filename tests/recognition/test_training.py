@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from core.config import validate
 from pipeline.cli import app
 from recognition.augment import Augmenter, build_augment
+from recognition.checkpoint import load_checkpoint
 from recognition.config import AugmentConfig, RecognizerTrainConfig
 from recognition.train import train
 from tests.recognition.helpers import (
@@ -98,6 +99,26 @@ def test_fine_tune_starts_from_recognizer_weights(tmp_path, crops):
     wider["recognizer"]["model"] = {**wider["recognizer"]["model"], "hidden": 24}
     with pytest.raises(ValueError, match="recognizer.weights"):
         train(validate(wider, RecognizerTrainConfig), progress=False)
+
+
+def test_a_reader_without_a_region_head_gets_a_fresh_one(tmp_path, crops):
+    first = train(validate(_config(tmp_path / "a", crops, max_steps=6, eval_every=100),
+                           RecognizerTrainConfig), progress=False)
+    regions = ["cn" if i % 2 else "us" for i in range(len(WORDS))]
+    labelled = write_crops_dataset(tmp_path / "regions", WORDS, regions)
+    headed = _config(tmp_path / "b", labelled, max_steps=1, eval_every=100, lr=1e-9)
+    headed["region_head"] = True
+    headed["recognizer"]["weights"] = str(first.last)
+    again = train(validate(headed, RecognizerTrainConfig), progress=False)
+    a = torch.load(first.last, weights_only=True)
+    b = torch.load(again.last, weights_only=True)
+    assert not any(k.startswith("region_head.") for k in a["state_dict"])
+    assert any(k.startswith("region_head.") for k in b["state_dict"])
+    learned = [k for k in a["state_dict"] if "running_" not in k and "num_batches" not in k]
+    assert all(torch.allclose(a["state_dict"][k].float(), b["state_dict"][k].float(),
+                              atol=1e-4) for k in learned)  # the reader itself carried over
+    model, _, _, names = load_checkpoint(again.last)
+    assert names == ["cn", "us"] and model.region_head is not None
 
 
 def test_augmentations_are_seeded():

@@ -42,7 +42,7 @@ def test_coco_kinds_load_in_pycocotools(tmp_path, kind, options, n):
             assert min(ys) >= 0 and max(ys) <= img["height"] - 1
             assert a["area"] > 0 and not unsupported_chars(a["attributes"]["translation"])
             if kind == "plate_scenes":
-                assert a["attributes"]["region"] in {"ru", "eu", "us", "cn"}
+                assert a["attributes"]["region"] in {"ru", "eu", "us", "cn", "br"}
             mask = coco.annToMask(a)
             assert mask.sum() > 0
 
@@ -72,7 +72,8 @@ def test_cli_lines_and_plates(tmp_path):
                                  "--no-progress"])
     assert result.exit_code == 0, result.output
     rows = _read_tsv(out / "labels.tsv")
-    assert len(rows) == 4 and all(len(r) == 3 and r[2] in {"ru", "eu", "us", "cn"} for r in rows)
+    assert len(rows) == 4 and all(len(r) == 3 and r[2] in {"ru", "eu", "us", "cn", "br"}
+                                  for r in rows)
     out = tmp_path / "plates_us"
     result = runner.invoke(app, ["synth", "plates", "--out", str(out), "--n", "6",
                                  "--layouts", "us,cn_green", "--no-progress"])

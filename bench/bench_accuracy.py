@@ -103,6 +103,32 @@ RECEIPT_TASKS = [
     Task("synthetic receipt photos (RU+EN)", "receipts", "page", "documents", "ocr", text_norm),
 ]
 
+# Plates of a region no real set here shows (issue 23): synthetic crops made by `pipeline synth
+# plates --layouts br,br_grey` into data/synth/plates_br_<part> (tune: --seed 6401, test: --seed
+# 6402, 200 each; bench/README.md). Synthetic: a check that a region is read at all, not a
+# real-photo result.
+SYNTH_PLATE_TASKS = [
+    Task("synthetic BR plate crops", "plates_br", "crop", "plates", "recognize", plate_norm,
+         tess_langs="eng"),
+]
+
+
+def load_synth_crops(set_name: str, part: str) -> list[Sample] | None:
+    """The crops of a synthetic set's part (``val``: tune + test) from
+    ``data/synth/<set>_<part>/labels.tsv``, or ``None`` with a printed note when not made."""
+    found: list[Sample] = []
+    for one in UNIONS.get(part, (part,)):
+        labels = SYNTH_DATA / f"{set_name}_{one}" / "labels.tsv"
+        if not labels.is_file():
+            print(f"note: {set_name}: no {one} part under {SYNTH_DATA}; skipped "
+                  "(make it: bench/README.md)", flush=True)
+            return None
+        for line in labels.read_text(encoding="utf-8").splitlines():
+            name, sep, text = line.partition("\t")
+            if sep:
+                found.append(Sample(labels.parent / name, text.split("\t")[0], {}))
+    return found
+
 
 def load_coco_pages(folder: Path) -> list[Sample]:
     """The pages of a COCO folder (``annotations.json``, images beside it or in ``images/``),
@@ -309,11 +335,12 @@ def main() -> None:
         "tasks": {},
     }
     wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
-    for task in TASKS + HANDWRITING_TASKS + RECEIPT_TASKS:
+    for task in TASKS + HANDWRITING_TASKS + RECEIPT_TASKS + SYNTH_PLATE_TASKS:
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
-        if task in HANDWRITING_TASKS or task in RECEIPT_TASKS:
-            load = load_real_crops if task in HANDWRITING_TASKS else load_receipts
+        if task in HANDWRITING_TASKS or task in RECEIPT_TASKS or task in SYNTH_PLATE_TASKS:
+            load = (load_real_crops if task in HANDWRITING_TASKS else
+                    load_receipts if task in RECEIPT_TASKS else load_synth_crops)
             samples = load(task.set_name, args.part)
             if samples is None:
                 continue

@@ -118,15 +118,22 @@ def load_synth_crops(set_name: str, part: str) -> list[Sample] | None:
     ``data/synth/<set>_<part>/labels.tsv``, or ``None`` with a printed note when not made."""
     found: list[Sample] = []
     for one in UNIONS.get(part, (part,)):
-        labels = SYNTH_DATA / f"{set_name}_{one}" / "labels.tsv"
-        if not labels.is_file():
+        folder = SYNTH_DATA / f"{set_name}_{one}"
+        if not (folder / "labels.tsv").is_file():
             print(f"note: {set_name}: no {one} part under {SYNTH_DATA}; skipped "
                   "(make it: bench/README.md)", flush=True)
             return None
-        for line in labels.read_text(encoding="utf-8").splitlines():
-            name, sep, text = line.partition("\t")
-            if sep:
-                found.append(Sample(labels.parent / name, text.split("\t")[0], {}))
+        found += read_labels(folder)
+    return found
+
+
+def read_labels(folder: Path) -> list[Sample]:
+    """The crops ``folder/labels.tsv`` lists (``file<TAB>text[<TAB>region]``)."""
+    found = []
+    for line in (folder / "labels.tsv").read_text(encoding="utf-8").splitlines():
+        name, sep, text = line.partition("\t")
+        if sep:
+            found.append(Sample(folder / name, text.split("\t")[0], {}))
     return found
 
 
@@ -172,12 +179,8 @@ def load_real_crops(set_name: str, part: str) -> list[Sample] | None:
     found: list[Sample] = []
     for one in UNIONS.get(part, (part,)):
         for folder in (REAL_DATA / set_name / one, REAL_DATA / set_name / f"{one}_lines"):
-            labels = folder / "labels.tsv"
-            if labels.is_file():
-                for line in labels.read_text(encoding="utf-8").splitlines():
-                    name, sep, text = line.partition("\t")
-                    if sep:
-                        found.append(Sample(folder / name, text.split("\t")[0], {}))
+            if (folder / "labels.tsv").is_file():
+                found += read_labels(folder)
                 break
         else:
             print(f"note: {set_name}: no {one} crops under {REAL_DATA / set_name}; skipped "
@@ -335,13 +338,16 @@ def main() -> None:
         "tasks": {},
     }
     wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
+    # the sets outside ../shared/data, each group with its loader
+    loaders = {t.name: load for group, load in ((HANDWRITING_TASKS, load_real_crops),
+                                                (RECEIPT_TASKS, load_receipts),
+                                                (SYNTH_PLATE_TASKS, load_synth_crops))
+               for t in group}
     for task in TASKS + HANDWRITING_TASKS + RECEIPT_TASKS + SYNTH_PLATE_TASKS:
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
-        if task in HANDWRITING_TASKS or task in RECEIPT_TASKS or task in SYNTH_PLATE_TASKS:
-            load = (load_real_crops if task in HANDWRITING_TASKS else
-                    load_receipts if task in RECEIPT_TASKS else load_synth_crops)
-            samples = load(task.set_name, args.part)
+        if task.name in loaders:
+            samples = loaders[task.name](task.set_name, args.part)
             if samples is None:
                 continue
         else:

@@ -30,15 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_accuracy import us_plate_norm as norm  # noqa: E402  (no separators, O as 0)
+
 SYNTH = ROOT / "data" / "synth"
 KINDS = ("plate_scenes", "street_scenes")
 SEEDS = {("plate_scenes", "tune"): 23101, ("street_scenes", "tune"): 23111,
          ("plate_scenes", "test"): 23102, ("street_scenes", "test"): 23112}
-
-
-def norm(text: str) -> str:
-    """Plate text for comparison: no spaces or separators, upper case, letter O as zero."""
-    return "".join(ch for ch in text.upper() if ch.isalnum()).replace("O", "0")
 
 
 def candidates(lines: list[str]) -> set[str]:
@@ -114,11 +111,11 @@ def main() -> None:
             seconds = 0.0
             for path, plates in data:
                 t0 = time.perf_counter()
-                lines = candidates(engine.read(path))
+                read = candidates(engine.read(path))
                 seconds += time.perf_counter() - t0
                 for text, region in plates:
                     total[region] += 1
-                    hit[region] += norm(text) in lines
+                    hit[region] += norm(text) in read
             for region in sorted(total):
                 rows.setdefault(f"{kind} {region}", {})[engine.name] = {
                     "n": total[region], "read": round(hit[region] / total[region], 3)}

@@ -4,10 +4,10 @@ Layouts (region code in the labels): ``ru`` (А123ВС77 with the region block, 
 two-row plates), ``eu`` (blue EU band with a country code; DE/FR/PL/IT/NL/CZ strings),
 ``us`` (state name on top, 7ABC123-like), ``cn`` (blue 7-character, green 8-character
 new-energy, yellow, and yellow two-row), ``br`` (Mercosur ABC1D23 under the blue BRASIL band,
-and the older grey ABC-1234 plates with the city on top). Labels never contain spaces or
-separators; a
-two-row plate's label is its top row then its bottom row. Two-row crops have aspect
-w/h <= 1.6 and single-row crops >= 2.0 (the recognizer splits two-row crops by aspect).
+and the older grey ABC-1234 plates with the town on top). Labels never contain spaces or
+separators; a two-row plate's label is its top row then its bottom row. Two-row crops have
+aspect w/h <= 1.6 and single-row crops >= 2.0 (the recognizer splits two-row crops by
+aspect).
 """
 
 from __future__ import annotations
@@ -305,8 +305,8 @@ class PlateDesigner:
     def br(self, rng: np.random.Generator) -> PlateArt:
         """Mercosur plate (Brazil since 2018): LLLNLNN under a blue band reading BRASIL.
 
-        Private cars are black on white; commercial red, official blue, special green, and
-        collector's grey-on-black plates keep the layout with other ink colours.
+        Private cars are black on white (half the draws); commercial red, official blue and
+        special green plates keep the layout with other ink colours.
         """
         w, h = 520, 170
         c = PlateCanvas(w, h, (rng.uniform(236, 252),) * 3)

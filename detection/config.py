@@ -123,6 +123,10 @@ class CocoSource(StrictModel):
     annotations: Path
     images: Path | None = Field(
         None, description="Images folder; default: 'images/' next to the annotations file.")
+    rename: dict[str, str] = Field(
+        default_factory=dict,
+        description="Categories read under another name, e.g. {ignore: word}: an ICDAR "
+                    "'###' word is still text for a detector, whatever a reader makes of it.")
 
     @property
     def images_dir(self) -> Path:

@@ -23,8 +23,7 @@ def load_splits(cfg: DetectorTrainConfig) -> tuple[SplitSet, SplitSet]:
     """``(train, val)``: ``data.val`` when given, else a stratified hold-out of ``train``."""
     train_images, train_dir = _load_train(cfg.data.train)
     if cfg.data.val is not None:
-        val = SplitSet(load_coco(resolve_path(cfg.data.val.annotations)),
-                       resolve_path(cfg.data.val.images_dir))
+        val = SplitSet(_load_source(cfg.data.val), resolve_path(cfg.data.val.images_dir))
         return SplitSet(train_images, train_dir), val
     train_images, val_images = stratified_split(train_images, cfg.data.val_fraction,
                                                 cfg.data.stratify_keys, cfg.train.seed)
@@ -34,11 +33,20 @@ def load_splits(cfg: DetectorTrainConfig) -> tuple[SplitSet, SplitSet]:
 def _load_train(sources: CocoSource | list[CocoSource]) -> tuple[list[CocoImage], Path]:
     """One source as it is; several merged, with ids renumbered and file names absolute."""
     if isinstance(sources, CocoSource):
-        return load_coco(resolve_path(sources.annotations)), resolve_path(sources.images_dir)
+        return _load_source(sources), resolve_path(sources.images_dir)
     images: list[CocoImage] = []
     for src in sources:
         base = resolve_path(src.images_dir)
-        for image in load_coco(resolve_path(src.annotations)):
+        for image in _load_source(src):
             images.append(replace(image, id=len(images) + 1,
                                   file_name=str((base / image.file_name).resolve())))
     return images, Path("/")
+
+
+def _load_source(src: CocoSource) -> list[CocoImage]:
+    """The images of one source, categories renamed as ``src.rename`` says."""
+    images = load_coco(resolve_path(src.annotations))
+    if not src.rename:
+        return images
+    return [replace(image, objects=[replace(o, label=src.rename.get(o.label, o.label))
+                                    for o in image.objects]) for image in images]

@@ -33,7 +33,9 @@ class LabelTable(StrictModel):
 
     labels: str = Field(description="Label file inside the repository.")
     images: str = Field(description="Folder (inside the repository) of the images it names.")
-    format: Literal["tsv", "csv"] = "tsv"
+    format: Literal["tsv", "csv", "icdar"] = Field(
+        "tsv", description="'icdar': ICDAR word-recognition lists, `name, \"text\"` with "
+        "backslash-escaped quotes.")
     header: bool = Field(False, description="The first row names the columns (skipped).")
 
 
@@ -43,6 +45,10 @@ def _rows(source: GitSource, table: LabelTable, min_columns: int
     text = source.read_text(table.labels)
     if table.format == "csv":
         numbered = _with_line_numbers(csv.reader(io.StringIO(text)), table.labels)
+    elif table.format == "icdar":
+        reader = csv.reader(io.StringIO(text), skipinitialspace=True, escapechar="\\",
+                            doublequote=False)
+        numbered = _with_line_numbers(reader, table.labels)
     else:
         numbered = ((n, line.split("\t")) for n, line in enumerate(text.splitlines(), 1))
     for n, cells in numbered:
@@ -51,7 +57,7 @@ def _rows(source: GitSource, table: LabelTable, min_columns: int
         if not cells or not any(c.strip() for c in cells):
             continue
         if len(cells) < min_columns or not cells[0].strip():
-            sep = "a comma" if table.format == "csv" else "a TAB"
+            sep = "a TAB" if table.format == "tsv" else "a comma"
             raise DataError(table.labels, f"malformed label: expected {min_columns} columns "
                             f"separated by {sep}, got {cells!r}", line=n)
         yield n, cells

@@ -100,3 +100,54 @@ def test_paired_text_crops_join_lines_and_replace_letters(tmp_path):
     assert skipped == Counter({"empty or unreadable label": 1, "image without transcription": 1})
     with pytest.raises(ValueError, match="single characters"):
         conv.Options(images="d/img", texts="d/txt", replace={"ѣя": "е"})
+
+
+def test_icdar_quads_keep_commas_in_text_and_unreadable_words_as_ignore(tmp_path):
+    path = tmp_path / "ic"
+    path.mkdir()
+    git(path, "init", "-q")
+    commit = commit_files(path, {
+        "Imgs/img_1.jpg": png_bytes(1), "Gts/gt_img_1.txt":
+            "\ufeff1,2,30,2,30,12,1,12,Hello, world\n\n5,5,9,5,9,9,5,9,###\n"
+            "3,3,3,3,3,3,3,3,dot\n",
+        "Imgs/img_2.jpg": png_bytes(2),
+        "Imgs/img_3.jpg": png_bytes(3), "Gts/gt_img_3.txt": "1,1,8,1,8,4,1,4,A\n",
+    }, "data")
+    conv = CONVERTERS["icdar_quads"]
+    skipped: Counter[str] = Counter()
+    with GitSource(path, commit) as source:
+        pages = list(conv.items(source, conv.Options(images="Imgs", labels="Gts"), skipped))
+    assert [p.image for p in pages] == ["Imgs/img_1.jpg", "Imgs/img_3.jpg"]
+    first = pages[0].regions
+    assert [(r.category, r.text) for r in first] == [("word", "Hello, world"), ("ignore", "")]
+    assert first[0].polygon == ((1, 2), (30, 2), (30, 12), (1, 12))
+    assert skipped == Counter({"image without ground truth": 1, "empty box": 1,
+                               "unreadable word (kept as ignore)": 1})
+
+
+def test_icdar_quads_bad_coordinate_names_file_and_line(tmp_path):
+    path = tmp_path / "ic"
+    path.mkdir()
+    git(path, "init", "-q")
+    commit = commit_files(path, {"Imgs/img_1.jpg": png_bytes(1),
+                                 "Gts/gt_img_1.txt": "1,1,8,1,8,4,1,4,A\n1,x,8,1,8,4,1,4,B\n"},
+                          "data")
+    conv = CONVERTERS["icdar_quads"]
+    with GitSource(path, commit) as source, pytest.raises(DataError, match=r"gt_img_1.txt.*2"):
+        list(conv.items(source, conv.Options(images="Imgs", labels="Gts"), Counter()))
+
+
+def test_icdar_word_list_unescapes_quotes(tmp_path):
+    path = tmp_path / "wl"
+    path.mkdir()
+    git(path, "init", "-q")
+    commit = commit_files(path, {
+        "W/word_1.png": png_bytes(1), "W/word_2.png": png_bytes(2),
+        "W/gt.txt": '\ufeffword_1.png, "Genaxis Theatre"\nword_2.png, "\\"SCAN\\", 2"\n',
+    }, "data")
+    conv = CONVERTERS["table_crops"]
+    options = conv.Options(tables=[{"labels": "W/gt.txt", "images": "W", "format": "icdar"}])
+    with GitSource(path, commit) as source:
+        crops = list(conv.items(source, options, Counter()))
+    assert [(c.image, c.text) for c in crops] == [("W/word_1.png", "Genaxis Theatre"),
+                                                 ("W/word_2.png", '"SCAN", 2')]

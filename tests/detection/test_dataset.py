@@ -80,3 +80,21 @@ def test_several_train_sources_are_merged(tmp_path):
     for image in train.images:
         path = train.images_dir / image.file_name
         assert path.is_absolute() and path.is_file()
+
+
+def test_rename_reads_a_category_as_another(tmp_path):
+    from detection.data_split import load_splits
+
+    make_coco_pages(tmp_path / "a", n=4)
+    make_coco_pages(tmp_path / "v", n=2)
+    data = train_config(tmp_path / "a", YOLO_TINY, tmp_path / "run")
+    data["data"]["train"] = {"annotations": str(tmp_path / "a" / "annotations.json"),
+                             "rename": {"line": "word"}}
+    data["data"]["val"] = {"annotations": str(tmp_path / "v" / "annotations.json"),
+                           "rename": {"word": "text"}}
+    train, val = load_splits(DetectorTrainConfig.model_validate(data))
+    before = load_coco(tmp_path / "a" / "annotations.json")
+    assert {o.label for im in before for o in im.objects} == {"word", "line"}
+    assert {o.label for im in train.images for o in im.objects} == {"word"}
+    assert sum(len(im.objects) for im in train.images) == sum(len(im.objects) for im in before)
+    assert {o.label for im in val.images for o in im.objects} == {"text", "line"}

@@ -18,6 +18,7 @@ class SynthKind(str, Enum):
     plate_scenes = "plate_scenes"
     street_scenes = "street_scenes"
     lines = "lines"
+    scene_words = "scene_words"
     receipts = "receipts"
     page_photos = "page_photos"
     samples = "samples"
@@ -29,7 +30,8 @@ PAGE_KINDS = ("notebooks", "documents", "plate_scenes", "street_scenes", "page_p
 
 def synth(
     kind: SynthKind = typer.Argument(
-        ..., help="What to generate: lines (word/line crops), plates (plate crops; --scene for "
+        ..., help="What to generate: lines (word/line crops), scene_words (word crops of signs "
+        "and shop fronts as a camera sees them), plates (plate crops; --scene for "
         "car scenes), plate_scenes, street_scenes (small plates, several cars, night, "
         "distractor text), documents, notebooks, page_photos (phone photos of printed pages on a "
         "table, page corners labelled), receipts (photographed till receipts, RU/EN), samples "

@@ -11,6 +11,7 @@ from synth.base import Renderer
 # kind → "module:Class"; options are passed to the class as keyword arguments.
 KINDS: dict[str, str] = {
     "lines": "synth.lines:LineRenderer",
+    "scene_words": "synth.scene_words:SceneWordRenderer",
     "plates": "synth.plates:PlateCropRenderer",
     "plate_scenes": "synth.scenes:PlateSceneRenderer",
     "street_scenes": "synth.street:StreetSceneRenderer",

@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_accuracy import REAL_DATA, Ours, _cpu_name, _threads  # noqa: E402
 from peers import EasyOcr, RapidOcr, Tesseract  # noqa: E402
 
+from detection.coco import load_coco  # noqa: E402
+
 
 def word_norm(text: str) -> str:
     """Upper-cased letters and digits of one word."""
@@ -46,18 +48,12 @@ def tokens(text: str) -> Counter[str]:
 def load_scene_part(folder: Path) -> list[tuple[Path, list[tuple[str, tuple[float, ...]]]]]:
     """``(image path, [(word text, (x1, y1, x2, y2)), ...])`` of a prepared COCO part; words
     of category ``word`` only (``ignore`` regions left out)."""
-    data = json.loads((folder / "annotations.json").read_text(encoding="utf-8"))
-    word_ids = {c["id"] for c in data["categories"] if c["name"] == "word"}
-    words: dict[int, list] = {}
-    for ann in sorted(data["annotations"], key=lambda a: a["id"]):
-        if ann["category_id"] in word_ids:
-            x, y, w, h = ann["bbox"]
-            text = (ann.get("attributes") or {}).get("translation", "")
-            words.setdefault(ann["image_id"], []).append((text, (x, y, x + w, y + h)))
     out = []
-    for im in data["images"]:
-        path = folder / "images" / im["file_name"]
-        out.append((path, words.get(im["id"], [])))
+    for image in load_coco(folder / "annotations.json"):
+        words = [(o.attributes.get("translation", ""),
+                  (o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]))
+                 for o in image.objects if o.label == "word"]
+        out.append((folder / "images" / image.file_name, words))
     return out
 
 
@@ -77,7 +73,7 @@ def covered(box: tuple[float, ...], regions: list[tuple[float, ...]], share: flo
 
 class Tally:
     def __init__(self) -> None:
-        self.labelled = self.found = self.output = self.matched = self.located = 0
+        self.labelled = self.found = self.output = self.located = 0
         self.images = 0
         self.seconds = 0.0
         self.examples: list[dict] = []
@@ -89,7 +85,6 @@ class Tally:
         self.labelled += sum(gt.values())
         self.found += hit
         self.output += sum(pred.values())
-        self.matched += hit
         self.seconds += seconds
         if located is not None:
             self.located += located
@@ -101,7 +96,7 @@ class Tally:
     def export(self, with_located: bool) -> dict:
         out = {"images": self.images, "words": self.labelled,
                "found": round(self.found / max(self.labelled, 1), 4),
-               "precision": round(self.matched / max(self.output, 1), 4),
+               "precision": round(self.found / max(self.output, 1), 4),
                "sec_per_image": round(self.seconds / max(self.images, 1), 3),
                "examples": self.examples}
         if with_located:

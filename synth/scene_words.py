@@ -20,20 +20,21 @@ from synth.scenes import street_background
 from synth.text import SCRIPTS, TextStyle, WordSampler
 
 
-def _luma(rgb: np.ndarray) -> float:
+def luma(rgb: np.ndarray) -> float:
+    """Brightness of an RGB colour (ITU-R BT.601 weights)."""
     return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
 
 
 def contrasting_color(rng: np.random.Generator, background: np.ndarray,
                       min_delta: float) -> np.ndarray:
     """A saturated or grey colour whose luma differs from ``background``'s by ``min_delta``."""
-    bg = _luma(background)
+    bg = luma(background)
     for _ in range(20):
         if rng.random() < 0.5:
             color = rng.uniform(0, 255, 3)
         else:
             color = np.full(3, rng.choice([rng.uniform(0, 60), rng.uniform(200, 255)]))
-        if abs(_luma(color) - bg) >= min_delta:
+        if abs(luma(color) - bg) >= min_delta:
             return color.astype(np.float32)
     return np.full(3, 255.0 if bg < 128 else 0.0, np.float32)
 

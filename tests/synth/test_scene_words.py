@@ -1,11 +1,7 @@
 import numpy as np
 
 from recognition.alphabet import unsupported_chars
-from synth.scene_words import SceneWordRenderer, board, contrasting_color, scene_case
-
-
-def _luma(c):
-    return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+from synth.scene_words import SceneWordRenderer, board, contrasting_color, luma, scene_case
 
 
 def test_scene_word_crops_are_labelled_sized_and_reproducible(fonts):
@@ -30,7 +26,7 @@ def test_text_colour_stands_out_from_the_board():
     for _ in range(50):
         bg = rng.uniform(0, 255, 3)
         color = contrasting_color(rng, bg, 70)
-        assert abs(_luma(color) - _luma(bg)) >= 70
+        assert abs(luma(color) - luma(bg)) >= 70
     img = board(30, 90, np.random.default_rng(1))
     assert img.shape == (30, 90, 3) and img.dtype == np.uint8
 

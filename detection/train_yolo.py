@@ -103,7 +103,7 @@ def train_yolo(cfg: DetectorTrainConfig, resume: bool = False) -> Path:
         last = train_dir / "weights" / "last.pt"
         if not last.is_file():
             raise FileNotFoundError(f"--resume: no {last}; start the run without --resume")
-        YOLO(str(last)).train(resume=True)
+        YOLO(str(last)).train(resume=True, **_resume_args(cfg))
     else:
         initial = _initial_model(cfg, run_dir)  # fails on a missing file before data prep
         data_yaml = prepare_yolo_dataset(cfg, run_dir)
@@ -167,6 +167,21 @@ def _train_args(cfg: DetectorTrainConfig, data_yaml: Path, run_dir: Path,
         "max_det": cfg.model.max_det,
     }
     args.update(t.ultralytics)
+    return args
+
+
+# What ultralytics lets a resumed run change (its check_resume); every other argument comes
+# back from the checkpoint as the run began.
+RESUME_KEYS = ("time", "patience", "workers", "batch", "close_mosaic", "save_period")
+
+
+def _resume_args(cfg: DetectorTrainConfig) -> dict[str, Any]:
+    """The config's current values of the arguments a resumed run may change: a longer
+    ``train.ultralytics.time`` in the config gives the resumed run a new budget (ultralytics
+    counts it from the resume and fits the remaining epochs' schedule into it)."""
+    t = cfg.train
+    args: dict[str, Any] = {"patience": t.patience, "workers": t.workers, "batch": t.batch}
+    args.update({k: v for k, v in t.ultralytics.items() if k in RESUME_KEYS})
     return args
 
 

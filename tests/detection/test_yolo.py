@@ -321,3 +321,38 @@ def test_extra_passes_map_boxes_back_to_the_image_and_bad_fill_is_named():
     assert_regions_valid(regions, 160, 90)
     with pytest.raises(ValidationError, match="fill"):
         DetectorConfig(**{**YOLO_TINY, "extra_passes": [{"imgsz": 128, "fill": 0.0}]})
+
+
+def test_resume_takes_the_configs_new_time_budget_and_keeps_the_rest(tmp_path, monkeypatch):
+    # A killed ultralytics run resumes with the arguments it began with; the few it lets a
+    # resume change (the time budget above all) come from the config as it is now.
+    import ultralytics
+
+    import detection.train_yolo as train_yolo
+
+    cfg = DetectorTrainConfig.model_validate(
+        train_config(tmp_path / "data", YOLO_TINY, tmp_path / "run", epochs=1))
+    cfg.train.ultralytics.update({"time": 1.5, "mosaic": 0.5})
+    calls = []
+
+    class FakeYOLO:
+        def __init__(self, path):
+            calls.append(("init", path))
+
+        def train(self, **kwargs):
+            calls.append(("train", kwargs))
+            raise RuntimeError("stop here")  # the export after training is not this test's
+
+    monkeypatch.setattr(ultralytics, "YOLO", FakeYOLO)
+    with pytest.raises(FileNotFoundError, match="--resume: no"):
+        train_detector(cfg, resume=True)
+    last = tmp_path / "run" / train_yolo.ULTRALYTICS_NAME / "train" / "weights" / "last.pt"
+    last.parent.mkdir(parents=True)
+    last.write_bytes(b"")
+    with pytest.raises(RuntimeError, match="stop here"):
+        train_detector(cfg, resume=True)
+    (_, path), (_, kwargs) = calls
+    assert path == str(last)
+    assert kwargs["resume"] is True and kwargs["time"] == 1.5
+    assert kwargs["patience"] == cfg.train.patience and kwargs["batch"] == cfg.train.batch
+    assert "mosaic" not in kwargs and "lr0" not in kwargs and "epochs" not in kwargs

@@ -11,6 +11,7 @@ import numpy as np
 from core.geometry import as_points, order_quad, rotated_rect, split_quad
 from pipeline.languages import line_language
 from pipeline.lexicon import correct_page
+from pipeline.plate_format import region_from_text
 from pipeline.postprocess import unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
@@ -178,6 +179,11 @@ class Assembler:
         text = self.config.layout.word_separator.join(w.text for w in words if w.text)
         if self.config.layout.kind == "page":  # a merged line crop: one Word per word
             words = [piece for w in words for piece in split_word(w)]
+        elif self.config.layout.plate_regions:
+            region = region_from_text(text)
+            if region is not None:
+                words = [w if w.region is not None else replace(w, region=region)
+                         for w in words]
         if self.config.char_boxes:
             words = [replace(w, chars=word_chars(w)) for w in words]
         text_cfg = self.config.text

@@ -182,6 +182,11 @@ class LayoutConfig(StrictModel):
                     "it overlaps most, instead of as a column of its own; off if null.")
     word_separator: str = Field(
         " ", description="Joins the words of a line into its text ('' for plates).")
+    plate_regions: bool = Field(
+        True, description="kind: plate: a plate whose reader names no region gets the one "
+                          "its text's format belongs to alone (pipeline.plate_format: cn, "
+                          "ru, Brazilian Mercosur), else none; false: only a reader's "
+                          "region head names regions.")
 
 
 MOVED_ASSEMBLER_KEYS = {

@@ -1,0 +1,41 @@
+"""A plate's region from its text, where the text's format belongs to one region only.
+
+The plates reader has no region head (one was tried and not shipped: it called Brazilian
+plates ``us``), but three of the regions we read write their plates in a format no other
+region uses:
+
+- ``cn``: a province character, a letter, then five (blue, yellow) or six (green new-energy)
+  letters and digits, e.g. ``皖A12345``;
+- ``ru``: the Russian civil format, letter, three digits, two letters, a two- or three-digit
+  region code, in the twelve Cyrillic letters that have Latin look-alikes, e.g.
+  ``А123ВС77`` (square two-row plates: four digits, two letters, the code: ``1234АВ77``);
+- ``br``: the Mercosur format, three letters, a digit, a letter, two digits, e.g.
+  ``BRA2E19`` (Brazil's older ``ABC1234`` is also a New York plate: not claimed).
+
+Any other text, US and EU plates among them, gets no region: a guess would be worse than
+none. Texts are compared without spaces, hyphens and dots, in upper case.
+"""
+
+from __future__ import annotations
+
+import re
+
+from recognition.alphabet import PROVINCES
+
+_CN_PROVINCES = PROVINCES[:31]  # the 31 provinces (警 / 学 close police / learner plates)
+_CN_ALNUM = "A-HJ-NP-Z0-9"      # Chinese plates use no I or O
+_RU = "АВЕКМНОРСТУХ"
+
+PLATE_FORMATS: dict[str, re.Pattern[str]] = {
+    "cn": re.compile(rf"[{_CN_PROVINCES}][A-HJ-NP-Z][{_CN_ALNUM}]{{5,6}}"),
+    "ru": re.compile(rf"(?:[{_RU}]\d{{3}}|\d{{4}})[{_RU}]{{2}}\d{{2,3}}"),
+    "br": re.compile(r"[A-Z]{3}\d[A-Z]\d{2}"),
+}
+_SEPARATORS = re.compile(r"[\s\-.·]+")
+
+
+def region_from_text(text: str) -> str | None:
+    """The one region whose plate format ``text`` fits whole, else ``None``."""
+    plain = _SEPARATORS.sub("", text).upper()
+    fits = [region for region, pattern in PLATE_FORMATS.items() if pattern.fullmatch(plain)]
+    return fits[0] if len(fits) == 1 else None

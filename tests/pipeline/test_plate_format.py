@@ -1,0 +1,57 @@
+"""A plate's region from its text's format (pipeline.plate_format) and the plates assembler."""
+
+import numpy as np
+import pytest
+
+from pipeline.assembler import Assembler
+from pipeline.plate_format import region_from_text
+from pipeline.presets import AssemblerConfig, LayoutConfig
+from pipeline.results import Word
+from synth.plates import PlateDesigner
+
+
+@pytest.mark.parametrize("text, region", [
+    ("皖A12345", "cn"), ("粤B D12345", "cn"), ("京AD12345", "cn"),   # blue; green new-energy
+    ("А123ВС77", "ru"), ("а123вс 777", "ru"), ("1234АВ77", "ru"),  # case, spaces dropped
+    ("BRA2E19", "br"), ("BRA-2E19", "br"),                          # Mercosur
+    ("ABC1234", None),      # older Brazilian grey plates and New York plates alike
+    ("7ABC123", None), ("AB12CDE", None), ("", None),               # US, GB: no claim
+    ("A123BC77", None),     # Latin letters: not the Cyrillic a Russian plate is read in
+    ("警A12345", None),     # 警 is not a province
+    ("皖I12345", None),     # Chinese plates have no I or O after the province
+])
+def test_region_from_text(text, region):
+    assert region_from_text(text) == region
+
+
+def test_every_synthetic_plate_of_a_claimed_region_is_named_and_no_other_is_misnamed():
+    artist = PlateDesigner()
+    rng = np.random.default_rng(7)
+    named: dict[str, list[str | None]] = {}
+    for _ in range(300):
+        art = artist.draw(rng)
+        named.setdefault(art.region, []).append(region_from_text(art.text))
+    for region, got in named.items():
+        assert all(g in (region, None) for g in got), (region, got)  # never a wrong region
+    assert set(named["cn"]) == {"cn"} and set(named["ru"]) == {"ru"}
+    assert "br" in named["br"]  # Mercosur plates; the older grey ones stay unnamed
+    assert set(named["us"]) <= {None} and set(named["eu"]) == {None}
+
+
+def _plate(text, x0, region=None):
+    return Word(text=text, polygon=((x0, 0), (x0 + 80, 0), (x0 + 80, 20), (x0, 20)),
+                bbox=(x0, 0, x0 + 80, 20), label="plate", rec_score=0.9, region=region)
+
+
+def test_the_plates_assembler_names_regions_from_formats_unless_the_reader_did():
+    assemble = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="")))
+    lines = assemble.assemble([_plate("皖A12345", 0), _plate("7ABC123", 200),
+                               _plate("А123ВС77", 400, region="eu")])
+    assert [line.words[0].region for line in lines] == ["cn", None, "eu"]
+    assert "region" not in lines[1].words[0].export() and lines[0].words[0].export()[
+        "region"] == "cn"
+    off = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="",
+                                                        plate_regions=False)))
+    assert off.assemble([_plate("皖A12345", 0)])[0].words[0].region is None
+    page = Assembler(AssemblerConfig())  # page text is never given a plate region
+    assert page.assemble([_plate("皖A12345", 0)])[0].words[0].region is None

@@ -101,6 +101,8 @@ HANDWRITING_TASKS = [
 SYNTH_DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
 RECEIPT_TASKS = [
     Task("synthetic receipt photos (RU+EN)", "receipts", "page", "documents", "ocr", text_norm),
+    Task("synthetic receipt scans (RU+EN)", "receipts_scan", "page", "documents", "ocr",
+         text_norm),
 ]
 
 # Plates of a region no real set here shows (issue 23): synthetic crops made by `pipeline synth

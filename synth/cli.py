@@ -86,6 +86,10 @@ def synth(
         None, "--natural-words", help="lines only: draw words as often as in real text "
         "(short function words such as a, I, of common; English i written I), not with the "
         "flattened default weights."),
+    scan_prob: float | None = typer.Option(
+        None, "--scan-prob", help="receipts only: share of receipts scanned flat (a flatbed "
+        "scan with the lid's margin, colour or grey) instead of photographed on a table "
+        "(default 0)."),
     layouts: str | None = typer.Option(
         None, "--layouts", help="plates only: comma-separated plate layouts to draw, each "
         "equally often (ru, ru_square, eu, us, cn_blue, cn_green, cn_yellow, "
@@ -125,6 +129,9 @@ def synth(
     for key, value in shares.items():
         if value is not None and not 0.0 <= value <= 1.0:
             fail(f"--{key.replace('_', '-')} must be between 0 and 1, got {value}", EXIT_USAGE)
+    if scan_prob is not None and (name != "receipts" or not 0.0 <= scan_prob <= 1.0):
+        fail(f"--scan-prob applies to kind 'receipts' only, between 0 and 1 (got kind "
+             f"{name!r}, {scan_prob})", EXIT_USAGE)
     if layouts is not None and name != "plates":
         fail(f"--layouts applies to kind 'plates' (crops) only, not {name!r}", EXIT_USAGE)
     if out.exists() and not out.is_dir():
@@ -146,6 +153,8 @@ def synth(
         if text_scale is not None:
             options["text_scale"] = text_scale
         options.update(line_options)
+        if scan_prob is not None:
+            options["scan_prob"] = scan_prob
         if layouts is not None:
             options["layouts"] = [x.strip() for x in layouts.split(",") if x.strip()]
             from synth.plates import PlateDesigner

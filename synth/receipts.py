@@ -1,11 +1,14 @@
-"""Photographed till receipts: a narrow thermal-printed strip on a table, COCO NTO output.
+"""Till receipts: a narrow thermal-printed strip photographed on a table, or scanned flat;
+COCO NTO output.
 
 A receipt is first written as rows of text (:func:`receipt_rows`: shop, address, tax number,
 date, items with prices, totals, VAT, fiscal numbers; Russian or English), then printed in a
 monospace or condensed face on a narrow strip, faded like thermal paper (patchy fade, worn
 print-head columns), creased and curled, and photographed on a table with perspective,
 uneven light and a soft shadow. Polygons follow the pixels through every step: the curl is an
-explicit smooth map applied to densified polygon outlines, the camera a homography.
+explicit smooth map applied to densified polygon outlines, the camera a homography. A share
+of the receipts (``scan_prob``) is scanned instead: laid flat on a flatbed, a little turned,
+with the scanner's margin around it, in colour or grey, as expense-report scans are.
 
 Categories: 1 ``word``, 2 ``line``. A row with a price on the right is two lines (the name and
 the price), as the gap between them is wider than any word space; annotations are in reading
@@ -189,15 +192,19 @@ class ReceiptRenderer(Renderer):
         fonts: font catalogue.
         long_side: long side of the photo in pixels.
         ru_prob: share of Russian receipts (the rest are English).
+        scan_prob: share of receipts scanned flat instead of photographed (at the printed
+            size: a scan is as long as the receipt).
     """
 
     output = "coco"
     categories = ("word", "line")
 
     def __init__(self, fonts: FontBook | None = None, long_side: int = 1600,
-                 ru_prob: float = 0.6) -> None:
-        if not 0.0 <= ru_prob <= 1.0:
-            raise ValueError(f"ru_prob must be between 0 and 1, got {ru_prob}")
+                 ru_prob: float = 0.6, scan_prob: float = 0.0) -> None:
+        for name, value in (("ru_prob", ru_prob), ("scan_prob", scan_prob)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        self.scan_prob = scan_prob
         self.fonts = fonts or FontBook()
         self.long_side = long_side
         self.ru_prob = ru_prob
@@ -221,6 +228,8 @@ class ReceiptRenderer(Renderer):
         face = self._face(rng, lang, "".join(r.left + r.right for r in rows))
         page = self._print(rows, face, rng)
         blank_paper = page.image.copy()
+        if self.scan_prob > 0 and rng.random() < self.scan_prob:  # no draw at 0: seeds keep
+            return _scan(page, blank_paper, rng)                    # their receipts
         return self._photograph(page, blank_paper, rng)
 
     def _print(self, rows: list[Row], face: FontFace, rng: np.random.Generator) -> PageCanvas:
@@ -311,6 +320,45 @@ class ReceiptRenderer(Renderer):
             target = words if cat == "word" else lines
             target.append(Annotation(cat, pts, text, ink_id=ink_id))
         return PageSample(image=out, annotations=words + lines, ink=ink.astype(np.int32))
+
+
+def _scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) -> PageSample:
+    """A flatbed scan of the printed strip: faded and creased as handled paper is, but flat,
+    turned by at most 1.5 degrees, inside a margin of the scanner's lid (white, or grey
+    where the lid was left open), at 60-100 % of the printed size, in colour or grey."""
+    img = _creases(_thermal_fade(page.image, blank, rng), rng)
+    h, w = img.shape[:2]
+    scale = rng.uniform(0.6, 1.0)
+    margin = rng.uniform(0.0, 0.12, 4) * w * scale   # left, top, right, bottom
+    out_w = int(w * scale + margin[0] + margin[2])
+    out_h = int(h * scale + margin[1] + margin[3])
+    t = np.deg2rad(rng.uniform(-1.5, 1.5))
+    c = np.array([w / 2, h / 2])
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) * scale
+    shift = np.array([margin[0] + w * scale / 2, margin[1] + h * scale / 2]) - rot @ c
+    m = np.vstack([np.hstack([rot, shift[:, None]]), [0, 0, 1]])
+    lid = (rng.uniform(235, 255),) * 3 if rng.random() < 0.7 else (rng.uniform(40, 160),) * 3
+    flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    scan = cv2.warpAffine(img, m[:2], (out_w, out_h), flags=flags,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=lid)
+    ink = cv2.warpAffine(page.ink.astype(np.float32), m[:2], (out_w, out_h),
+                         flags=cv2.INTER_NEAREST, borderValue=0)
+    if rng.random() < 0.5:
+        grey = cv2.cvtColor(scan, cv2.COLOR_RGB2GRAY)
+        scan = np.repeat(grey[..., None], 3, axis=2)
+    scan = degrade.blur(scan, rng.uniform(0, 0.8))
+    scan = degrade.gaussian_noise(scan, rng, rng.uniform(0, 4))
+    if rng.random() < 0.7:
+        scan = degrade.jpeg(scan, int(rng.integers(60, 95)))
+    limit = np.array([out_w - 1, out_h - 1], float)
+    words, lines = [], []
+    for line in page.lines:
+        for pw in line.words:
+            pts = np.clip(degrade.warp_points(_densify(pw.quad), m), 0, limit)
+            words.append(Annotation("word", pts, pw.text, ink_id=pw.ink_id))
+        pts = np.clip(degrade.warp_points(_densify(line.quad), m), 0, limit)
+        lines.append(Annotation("line", pts, " ".join(pw.text for pw in line.words), ink_id=0))
+    return PageSample(image=scan, annotations=words + lines, ink=ink.astype(np.int32))
 
 
 def _dashed_rule(img: np.ndarray, x0: float, x1: float, y: int, color: tuple, thick: int,

@@ -111,6 +111,37 @@ def test_receipts_are_deterministic(receipts):
 def test_bad_share_is_refused(fonts):
     with pytest.raises(ValueError, match="ru_prob"):
         ReceiptRenderer(fonts=fonts, ru_prob=1.5)
+    with pytest.raises(ValueError, match="scan_prob"):
+        ReceiptRenderer(fonts=fonts, scan_prob=-0.1)
+
+
+def test_scanned_receipts_are_flat_strips_whose_polygons_cover_their_ink(fonts):
+    scanned = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=1.0)
+    photographed = ReceiptRenderer(fonts=fonts, long_side=720)
+    for i in range(3):
+        rng = np.random.default_rng([23, i])
+        s = scanned.render(rng)
+        words = [a for a in s.annotations if a.category == "word"]
+        lines = [a for a in s.annotations if a.category == "line"]
+        assert " ".join(a.text for a in lines).split() == [a.text for a in words]
+        assert_inside(s)
+        assert assert_ink_agrees(s, "word") >= 0.9 * len(words)
+        # the scan is the strip and the lid's margin: the text spans most of its width, and
+        # its size is the printed size, not the photo frame's
+        h, w = s.image.shape[:2]
+        assert max(h, w) != 720
+        xs = np.vstack([a.polygon for a in lines])[:, 0]
+        assert np.ptp(xs) > 0.6 * w
+        # flat: every line's top edge runs within 1.5 degrees of horizontal
+        for a in lines:
+            (x0, y0), (x1, y1) = a.polygon[0], a.polygon[len(a.polygon) // 4]
+            if x1 - x0 > 20:
+                assert abs(np.degrees(np.arctan2(y1 - y0, x1 - x0))) < 2.0
+    # scan_prob 0 draws nothing more: the photographed receipts of a seed stay as they were
+    zero = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=0.0)
+    a = zero.render(np.random.default_rng([8, 1]))
+    b = photographed.render(np.random.default_rng([8, 1]))
+    assert np.array_equal(a.image, b.image)
 
 
 def test_cli_writes_coco_receipts(tmp_path):
@@ -125,4 +156,16 @@ def test_cli_writes_coco_receipts(tmp_path):
         assert max(im["width"], im["height"]) == 480
         assert (out / "images" / im["file_name"]).is_file()
     assert all(a["attributes"]["translation"] for a in data["annotations"])
+
+
+def test_cli_scan_prob_applies_to_receipts_only(tmp_path):
+    bad = CliRunner().invoke(app, ["synth", "lines", "--out", str(tmp_path / "l"),
+                                   "--scan-prob", "0.5"])
+    assert bad.exit_code != 0 and "--scan-prob applies to kind 'receipts'" in bad.output
+    out = tmp_path / "s"
+    ok = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "1",
+                                  "--scan-prob", "1", "--no-progress"])
+    assert ok.exit_code == 0, ok.output
+    im = json.loads((out / "annotations.json").read_text(encoding="utf-8"))["images"][0]
+    assert max(im["height"], im["width"]) != 1600  # a photo's long side is 1600 exactly
 

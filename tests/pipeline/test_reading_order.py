@@ -203,6 +203,17 @@ def test_topological_keeps_rows_of_a_table_of_short_cells():
     assert lines == [[f"w{r}.{c}" for c in range(5)] for r in range(4)]
 
 
+def test_a_rows_last_word_and_the_next_rows_word_are_not_skew_evidence():
+    # A receipt's short rows, tightly set: an item name on one row, its "4 x 301,07" or
+    # price starting further right on the next. The only word right of each name is on the
+    # row below (16.7 degrees away, inside the neighbour cone): the boxes share no height,
+    # so it is not a neighbour on the row, and the upright page stays upright.
+    polys = [box_polygon(0, 36 * r, 100, 36 * r + 30) if r % 2 == 0
+             else box_polygon(120, 36 * r, 220, 36 * r + 30) for r in range(8)]
+    assert estimate_skew(polys) == 0.0
+    assert page_order(polys, PageLayout()) == [[r] for r in range(8)]
+
+
 def test_whole_line_boxes_of_different_lengths_are_not_skew_evidence():
     # One box per line (a line detector, or merged words): a short line's nearest box to the
     # right-and-below is the next, longer line, which must not read as a 12-degree slope.

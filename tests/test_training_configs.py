@@ -32,7 +32,7 @@ SHIPPED = {"documents_detector.pt", "documents_recognizer.pt", "documents_crnn.p
 # pinned; each says so in its header ("Start not pinned") and sets init_sha256: null.
 NOT_KEPT = {
     "recognition/history/documents_joint_gpu_ft.yaml": "stage-1 float16 export, GPU machine",
-    "recognition/documents_joint_natural2.yaml": "stage-3 best.pt, never shipped",
+    "recognition/history/documents_joint_natural2.yaml": "stage-3 best.pt, never shipped",
     "recognition/history/documents_joint_quotes.yaml": "float32 stage-4 best.pt",
     "recognition/history/documents_joint_typeset.yaml": "float32 stage-4 best.pt",
 }

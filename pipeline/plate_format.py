@@ -22,7 +22,8 @@ import re
 
 from recognition.alphabet import PROVINCES
 
-_CN_PROVINCES = PROVINCES[:31]  # the 31 provinces (警 / 学 close police / learner plates)
+_CN_PROVINCES = PROVINCES[:31]  # the 31 provinces, without PROVINCES' 警 and 学 (police and
+                                # learner plates)
 _CN_ALNUM = "A-HJ-NP-Z0-9"      # Chinese plates use no I or O
 _RU = "АВЕКМНОРСТУХ"
 

@@ -96,7 +96,8 @@ HANDWRITING_TASKS = [
 # Receipts (issue 25): whole photographed receipts, scored on all of a receipt's text in
 # reading order (its labelled lines, top to bottom, joined). Synthetic sets are made by `pipeline
 # synth receipts` into data/synth/receipts_<part> (tune: --seed 25001, test: --seed 25002, 30
-# each; bench/README.md); a real receipts set prepared by `pipeline data prepare` would sit in
+# each; flat scans, `--scan-prob 1`, into receipts_scan_<part>: --seed 25011 / 25012;
+# bench/README.md); a real receipts set prepared by `pipeline data prepare` would sit in
 # data/real/<name>/<part>/annotations.json and is read the same way.
 SYNTH_DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
 RECEIPT_TASKS = [

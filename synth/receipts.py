@@ -276,10 +276,7 @@ class ReceiptRenderer(Renderer):
         img = _thermal_fade(page.image, blank, rng)
         img = _creases(img, rng)
         h, w = img.shape[:2]
-        outlines = [(pw.text, _densify(pw.quad), pw.ink_id, "word")
-                    for line in page.lines for pw in line.words]
-        outlines += [(" ".join(pw.text for pw in line.words), _densify(line.quad), 0, "line")
-                     for line in page.lines]
+        outlines = _outlines(page)
         # curl: a smooth bend of the strip, applied to pixels and polygon outlines alike
         bend = _Bend(w, h, rng)
         img, ink, cover = bend.apply(img, page.ink)
@@ -313,13 +310,8 @@ class ReceiptRenderer(Renderer):
         a = alpha[..., None]
         out = (photo * a + table * (1 - a)).clip(0, 255).astype(np.uint8)
         out = _finish(out, rng)
-        limit = np.array([fw - 1, fh - 1], float)
-        words, lines = [], []
-        for text, poly, ink_id, cat in outlines:
-            pts = np.clip(degrade.warp_points(poly, m), 0, limit)
-            target = words if cat == "word" else lines
-            target.append(Annotation(cat, pts, text, ink_id=ink_id))
-        return PageSample(image=out, annotations=words + lines, ink=ink.astype(np.int32))
+        return PageSample(image=out, annotations=_annotations(outlines, m, fw, fh),
+                          ink=ink.astype(np.int32))
 
 
 def _scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) -> PageSample:
@@ -350,15 +342,26 @@ def _scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) -> Page
     scan = degrade.gaussian_noise(scan, rng, rng.uniform(0, 4))
     if rng.random() < 0.7:
         scan = degrade.jpeg(scan, int(rng.integers(60, 95)))
-    limit = np.array([out_w - 1, out_h - 1], float)
-    words, lines = [], []
-    for line in page.lines:
-        for pw in line.words:
-            pts = np.clip(degrade.warp_points(_densify(pw.quad), m), 0, limit)
-            words.append(Annotation("word", pts, pw.text, ink_id=pw.ink_id))
-        pts = np.clip(degrade.warp_points(_densify(line.quad), m), 0, limit)
-        lines.append(Annotation("line", pts, " ".join(pw.text for pw in line.words), ink_id=0))
-    return PageSample(image=scan, annotations=words + lines, ink=ink.astype(np.int32))
+    return PageSample(image=scan, annotations=_annotations(_outlines(page), m, out_w, out_h),
+                      ink=ink.astype(np.int32))
+
+
+Outline = tuple[str, np.ndarray, int, str]
+
+
+def _outlines(page: PageCanvas) -> list[Outline]:
+    """``(text, densified polygon, ink id, category)`` of every word, then every line."""
+    words = [(pw.text, _densify(pw.quad), pw.ink_id, "word")
+             for line in page.lines for pw in line.words]
+    return words + [(" ".join(pw.text for pw in line.words), _densify(line.quad), 0, "line")
+                    for line in page.lines]
+
+
+def _annotations(outlines: list[Outline], m: np.ndarray, w: int, h: int) -> list[Annotation]:
+    """The outlines moved by the 3x3 transform ``m`` and kept inside a (w, h) image."""
+    limit = np.array([w - 1, h - 1], float)
+    return [Annotation(cat, np.clip(degrade.warp_points(poly, m), 0, limit), text,
+                       ink_id=ink_id) for text, poly, ink_id, cat in outlines]
 
 
 def _dashed_rule(img: np.ndarray, x0: float, x1: float, y: int, color: tuple, thick: int,

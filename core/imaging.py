@@ -19,3 +19,31 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 def to_gray3(image: np.ndarray) -> np.ndarray:
     """RGB (or gray) ``uint8`` → gray repeated on 3 channels (ConvNeXt stems expect 3)."""
     return np.repeat(to_gray(image)[:, :, None], 3, axis=2)
+
+
+MIN_ROW_INK = 0.02  # ink_bands: the busiest row of writing inks at least 2 % of its pixels
+
+
+def ink_bands(image: np.ndarray, row_share: float) -> list[tuple[int, int, float]]:
+    """Horizontal bands of dark ink: ``(top, bottom, share of all ink)`` from top to bottom.
+
+    Ink is what a black-hat (closing minus image) with a square an eighth of the image
+    height lifts above its Otsu level: strokes darker than their surround, not a page's edge
+    or a polygon crop's white margin. Rows holding at least ``row_share`` of the busiest
+    row's ink form bands; none when no row inks :data:`MIN_ROW_INK` of its pixels. Dark
+    writing on a light ground (invert light-on-dark first).
+    """
+    gray = to_gray(image)
+    size = max(3, int(round(gray.shape[0] / 8)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    lifted = cv2.morphologyEx(np.ascontiguousarray(gray), cv2.MORPH_BLACKHAT, kernel)
+    level, _ = cv2.threshold(lifted, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    rows = (lifted > max(level, 20.0)).mean(axis=1)
+    rows = np.convolve(rows, np.ones(3) / 3, mode="same")
+    if rows.max() < MIN_ROW_INK:   # specks (JPEG ringing round solid shapes), not writing
+        return []
+    on = np.concatenate([[False], rows >= row_share * rows.max(), [False]])
+    edges = np.flatnonzero(on[1:] != on[:-1])
+    total = float(rows.sum())
+    return [(int(a), int(b), float(rows[a:b].sum()) / total)
+            for a, b in zip(edges[::2], edges[1::2], strict=True)]

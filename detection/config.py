@@ -79,6 +79,12 @@ class DetectorConfig(StrictModel):
                     "detector was trained on. When set, a first pass at imgsz measures the "
                     "image's median box height and, if the text is far off that scale, a "
                     "second pass runs at the size that brings it there.")
+    max_upscale: float | None = Field(
+        None, gt=0.0,
+        description="YOLO only: the first look enlarges an image at most this many times; a "
+                    "smaller image sits in its letterbox with grey around it. A word or line "
+                    "crop blown up to imgsz shows letters many times the height of the words "
+                    "the detector learned, and it boxes letter pieces. Off if null.")
     min_imgsz: int = Field(160, ge=32, description="Smallest size the text-scale pass may pick.")
     max_imgsz: int = Field(1600, ge=32, description="Largest size the text-scale pass may pick.")
     extra_passes: list[DetectorPass] = Field(

@@ -275,7 +275,7 @@ class YoloDetector:
         return results
 
     def _predict_batch(self, images: Sequence[np.ndarray]) -> list[list[Region]]:
-        out = self._infer(images, self.imgsz)
+        out = self._infer(images, self.imgsz, max_upscale=self.cfg.max_upscale)
         if self.cfg.extra_passes:
             out = self._extra_passes(images, out)
         if self.cfg.contained is not None:
@@ -307,15 +307,18 @@ class YoloDetector:
             out = [a + b for a, b in zip(out, more, strict=True)]
         return [merge_regions(regions, self.cfg.iou, self.cfg.max_det) for regions in out]
 
-    def _infer(self, images: Sequence[np.ndarray], imgsz: int, fill: float = 1.0
-               ) -> list[list[Region]]:
+    def _infer(self, images: Sequence[np.ndarray], imgsz: int, fill: float = 1.0,
+               max_upscale: float | None = None) -> list[list[Region]]:
         from ultralytics.utils.nms import non_max_suppression
 
         boxes_in, scales, pads = [], [], []
         for image in images:
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz, fill)
+            look = fill
+            if max_upscale is not None:  # a small image sits in its letterbox at most this big
+                look = min(fill, max_upscale * max(image.shape[:2]) / imgsz)
+            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz, look)
             boxes_in.append(padded)
             scales.append(scale)
             pads.append(pad)

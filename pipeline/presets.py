@@ -16,6 +16,28 @@ from recognition.config import RecognizerConfig
 PRESETS_DIR = CONFIGS_DIR / "pipeline"
 
 
+class LineInkConfig(StrictModel):
+    """When an image is one text line by its ink (``core.imaging.ink_bands``): word and line
+    crops fed whole to ``ocr`` mode, whose letters the detector, trained on pages, boxes
+    in pieces."""
+
+    row_share: float = Field(
+        0.3, gt=0.0, le=1.0,
+        description="Rows with at least this share of the busiest row's ink form bands.")
+    band_share: float = Field(
+        0.3, ge=0.0, lt=1.0,
+        description="Bands holding more than this share of the ink are lines; an image with "
+                    "exactly one is a line strip (bits of the lines above and below a cut "
+                    "line, or a form's print round a handwritten name, hold less).")
+    min_band_height: float = Field(
+        0.08, ge=0.0, le=1.0,
+        description="The line's band is at least this share of the image's height: a page "
+                    "or screenshot holding one line of text, small in it, goes to the "
+                    "detector.")
+    max_height: int = Field(
+        1000, ge=1, description="Images taller than this many pixels are never one line.")
+
+
 class RegionsConfig(StrictModel):
     """Which regions of an image are read (steps ``DetectRegions`` and ``CleanRegions`` in
     ``pipeline.steps``): line strips read whole, detected regions clipped, filtered, snapped
@@ -25,6 +47,9 @@ class RegionsConfig(StrictModel):
         None, gt=1.0,
         description="Images at least this many times wider than high are one text line: "
                     "read whole, without the detector (scanned line strips); off if null.")
+    line_image_ink: LineInkConfig | None = Field(
+        None, description="Images whose ink lies in one band of rows are one text line too: "
+                          "read whole, without the detector; off if null.")
     skip_labels: list[str] = Field(
         default_factory=lambda: ["line"],
         description="Detected regions of these classes are dropped before reading (a "

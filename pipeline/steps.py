@@ -30,11 +30,13 @@ from typing import Literal
 import numpy as np
 
 from core.geometry import as_points, bbox_of, box_polygon, min_area_quad, order_quad, valid_polygon
+from core.imaging import ink_bands
 from detection.types import Detector, Region
 from pipeline.crops import crop_polygon
 from pipeline.page_geometry import PageWarp, find_page
 from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
 from pipeline.presets import (
+    LineInkConfig,
     OrientationConfig,
     PageGeometryConfig,
     PolarityConfig,
@@ -103,24 +105,34 @@ def whole_image_region(image: np.ndarray, label: str = CROP_LABEL) -> Region:
 class DetectRegions:
     """Step 1: regions of each image.
 
-    Images at least ``line_image_aspect`` times wider than high are line strips, read whole
-    without the detector; the others are detected together, and when that batch fails,
-    one by one, so that one bad image costs only itself. With no detector every image is
-    one region (``recognize`` mode).
+    Images at least ``line_image_aspect`` times wider than high, and images whose ink lies in
+    one band of rows (``line_image_ink``), are line strips, read whole without the detector;
+    the others are detected together, and when that batch fails, one by one, so that one bad
+    image costs only itself. With no detector every image is one region (``recognize`` mode).
 
     Args:
         detector: anything with ``predict(images) -> list[list[Region]]``, or ``None``.
-        line_image_aspect: see :class:`pipeline.presets.RegionsConfig`; ``None``: off.
+        line_image_aspect, line_image_ink: see :class:`pipeline.presets.RegionsConfig`;
+            ``None``: off.
     """
 
-    def __init__(self, detector: Detector | None, line_image_aspect: float | None = None):
+    def __init__(self, detector: Detector | None, line_image_aspect: float | None = None,
+                 line_image_ink: LineInkConfig | None = None):
         self.detector = detector
         self.line_image_aspect = line_image_aspect
+        self.line_image_ink = line_image_ink
 
     def is_line_strip(self, image: np.ndarray) -> bool:
         """Whether ``image`` is read whole as one text line."""
         aspect = self.line_image_aspect
-        return aspect is not None and image.shape[1] >= aspect * image.shape[0]
+        if aspect is not None and image.shape[1] >= aspect * image.shape[0]:
+            return True
+        ink = self.line_image_ink
+        if ink is None or image.shape[0] > ink.max_height:
+            return False
+        bands = ink_bands(image, ink.row_share)
+        lines = [(top, bottom) for top, bottom, share in bands if share > ink.band_share]
+        return len(lines) == 1 and lines[0][1] - lines[0][0] >= ink.min_band_height * image.shape[0]
 
     def __call__(self, images: Sequence[np.ndarray], names: Sequence[str]
                  ) -> list[ImageRegions | Failed]:

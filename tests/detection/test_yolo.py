@@ -210,7 +210,7 @@ def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
     det = build_detector(cfg, "cpu")
     sizes = []
 
-    def fake_infer(images, imgsz):  # every pass finds three 40 px tall words
+    def fake_infer(images, imgsz, max_upscale=None):  # every pass finds three 40 px words
         sizes.append(imgsz)
         box = (10.0, 10.0, 100.0, 50.0)
         return [[Region(polygon=box_polygon(*box), bbox=box, score=0.9, label="word")] * 3
@@ -225,6 +225,35 @@ def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
     monkeypatch.setattr(det.cfg, "text_height", None)
     det.predict([wide, small])
     assert sizes == [256]  # without text_height one pass only
+
+
+def test_max_upscale_keeps_a_small_image_small_in_the_first_look(monkeypatch):
+    import detection.yolo as yolo
+
+    looks = []
+
+    def recording_letterbox(image, size, fill=1.0):
+        looks.append((image.shape[:2], size, fill))
+        return letterbox(image, size, fill)
+
+    letterbox = yolo.letterbox
+    monkeypatch.setattr(yolo, "letterbox", recording_letterbox)
+    cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 256, "conf": 0.0, "max_upscale": 1.0},
+                         untrained=True)
+    det = build_detector(cfg, "cpu")
+    small, large = np.full((40, 128, 3), 255, np.uint8), np.full((300, 600, 3), 255, np.uint8)
+    found = det.predict([small, large])
+    # the 128 px crop sits at its own size in the 256 square; the large page still fits it
+    assert looks == [((40, 128), 256, 0.5), ((300, 600), 256, 1.0)]
+    assert_regions_valid(found[0], 128, 40)
+    looks.clear()
+    monkeypatch.setattr(det.cfg, "max_upscale", 1.5)
+    det.predict([small])
+    assert looks == [((40, 128), 256, 0.75)]
+    looks.clear()
+    monkeypatch.setattr(det.cfg, "max_upscale", None)  # off: blown up to the square
+    det.predict([small])
+    assert looks == [((40, 128), 256, 1.0)]
 
 
 def test_letterbox_fill_shrinks_the_image_inside_the_square():
@@ -285,7 +314,7 @@ def test_extra_passes_look_again_and_merge(monkeypatch):
     found = {(256, 1.0): (10.0, 10.0, 60.0, 30.0), (256, 0.5): (11.0, 10.0, 61.0, 30.0),
              (512, 1.0): (150.0, 80.0, 170.0, 86.0)}
 
-    def fake_infer(images, imgsz, fill=1.0):
+    def fake_infer(images, imgsz, fill=1.0, max_upscale=None):
         calls.append((imgsz, fill))
         box = found[(imgsz, fill)]
         return [[Region(polygon=box_polygon(*box), bbox=box, score=fill * 0.8, label="word")]

@@ -56,6 +56,55 @@ def test_detect_reads_line_strips_whole_and_detects_the_rest_together():
     assert DetectRegions(det)(images[:1], ["a"])[0].source == "detector"  # off by default
 
 
+def written_lines(rows, h=90, w=400, ground=255, margin=None):
+    """Dark strokes in ``rows`` (top, bottom) on a light ground; ``margin``: a white polygon
+    margin round a darker paper (a line cut out of a page photo)."""
+    image = np.full((h, w, 3), ground, np.uint8)
+    if margin is not None:
+        image[:] = 255
+        image[margin:h - margin, margin:w - margin] = ground
+    for top, bottom in rows:
+        for x in range(20, w - 20, 14):   # letters: short vertical strokes 3 px wide
+            image[top:bottom, x:x + 3] = 30
+    return image
+
+
+def test_an_image_whose_ink_is_one_band_is_read_whole():
+    from pipeline.presets import LineInkConfig
+
+    ink = LineInkConfig(row_share=0.2, band_share=0.3, max_height=200)
+    det = BlobDetector()
+    detect = DetectRegions(det, line_image_aspect=8, line_image_ink=ink)
+    one = written_lines([(30, 60)])
+    on_paper = written_lines([(30, 60)], ground=190, margin=6)   # white margin is not ink
+    with_bits = written_lines([(30, 60), (82, 86)])   # a descender of the next line: too little
+    two = written_lines([(10, 35), (55, 80)])
+    three = written_lines([(8, 26), (36, 54), (64, 82)])
+    tall = written_lines([(100, 130)], h=260)         # above max_height: never one line
+    small_in_page = written_lines([(80, 90)], h=180)  # one line, a twentieth of the height
+    assert [detect.is_line_strip(i) for i in (one, on_paper, with_bits, two, three, tall,
+                                              small_in_page)] == [
+        True, True, True, False, False, False, False]
+    assert not detect.is_line_strip(white(90, 400))   # no ink at all: not a line of text
+    specks = white(90, 400)
+    specks[40, 100:104] = 0                           # a few dark pixels are not writing
+    assert not detect.is_line_strip(specks)
+    found = detect([one, two], ["a", "b"])
+    assert [f.source for f in found] == ["line", "detector"] and det.calls == [1]
+    assert not DetectRegions(det, line_image_aspect=8).is_line_strip(one)   # off by default
+
+
+def test_ink_bands_find_rows_of_writing_and_their_share():
+    from core.imaging import ink_bands
+
+    bands = ink_bands(written_lines([(10, 35), (55, 65)]), row_share=0.2)
+    assert len(bands) == 2
+    (t1, b1, s1), (t2, b2, s2) = bands
+    assert abs(t1 - 10) <= 2 and abs(b1 - 35) <= 2 and abs(t2 - 55) <= 2 and abs(b2 - 65) <= 2
+    assert s1 > s2 and abs(s1 + s2 - 1.0) < 1e-6 and abs(s1 / s2 - 2.5) < 0.3
+    assert ink_bands(white(50, 100), row_share=0.2) == []
+
+
 def test_a_failed_detection_batch_is_retried_image_by_image(caplog):
     class Picky(BlobDetector):
         def predict(self, images):

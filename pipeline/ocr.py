@@ -138,7 +138,8 @@ class OcrPipeline:
         self.pdf_dpi = pdf_dpi
         regions = regions or RegionsConfig()
         # The steps after loading, in order (see _words); each is usable alone.
-        self.detect = DetectRegions(detector, regions.line_image_aspect, regions.line_image_ink)
+        self.detect = DetectRegions(detector, regions.line_image_aspect, regions.line_image_ink,
+                                     regions.crop_image)
         self.clean = CleanRegions(regions, gutter_gap=self.assembler.config.layout.gutter_gap)
         self.crop = CropRegions((crops or CropsConfig()).pad)
         self.read = ReadCrops(recognizer)

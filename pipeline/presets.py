@@ -38,6 +38,16 @@ class LineInkConfig(StrictModel):
         1000, ge=1, description="Images taller than this many pixels are never one line.")
 
 
+class CropImageConfig(StrictModel):
+    """When an image is itself one crop (a plate cut from a photo, fed to ``ocr`` mode): the
+    detector, trained on whole scenes, finds nothing in an image the object fills."""
+
+    max_side: int = Field(..., ge=1, description="Longer side at most this many pixels.")
+    min_aspect: float = Field(
+        ..., gt=0.0, description="At least this many times wider than high (photos are "
+                                 "about 1.3-1.8).")
+
+
 class RegionsConfig(StrictModel):
     """Which regions of an image are read (steps ``DetectRegions`` and ``CleanRegions`` in
     ``pipeline.steps``): line strips read whole, detected regions clipped, filtered, snapped
@@ -50,6 +60,9 @@ class RegionsConfig(StrictModel):
     line_image_ink: LineInkConfig | None = Field(
         None, description="Images whose ink lies in one band of rows are one text line too: "
                           "read whole, without the detector; off if null.")
+    crop_image: CropImageConfig | None = Field(
+        None, description="Small images of a crop's shape are one crop each: read whole, as "
+                          "in recognize mode; off if null.")
     skip_labels: list[str] = Field(
         default_factory=lambda: ["line"],
         description="Detected regions of these classes are dropped before reading (a "

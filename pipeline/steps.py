@@ -36,6 +36,7 @@ from pipeline.crops import crop_polygon
 from pipeline.page_geometry import PageWarp, find_page
 from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
 from pipeline.presets import (
+    CropImageConfig,
     LineInkConfig,
     OrientationConfig,
     PageGeometryConfig,
@@ -107,20 +108,24 @@ class DetectRegions:
 
     Images at least ``line_image_aspect`` times wider than high, and images whose ink lies in
     one band of rows (``line_image_ink``), are line strips, read whole without the detector;
-    the others are detected together, and when that batch fails, one by one, so that one bad
-    image costs only itself. With no detector every image is one region (``recognize`` mode).
+    small images of a crop's shape (``crop_image``: a plate cut from a photo) are one crop
+    each, as in ``recognize`` mode; the others are detected together, and when that batch
+    fails, one by one, so that one bad image costs only itself. With no detector every image
+    is one region (``recognize`` mode).
 
     Args:
         detector: anything with ``predict(images) -> list[list[Region]]``, or ``None``.
-        line_image_aspect, line_image_ink: see :class:`pipeline.presets.RegionsConfig`;
-            ``None``: off.
+        line_image_aspect, line_image_ink, crop_image: see
+            :class:`pipeline.presets.RegionsConfig`; ``None``: off.
     """
 
     def __init__(self, detector: Detector | None, line_image_aspect: float | None = None,
-                 line_image_ink: LineInkConfig | None = None):
+                 line_image_ink: LineInkConfig | None = None,
+                 crop_image: CropImageConfig | None = None):
         self.detector = detector
         self.line_image_aspect = line_image_aspect
         self.line_image_ink = line_image_ink
+        self.crop_image = crop_image
 
     def is_line_strip(self, image: np.ndarray) -> bool:
         """Whether ``image`` is read whole as one text line."""
@@ -134,16 +139,25 @@ class DetectRegions:
         lines = [(top, bottom) for top, bottom, share in bands if share > ink.band_share]
         return len(lines) == 1 and lines[0][1] - lines[0][0] >= ink.min_band_height * image.shape[0]
 
+    def is_crop(self, image: np.ndarray) -> bool:
+        """Whether ``image`` is itself one crop (``crop_image``): read whole, as in
+        ``recognize`` mode."""
+        crop = self.crop_image
+        h, w = image.shape[:2]
+        return crop is not None and max(h, w) <= crop.max_side and w >= crop.min_aspect * h
+
     def __call__(self, images: Sequence[np.ndarray], names: Sequence[str]
                  ) -> list[ImageRegions | Failed]:
         """Regions per image, in order; a :data:`Failed` message where detection failed."""
         if self.detector is None:
             return [ImageRegions([whole_image_region(img)], "image") for img in images]
-        strips = [self.is_line_strip(img) for img in images]
-        rest = iter(self._detect([img for img, s in zip(images, strips, strict=True) if not s],
-                                 [n for n, s in zip(names, strips, strict=True) if not s]))
-        return [ImageRegions([whole_image_region(img, LINE_LABEL)], "line") if s else next(rest)
-                for img, s in zip(images, strips, strict=True)]
+        whole: list[ImageRegions | None] = [
+            ImageRegions([whole_image_region(img)], "image") if self.is_crop(img)
+            else ImageRegions([whole_image_region(img, LINE_LABEL)], "line")
+            if self.is_line_strip(img) else None for img in images]
+        rest = iter(self._detect([img for img, w in zip(images, whole, strict=True) if w is None],
+                                 [n for n, w in zip(names, whole, strict=True) if w is None]))
+        return [next(rest) if w is None else w for w in whole]
 
     def _detect(self, images: list[np.ndarray], names: list[str]) -> list[ImageRegions | Failed]:
         if not images:

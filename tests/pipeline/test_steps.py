@@ -94,6 +94,22 @@ def test_an_image_whose_ink_is_one_band_is_read_whole():
     assert not DetectRegions(det, line_image_aspect=8).is_line_strip(one)   # off by default
 
 
+def test_a_small_image_of_a_crops_shape_is_one_crop_read_whole():
+    from pipeline.presets import CropImageConfig
+
+    det = BlobDetector()
+    detect = DetectRegions(det, crop_image=CropImageConfig(max_side=400, min_aspect=1.9))
+    plate, photo, wide_photo = white(24, 94), page(["ab"]), white(300, 640)
+    found = detect([plate, photo, wide_photo, white(100, 180)], list("abcd"))
+    # the 94x24 crop is one region as in recognize mode; the photo (400x300), a wide
+    # photo over 400 px and a 1.8:1 image go to the detector, together
+    assert [f.source for f in found] == ["image", "detector", "detector", "detector"]
+    assert det.calls == [3]
+    [region] = found[0].regions
+    assert region.bbox == (0, 0, 94, 24) and region.label == "crop"
+    assert DetectRegions(det)([plate], ["a"])[0].source == "detector"   # off by default
+
+
 def test_ink_bands_find_rows_of_writing_and_their_share():
     from core.imaging import ink_bands
 

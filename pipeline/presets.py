@@ -44,7 +44,7 @@ class CropImageConfig(StrictModel):
 
     max_side: int = Field(..., ge=1, description="Longer side at most this many pixels.")
     min_aspect: float = Field(
-        ..., ge=0.0, description="At least this many times wider than high (photos are "
+        0.0, ge=0.0, description="At least this many times wider than high (photos are "
                                  "about 1.3-1.8).")
 
 

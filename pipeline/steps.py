@@ -151,13 +151,23 @@ class DetectRegions:
         """Regions per image, in order; a :data:`Failed` message where detection failed."""
         if self.detector is None:
             return [ImageRegions([whole_image_region(img)], "image") for img in images]
-        whole: list[ImageRegions | None] = [
-            ImageRegions([whole_image_region(img)], "image") if self.is_crop(img)
-            else ImageRegions([whole_image_region(img, LINE_LABEL)], "line")
-            if self.is_line_strip(img) else None for img in images]
+        whole = [self._read_whole(img, name) for img, name in zip(images, names, strict=True)]
         rest = iter(self._detect([img for img, w in zip(images, whole, strict=True) if w is None],
                                  [n for n, w in zip(names, whole, strict=True) if w is None]))
         return [next(rest) if w is None else w for w in whole]
+
+    def _read_whole(self, image: np.ndarray, name: str) -> ImageRegions | None:
+        """The one region of an image read whole (a crop or a line strip), else ``None``:
+        detect it. An image these checks cannot judge goes to the detector."""
+        try:
+            if self.is_crop(image):
+                return ImageRegions([whole_image_region(image)], "image")
+            if self.is_line_strip(image):
+                return ImageRegions([whole_image_region(image, LINE_LABEL)], "line")
+        except Exception:
+            log.warning("%s: could not tell whether it is one line; detecting it", name,
+                        exc_info=True)
+        return None
 
     def _detect(self, images: list[np.ndarray], names: list[str]) -> list[ImageRegions | Failed]:
         if not images:

@@ -94,6 +94,21 @@ def test_an_image_whose_ink_is_one_band_is_read_whole():
     assert not DetectRegions(det, line_image_aspect=8).is_line_strip(one)   # off by default
 
 
+def test_an_image_the_line_check_cannot_judge_goes_to_the_detector(monkeypatch, caplog):
+    from pipeline.presets import LineInkConfig
+
+    def broken(image, row_share):
+        raise ValueError("odd pixels")
+
+    monkeypatch.setattr(steps, "ink_bands", broken)
+    det = BlobDetector()
+    detect = DetectRegions(det, line_image_ink=LineInkConfig())
+    with caplog.at_level(logging.WARNING):
+        found = detect([written_lines([(30, 60)]), page(["ab"])], ["odd.png", "page.png"])
+    assert [f.source for f in found] == ["detector", "detector"] and det.calls == [2]
+    assert "odd.png: could not tell" in caplog.text
+
+
 def test_a_small_image_of_a_crops_shape_is_one_crop_read_whole():
     from pipeline.presets import CropImageConfig
 

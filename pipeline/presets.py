@@ -22,7 +22,7 @@ class LineInkConfig(StrictModel):
     in pieces."""
 
     row_share: float = Field(
-        0.3, gt=0.0, le=1.0,
+        0.2, gt=0.0, le=1.0,
         description="Rows with at least this share of the busiest row's ink form bands.")
     band_share: float = Field(
         0.3, ge=0.0, lt=1.0,

@@ -135,9 +135,12 @@ class DetectRegions:
         ink = self.line_image_ink
         if ink is None or image.shape[0] > ink.max_height:
             return False
-        bands = ink_bands(image, ink.row_share)
-        lines = [(top, bottom) for top, bottom, share in bands if share > ink.band_share]
-        return len(lines) == 1 and lines[0][1] - lines[0][0] >= ink.min_band_height * image.shape[0]
+        lines = [(top, bottom) for top, bottom, share in ink_bands(image, ink.row_share)
+                 if share > ink.band_share]
+        if len(lines) != 1:
+            return False
+        top, bottom = lines[0]
+        return bottom - top >= ink.min_band_height * image.shape[0]
 
     def is_crop(self, image: np.ndarray) -> bool:
         """Whether ``image`` is itself one crop (``crop_image``): read whole, as in

@@ -28,13 +28,19 @@ from pathlib import Path
 from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from peers import EasyOcr, RapidOcr, Tesseract  # noqa: E402
 from realdata import UNIONS, Sample, load_set  # noqa: E402
 
+from pipeline.plate_format import latin_plate  # noqa: E402
+
 
 def plate_norm(text: str) -> str:
-    return "".join(c for c in text.upper() if c.isalnum())
+    """Upper case, letters and digits only, and Cyrillic plate letters as their Latin
+    look-alikes (a Russian plate is one text in either script, and the peers read no
+    Cyrillic)."""
+    return "".join(c for c in latin_plate(text).upper() if c.isalnum())
 
 
 def us_plate_norm(text: str) -> str:

@@ -8,7 +8,9 @@ region uses:
   letters and digits, e.g. ``皖A12345``;
 - ``ru``: the Russian civil format, letter, three digits, two letters, a two- or three-digit
   region code, in the twelve Cyrillic letters that have Latin look-alikes, e.g.
-  ``А123ВС77`` (square two-row plates: four digits, two letters, the code: ``1234АВ77``);
+  ``А123ВС77`` (square two-row plates: four digits, two letters, the code: ``1234АВ77``),
+  written in either script: plate registries, ANPR systems and their datasets transcribe
+  these letters in Latin (:func:`latin_plate`);
 - ``br``: the Mercosur format, three letters, a digit, a letter, two digits, e.g.
   ``BRA2E19`` (Brazil's older ``ABC1234`` is also a New York plate: not claimed).
 
@@ -26,10 +28,16 @@ _CN_PROVINCES = PROVINCES[:31]  # the 31 provinces, without PROVINCES' 警 and �
                                 # learner plates)
 _CN_ALNUM = "A-HJ-NP-Z0-9"      # Chinese plates use no I or O
 _RU = "АВЕКМНОРСТУХ"
+_RU_LATIN = "ABEKMHOPCTYX"
+
+# Cyrillic plate letters and their Latin look-alikes: Russia's twelve, with Ukraine's І
+# (Ukrainian and Bulgarian plates use the same look-alike letters).
+CYRILLIC_TO_LATIN = str.maketrans(_RU + "І" + _RU.lower() + "і", _RU_LATIN + "I"
+                                  + _RU_LATIN.lower() + "i")
 
 PLATE_FORMATS: dict[str, re.Pattern[str]] = {
     "cn": re.compile(rf"[{_CN_PROVINCES}][A-HJ-NP-Z][{_CN_ALNUM}]{{5,6}}"),
-    "ru": re.compile(rf"(?:[{_RU}]\d{{3}}|\d{{4}})[{_RU}]{{2}}\d{{2,3}}"),
+    "ru": re.compile(rf"(?:[{_RU}{_RU_LATIN}]\d{{3}}|\d{{4}})[{_RU}{_RU_LATIN}]{{2}}\d{{2,3}}"),
     "br": re.compile(r"[A-Z]{3}\d[A-Z]\d{2}"),
 }
 _SEPARATORS = re.compile(r"[\s\-.·]+")
@@ -40,3 +48,9 @@ def region_from_text(text: str) -> str | None:
     plain = _SEPARATORS.sub("", text).upper()
     fits = [region for region, pattern in PLATE_FORMATS.items() if pattern.fullmatch(plain)]
     return fits[0] if len(fits) == 1 else None
+
+
+def latin_plate(text: str) -> str:
+    """``text`` with the Cyrillic plate letters written as their Latin look-alikes
+    (``А123ВС77`` -> ``A123BC77``); other characters, Chinese ones included, unchanged."""
+    return text.translate(CYRILLIC_TO_LATIN)

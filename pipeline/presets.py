@@ -225,6 +225,12 @@ class LayoutConfig(StrictModel):
                           "its text's format belongs to alone (pipeline.plate_format: cn, "
                           "ru, Brazilian Mercosur), else none; false: only a reader's "
                           "region head names regions.")
+    plate_letters: Literal["latin", "as_read"] = Field(
+        "latin", description="kind: plate: 'latin' writes the Cyrillic letters of Russian, "
+                             "Ukrainian and Bulgarian plates as their Latin look-alikes "
+                             "(А123ВС77 -> A123BC77), as plate registries, ANPR systems and "
+                             "plate datasets transcribe them; 'as_read': in the script the "
+                             "reader chose.")
 
 
 MOVED_ASSEMBLER_KEYS = {

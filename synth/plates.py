@@ -2,7 +2,9 @@
 
 Layouts (region code in the labels): ``ru`` (А123ВС77 with the region block, and square
 two-row plates), ``eu`` (blue EU band with a country code; DE/FR/PL/IT/NL/CZ strings),
-``us`` (state name on top, 7ABC123-like), ``cn`` (blue 7-character, green 8-character
+``ua`` (Ukraine, AA1234BB in the Latin look-alikes of its Cyrillic letters, as plate
+registries write them; Bulgaria's CA1234AB shares the format), ``us`` (state name on top,
+7ABC123-like), ``cn`` (blue 7-character, green 8-character
 new-energy, yellow, and yellow two-row), ``br`` (Mercosur ABC1D23 under the blue BRASIL band,
 and the older grey ABC-1234 plates with the town on top). Labels never contain spaces or
 separators; a two-row plate's label is its top row then its bottom row. Two-row crops have
@@ -27,6 +29,7 @@ from synth.glyphs import draw_text
 from synth.records import CropSample
 
 RU_LETTERS = "АВЕКМНОРСТУХ"
+UA_LETTERS = "ABCEHIKMOPTX"  # the Latin look-alikes of the Cyrillic letters on Ukrainian plates
 LATIN_PLATE = "ABCDEFGHJKLMNPRSTUVWXYZ"  # no I, O, Q (rare on plates)
 CN_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # A–Z without I and O
 CN_ALNUM = CN_LETTERS + "0123456789"
@@ -181,7 +184,7 @@ class PlateDesigner:
     LAYOUT_WEIGHTS: dict[str, float] = {
         "ru": 0.22, "ru_square": 0.06, "eu": 0.18, "us": 0.14, "cn_blue": 0.22,
         "cn_green": 0.10, "cn_yellow": 0.04, "cn_yellow_two_row": 0.04, "br": 0.07,
-        "br_grey": 0.03}
+        "br_grey": 0.03, "ua": 0.06}
 
     def __init__(self, fonts: FontBook | None = None) -> None:
         self.fonts = fonts or FontBook()
@@ -300,6 +303,29 @@ class PlateDesigner:
         if country == "NL":
             return [_pick(rng, D, 2), _pick(rng, L, 3), _pick(rng, D, 1)]
         return [_pick(rng, D, 1) + _pick(rng, L, 2), _pick(rng, D, 4)]
+
+    # --- Ukraine --------------------------------------------------------------------------
+    def ua(self, rng: np.random.Generator) -> PlateArt:
+        """Ukrainian plate: two letters, four digits, two letters (the first two name the
+        region), black on white, a blue band on the left with the flag over ``UA``."""
+        w, h = 520, 112
+        c = PlateCanvas(w, h, (rng.uniform(228, 252),) * 3)
+        band = 46
+        c.rect(0, 0, band, h - 1, (20, 50, 160))
+        c.rect(9, 14, band - 9, 30, (40, 110, 210))    # the flag: blue over yellow
+        c.rect(9, 30, band - 9, 46, (245, 205, 30))
+        small = self._font(rng, self.small_fonts)
+        c.label("UA", small, (6, 60, band - 6, 100), (250, 250, 250))
+        c.border((20, 20, 20), 3, 1)
+        face = self._font(rng, self.plate_fonts)
+        groups = [_pick(rng, UA_LETTERS, 2), _pick(rng, DIGITS, 4), _pick(rng, UA_LETTERS, 2)]
+        x, gap = band + 12, 18
+        per = (w - x - 12 - 2 * gap) / 8
+        for g in groups:
+            gw = per * len(g)
+            c.chars(g, face, (x, 16, x + gw, 96), (15, 15, 15), squeeze=0.85)
+            x += gw + gap
+        return PlateArt(c.image, c.ink, "".join(groups), "ua", False)
 
     # --- Brazil ---------------------------------------------------------------------------
     def br(self, rng: np.random.Generator) -> PlateArt:
@@ -533,7 +559,7 @@ class PlateDesigner:
 
 # Output crop heights per region (pixels): CCPD crops are about 94×24, US crops about 320×160.
 CROP_HEIGHTS = {"ru": (20, 64), "eu": (20, 64), "us": (60, 170), "cn": (22, 48),
-                "br": (24, 90)}
+                "br": (24, 90), "ua": (20, 64)}
 
 
 class PlateCropRenderer(Renderer):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.assembler import Assembler
-from pipeline.plate_format import region_from_text
+from pipeline.plate_format import latin_plate, region_from_text
 from pipeline.presets import AssemblerConfig, LayoutConfig
 from pipeline.results import Word
 from synth.plates import PlateDesigner
@@ -16,7 +16,9 @@ from synth.plates import PlateDesigner
     ("BRA2E19", "br"), ("BRA-2E19", "br"),                          # Mercosur
     ("ABC1234", None),      # older Brazilian grey plates and New York plates alike
     ("7ABC123", None), ("AB12CDE", None), ("", None),               # US, GB: no claim
-    ("A123BC77", None),     # Latin letters: not the Cyrillic a Russian plate is read in
+    ("A123BC77", "ru"), ("1234AB77", "ru"),  # the same plates in Latin transcription
+    ("A123BD77", None),     # D is no Russian plate letter
+    ("AA1234BB", None),     # Ukrainian and Bulgarian plates share this format: not claimed
     ("警A12345", None),     # 警 is not a province
     ("皖I12345", None),     # Chinese plates have no I or O after the province
 ])
@@ -55,3 +57,23 @@ def test_the_plates_assembler_names_regions_from_formats_unless_the_reader_did()
     assert off.assemble([_plate("皖A12345", 0)])[0].words[0].region is None
     page = Assembler(AssemblerConfig())  # page text is never given a plate region
     assert page.assemble([_plate("皖A12345", 0)])[0].words[0].region is None
+
+
+def test_latin_plate_writes_cyrillic_plate_letters_as_their_latin_look_alikes():
+    assert latin_plate("А123ВС77") == "A123BC77"
+    assert latin_plate("АІ1234КХ") == "AI1234KX"           # Ukrainian І
+    assert latin_plate("皖A12345") == "皖A12345"             # nothing else changes
+    assert latin_plate("ШИЖ") == "ШИЖ"                     # no look-alikes: kept
+    assert all(ord(c) < 128 for c in latin_plate("АВЕКМНОРСТУХ"))
+
+
+def test_the_plates_assembler_writes_latin_letters_unless_asked_for_the_read_script():
+    latin = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="")))
+    line = latin.assemble([_plate("А123ВС77", 0)])[0]
+    assert line.text == "A123BC77" and line.words[0].text == "A123BC77"
+    assert line.words[0].region == "ru"
+    as_read = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="",
+                                                            plate_letters="as_read")))
+    assert as_read.assemble([_plate("А123ВС77", 0)])[0].text == "А123ВС77"
+    page = Assembler(AssemblerConfig())  # page text keeps its Cyrillic
+    assert page.assemble([_plate("Привет", 0)])[0].text == "Привет"

@@ -147,7 +147,7 @@ def test_neighbour_prob_shows_strips_of_the_lines_above_and_below(fonts):
 
 @pytest.mark.parametrize("layout", [
     "ru", "ru_square", "eu", "us", "cn_blue", "cn_green", "cn_yellow", "cn_yellow_two_row",
-    "br", "br_grey"])
+    "br", "br_grey", "ua"])
 def test_every_plate_layout(fonts, layout):
     renderer = PlateCropRenderer(fonts=fonts, layouts=[layout])
     for i in range(12):
@@ -169,6 +169,9 @@ def test_every_plate_layout(fonts, layout):
             assert s.region == "br" and re.fullmatch(r"[A-Z]{3}\d[A-Z]\d{2}", s.text), s.text
         if layout == "br_grey":  # ABC-1234, the hyphen drawn but not labelled
             assert s.region == "br" and re.fullmatch(r"[A-Z]{3}\d{4}", s.text), s.text
+        if layout == "ua":  # AA1234BB in Latin look-alikes, the registry's transcription
+            assert s.region == "ua" and re.fullmatch(r"[ABCEHIKMOPTX]{2}\d{4}[ABCEHIKMOPTX]{2}",
+                                                     s.text), s.text
         if layout == "us":  # 4-7 characters; O is written 0, as in US ground truth
             assert s.region == "us" and 4 <= len(s.text) <= 7 and "O" not in s.text
 

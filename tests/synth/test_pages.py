@@ -64,7 +64,7 @@ def test_plate_scenes_polygons_cover_plates(scenes):
         assert_alphabet(s)
         assert assert_ink_agrees(s, "plate") == len(s.annotations)
         regions |= {a.attributes["region"] for a in s.annotations}
-    assert regions <= {"ru", "eu", "us", "cn", "br"} and regions
+    assert regions <= {"ru", "ua", "eu", "us", "cn", "br"} and regions
 
 
 def test_pages_are_deterministic(notebooks):

@@ -168,6 +168,29 @@ def test_coco_words_cropped_by_polygon(tmp_path):
     assert Image.open(out / rows[0][0]).size == (50, 20)
 
 
+def test_coco_objects_cut_by_their_box_grown_as_the_pipeline_grows_a_detector_box(tmp_path):
+    ann = _coco(tmp_path / "pages")
+    out = tmp_path / "crops"
+    result = runner.invoke(app, ["convert", "crops", str(ann.parent), "--out", str(out),
+                                 "--kind", "coco", "--box-pad", "0.1"])
+    assert result.exit_code == 0, result.output
+    rows = _labels(out)
+    assert [r[1] for r in rows] == ["привет", "world", "Hi"]
+    # the 50x20 box at (10, 20) grown by 10 % a side: x 5..65, y 18..42
+    assert Image.open(out / rows[0][0]).size == (60, 24)
+
+    def sizes(seed):
+        dst = tmp_path / f"jitter{seed}"
+        done = runner.invoke(app, ["convert", "crops", str(ann.parent), "--out", str(dst),
+                                   "--kind", "coco", "--box-pad", "0.1", "--box-jitter", "0.2",
+                                   "--seed", str(seed), "--overwrite"])
+        assert done.exit_code == 0, done.output
+        return [Image.open(dst / r[0]).size for r in _labels(dst)]
+
+    assert sizes(1) == sizes(1) != sizes(2)  # seeded box errors
+    assert all(40 <= w <= 80 and 14 <= h <= 34 for w, h in sizes(1)[:2])
+
+
 def _line_crops(root: Path) -> Path:
     (root / "images").mkdir(parents=True)
     rng = np.random.default_rng(0)

@@ -375,6 +375,9 @@ def crops(
         "first moves by a random error of up to this fraction of the box's size, as a "
         "detector's box misses the object's (seeded by --seed)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of --box-jitter."),
+    min_height: int = typer.Option(
+        0, "--min-height", min=0, help="With --box-pad: skip objects under this many pixels "
+        "high (a plate a few pixels high in a street photo shows no readable text)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
 ) -> None:
     """Labelled data → OUT/images/* + OUT/labels.tsv (file<TAB>text[<TAB>region]).
@@ -410,6 +413,10 @@ def crops(
     for sample in samples:
         if box_pad is not None:
             sample = detector_box_sample(sample, box_pad, box_jitter, rng)
+            if sample.bbox is not None and (sample.bbox[3] - sample.bbox[1]) / (
+                    1 + 2 * box_pad) < min_height:
+                skipped += 1
+                continue
         if any(c in sample.text for c in "\t\r\n"):
             skipped += 1
             log.warning("skipping %s: label %r holds a tab or newline", sample.path, sample.text)

@@ -187,6 +187,11 @@ def test_coco_objects_cut_by_their_box_grown_as_the_pipeline_grows_a_detector_bo
         assert done.exit_code == 0, done.output
         return [Image.open(dst / r[0]).size for r in _labels(dst)]
 
+    small = tmp_path / "tall"
+    done = runner.invoke(app, ["convert", "crops", str(ann.parent), "--out", str(small),
+                               "--kind", "coco", "--box-pad", "0.1", "--min-height", "21"])
+    assert done.exit_code == 0, done.output
+    assert [r[1] for r in _labels(small)] == ["world"]  # 22 px high; the others 20 and 20.25
     assert sizes(1) == sizes(1) != sizes(2)  # seeded box errors
     assert all(40 <= w <= 80 and 14 <= h <= 34 for w, h in sizes(1)[:2])
 

@@ -84,6 +84,43 @@ def export_checkpoint(src: str | Path, dst: str | Path, half: bool = True) -> Pa
     return save_atomic(ckpt, dst)
 
 
+def average_checkpoints(first: str | Path, second: str | Path, dst: str | Path,
+                        weight: float = 0.5) -> Path:
+    """Write the weight average of two checkpoints of one model (a fine-tune and its start):
+    every float tensor ``(1 - weight) * first + weight * second``, other tensors and the
+    metadata from ``second``. Averaging a fine-tune with the model it started from keeps
+    much of what each reads well (weight-space ensembling, WiSE-FT).
+
+    Raises:
+        ValueError: naming what differs, when the two are not the same model (architecture,
+            model settings, tokenizer or tensor names and shapes), or ``weight`` is outside
+            [0, 1].
+    """
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight {weight} is outside [0, 1]")
+    a, b = read_checkpoint(first), read_checkpoint(second)
+    for key in ("arch", "model_kwargs", "tokenizer"):
+        if a.get(key) != b.get(key):
+            raise ValueError(f"{first} and {second} differ in {key}: not one model")
+    sa, sb = a["state_dict"], b["state_dict"]
+    if sa.keys() != sb.keys():
+        raise ValueError(f"{first} and {second} hold different tensors: "
+                         f"{sorted(set(sa) ^ set(sb))[:5]}")
+    out: dict[str, torch.Tensor] = {}
+    for name, tb in sb.items():
+        ta = sa[name]
+        if ta.shape != tb.shape:
+            raise ValueError(f"{name}: shape {tuple(ta.shape)} in {first}, "
+                             f"{tuple(tb.shape)} in {second}")
+        out[name] = ((1.0 - weight) * ta.float() + weight * tb.float()).to(tb.dtype) \
+            if tb.is_floating_point() else tb
+    ckpt = {k: v for k, v in b.items() if k != "train"}
+    ckpt["state_dict"] = out
+    ckpt["meta"] = {**b.get("meta", {}), "averaged": {"first": str(first), "second": str(second),
+                                                      "weight": weight}}
+    return save_atomic(ckpt, dst)
+
+
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"
                     ) -> dict[str, Any]:
     """Load and check a checkpoint dict (``weights_only=True``); clear errors name the file."""

@@ -486,6 +486,27 @@ def recognizer_weights(
     typer.echo(f"wrote {out} ({mb_out:.1f} MB, from {mb_in:.1f} MB)")
 
 
+@convert_app.command("average-recognizers")
+def average_recognizers(
+    first: Path = typer.Argument(..., help="A recognizer checkpoint (e.g. the shipped one)."),
+    second: Path = typer.Argument(..., help="A checkpoint of the same model (its fine-tune)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Averaged checkpoint to write."),
+    weight: float = typer.Option(0.5, "--weight", min=0.0, max=1.0,
+                                 help="Share of SECOND in every float tensor."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
+) -> None:
+    """Two checkpoints of one model -> their weight average (a fine-tune and its start)."""
+    from recognition.checkpoint import average_checkpoints
+
+    if out.exists() and not overwrite:
+        fail(f"{out} exists; pass --overwrite to replace it", EXIT_USAGE)
+    try:
+        average_checkpoints(first, second, out, weight)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {out} ({1 - weight:g} x {first} + {weight:g} x {second})")
+
+
 @convert_app.command("detector-weights")
 def detector_weights(
     src: Path = typer.Argument(..., help="ultralytics checkpoint (best.pt / last.pt from "

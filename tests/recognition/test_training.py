@@ -248,3 +248,31 @@ def test_camera_augmentations_are_seeded_and_off_by_default():
     assert all(aug(img, s).shape[2] == 3 for s in range(4))
     assert not any(aug(img, s).shape == img.shape and (aug(img, s) == img).all()
                    for s in range(4))
+
+
+def test_average_recognizers_mixes_two_runs_of_one_model_and_refuses_two_models(tmp_path, crops):
+    from recognition.checkpoint import read_checkpoint
+
+    a = train(validate(_config(tmp_path / "a", crops, max_steps=1, eval_every=100),
+                       RecognizerTrainConfig), progress=False).last
+    b = train(validate(_config(tmp_path / "b", crops, max_steps=3, eval_every=100),
+                       RecognizerTrainConfig), progress=False).last
+    out = tmp_path / "avg.pt"
+    result = runner.invoke(app, ["convert", "average-recognizers", str(a), str(b), "--out",
+                                 str(out), "--weight", "0.25"])
+    assert result.exit_code == 0, result.output
+    sa, sb = read_checkpoint(a)["state_dict"], read_checkpoint(b)["state_dict"]
+    avg = read_checkpoint(out)
+    assert "train" not in avg and avg["meta"]["averaged"]["weight"] == 0.25
+    moved = [k for k in sb if sb[k].is_floating_point() and not torch.equal(sa[k], sb[k])]
+    assert moved  # the two runs differ, so the average is not one of them
+    for k in moved:
+        assert torch.allclose(avg["state_dict"][k], 0.75 * sa[k] + 0.25 * sb[k], atol=1e-6)
+
+    other = train(validate(_config(tmp_path / "c", crops, "joint_ctc_transformer",
+                                   max_steps=1, eval_every=100),
+                           RecognizerTrainConfig), progress=False).last
+    result = runner.invoke(app, ["convert", "average-recognizers", str(a), str(other),
+                                 "--out", str(tmp_path / "bad.pt")])
+    assert result.exit_code == 1 and "differ in arch" in result.output
+    assert not (tmp_path / "bad.pt").exists()

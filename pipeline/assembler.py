@@ -11,7 +11,7 @@ import numpy as np
 from core.geometry import as_points, order_quad, rotated_rect, split_quad
 from pipeline.languages import line_language
 from pipeline.lexicon import correct_page
-from pipeline.plate_format import latin_plate, region_from_text
+from pipeline.plate_format import fix_letters_and_digits, latin_plate, region_from_text
 from pipeline.postprocess import unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
@@ -176,8 +176,11 @@ class Assembler:
 
     def _line(self, words: list[Word], skew: float) -> Line:
         points = np.concatenate([as_points(w.polygon) for w in words])
-        if self.config.layout.kind == "plate" and self.config.layout.plate_letters == "latin":
+        lay = self.config.layout
+        if lay.kind == "plate" and lay.plate_letters == "latin":
             words = [replace(w, text=latin_plate(w.text)) for w in words]
+            if lay.plate_letter_digit_fix and len(words) == 1:  # one plate, one reading
+                words = [replace(words[0], text=fix_letters_and_digits(words[0].text))]
         text = self.config.layout.word_separator.join(w.text for w in words if w.text)
         if self.config.layout.kind == "page":  # a merged line crop: one Word per word
             words = [piece for w in words for piece in split_word(w)]

@@ -54,3 +54,34 @@ def latin_plate(text: str) -> str:
     """``text`` with the Cyrillic plate letters written as their Latin look-alikes
     (``А123ВС77`` -> ``A123BC77``); other characters, Chinese ones included, unchanged."""
     return text.translate(CYRILLIC_TO_LATIN)
+
+
+# Letter (L) / digit (D) templates of plate formats whose letters include O (and, in Ukraine,
+# I), with their letters in Latin: where a format wants a letter, a 0 or 1 read there is the
+# letter O or I, and where it wants a digit, an O or I is 0 or 1 (plates print them alike).
+_UA_LETTERS = "ABCEHIKMOPTX"
+LETTER_DIGIT_FORMATS: tuple[tuple[str, str], ...] = (
+    ("LLDDDDLL", _UA_LETTERS),          # Ukraine (and Bulgaria's two-letter regions)
+    ("LDDDLLDD", _RU_LATIN),            # Russia
+    ("LDDDLLDDD", _RU_LATIN),
+)
+_AS_LETTER = {"0": "O", "1": "I"}
+_AS_DIGIT = {"O": "0", "I": "1"}
+
+
+def fix_letters_and_digits(text: str) -> str:
+    """``text`` (a plate in Latin letters) with 0/O and 1/I swapped where the Ukrainian or
+    Russian format wants the other (``0M2897PX`` -> ``OM2897PX``), when the swapped text fits
+    that format whole and the text as read fits none; otherwise unchanged."""
+    plain = _SEPARATORS.sub("", text).upper()
+    if region_from_text(plain) is not None:
+        return text
+    for template, letters in LETTER_DIGIT_FORMATS:
+        if len(plain) != len(template):
+            continue
+        fixed = "".join(_AS_LETTER.get(c, c) if t == "L" else _AS_DIGIT.get(c, c)
+                        for c, t in zip(plain, template, strict=True))
+        if fixed != plain and all(c in letters if t == "L" else c.isdigit()
+                                  for c, t in zip(fixed, template, strict=True)):
+            return fixed
+    return text

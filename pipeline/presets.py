@@ -231,6 +231,13 @@ class LayoutConfig(StrictModel):
                              "(А123ВС77 -> A123BC77), as plate registries, ANPR systems and "
                              "plate datasets transcribe them; 'as_read': in the script the "
                              "reader chose.")
+    plate_letter_digit_fix: bool = Field(
+        True, description="kind: plate, plate_letters: latin: a plate read with 0 or 1 where "
+                          "the Ukrainian (AA1234BB) or Russian (A123BC77) format wants the "
+                          "letter O or I, or the other way round, is corrected when the "
+                          "corrected text fits that format and the read one fits no region's "
+                          "(pipeline.plate_format.fix_letters_and_digits); plates print O "
+                          "and 0 alike.")
 
 
 MOVED_ASSEMBLER_KEYS = {

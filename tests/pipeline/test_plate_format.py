@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.assembler import Assembler
-from pipeline.plate_format import latin_plate, region_from_text
+from pipeline.plate_format import fix_letters_and_digits, latin_plate, region_from_text
 from pipeline.presets import AssemblerConfig, LayoutConfig
 from pipeline.results import Word
 from synth.plates import PlateDesigner
@@ -77,3 +77,27 @@ def test_the_plates_assembler_writes_latin_letters_unless_asked_for_the_read_scr
     assert as_read.assemble([_plate("А123ВС77", 0)])[0].text == "А123ВС77"
     page = Assembler(AssemblerConfig())  # page text keeps its Cyrillic
     assert page.assemble([_plate("Привет", 0)])[0].text == "Привет"
+
+
+@pytest.mark.parametrize("read, fixed", [
+    ("0M2897PX", "OM2897PX"), ("BX38020M", "BX3802OM"), ("001081C0", "OO1081CO"),  # Ukraine
+    ("AI89931K", "AI8993IK"),                   # 1 where the format wants the letter I
+    ("A1O3BC77", "A103BC77"), ("E7I1TY99", "E711TY99"),  # Russia: O and I where digits go
+    ("A123BC77", "A123BC77"),                   # fits already: unchanged
+    ("0123BC77", "0123BC77"),                   # a square Russian plate as read: unchanged
+    ("7ABC1234", "7ABC1234"), ("皖A12345", "皖A12345"), ("AB1234CD", "AB1234CD"),  # no fit
+    ("TT3699OA", "TT3699OA"),                   # a misread letter is not guessed
+])
+def test_zero_and_one_swapped_with_o_and_i_where_the_format_wants_them(read, fixed):
+    assert fix_letters_and_digits(read) == fixed
+
+
+def test_the_plates_assembler_fixes_letters_and_digits_unless_asked_not_to():
+    on = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="")))
+    assert on.assemble([_plate("0М2897РХ", 0)])[0].text == "OM2897PX"  # Cyrillic read too
+    off = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="",
+                                                        plate_letter_digit_fix=False)))
+    assert off.assemble([_plate("0M2897PX", 0)])[0].text == "0M2897PX"
+    as_read = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="",
+                                                            plate_letters="as_read")))
+    assert as_read.assemble([_plate("0M2897PX", 0)])[0].text == "0M2897PX"

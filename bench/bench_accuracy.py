@@ -28,7 +28,6 @@ from pathlib import Path
 from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from peers import EasyOcr, RapidOcr, Tesseract  # noqa: E402
 from realdata import UNIONS, Sample, load_set  # noqa: E402

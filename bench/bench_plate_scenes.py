@@ -35,6 +35,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_accuracy import us_plate_norm as norm  # noqa: E402  (no separators, O as 0)
 
+from core.geometry import bbox_of  # noqa: E402
+from detection.evaluate import box_iou  # noqa: E402
+
 SYNTH = ROOT / "data" / "synth"
 KINDS = ("plate_scenes", "street_scenes")
 SEEDS = {("plate_scenes", "tune"): 23101, ("street_scenes", "tune"): 23111,
@@ -50,15 +53,6 @@ def candidates(lines: list[str]) -> set[str]:
             for j in range(i + 1, len(tokens) + 1):
                 out.add(norm("".join(tokens[i:j])))
     return out
-
-
-def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """IoU of two ``(x0, y0, x1, y1)`` boxes."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def scenes(kind: str, part: str) -> list[tuple[Path, list[tuple[str, str, tuple]]]]:
@@ -94,9 +88,7 @@ class Ours:
 
     def read(self, path: Path) -> list[str]:
         page = self.pipe.run([path])[0]
-        self.boxes = [(min(x for x, _ in line.polygon), min(y for _, y in line.polygon),
-                       max(x for x, _ in line.polygon), max(y for _, y in line.polygon))
-                      for line in page.lines]
+        self.boxes = [bbox_of(line.polygon) for line in page.lines]
         return page.text.split("\n")
 
 
@@ -133,10 +125,11 @@ def main() -> None:
                 read = candidates(engine.read(path))
                 seconds += time.perf_counter() - t0
                 boxes = getattr(engine, "boxes", [])
-                for text, region, box in plates:
+                ious = box_iou([box for _, _, box in plates], boxes) if boxes else None
+                for k, (text, region, _) in enumerate(plates):
                     total[region] += 1
                     hit[region] += norm(text) in read
-                    located[region] += any(box_iou(box, b) >= 0.5 for b in boxes)
+                    located[region] += ious is not None and bool((ious[k] >= 0.5).any())
             for region in sorted(total):
                 row = {"n": total[region], "read": round(hit[region] / total[region], 3)}
                 if isinstance(engine, Ours):

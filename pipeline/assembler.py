@@ -181,10 +181,10 @@ class Assembler:
             words = [replace(w, text=latin_plate(w.text)) for w in words]
             if lay.plate_letter_digit_fix and len(words) == 1:  # one plate, one reading
                 words = [replace(words[0], text=fix_letters_and_digits(words[0].text))]
-        text = self.config.layout.word_separator.join(w.text for w in words if w.text)
-        if self.config.layout.kind == "page":  # a merged line crop: one Word per word
+        text = lay.word_separator.join(w.text for w in words if w.text)
+        if lay.kind == "page":  # a merged line crop: one Word per word
             words = [piece for w in words for piece in split_word(w)]
-        elif self.config.layout.plate_regions:
+        elif lay.plate_regions:
             region = region_from_text(text)
             if region is not None:
                 words = [w if w.region is not None else replace(w, region=region)

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import re
 
-from recognition.alphabet import PROVINCES
+from recognition.alphabet import PROVINCES, RU_PLATE_LATIN, RU_PLATE_LETTERS, UA_PLATE_LETTERS
 
 _CN_PROVINCES = PROVINCES[:31]  # the 31 provinces, without PROVINCES' 警 and 学 (police and
                                 # learner plates)
 _CN_ALNUM = "A-HJ-NP-Z0-9"      # Chinese plates use no I or O
-_RU = "АВЕКМНОРСТУХ"
-_RU_LATIN = "ABEKMHOPCTYX"
+_RU, _RU_LATIN = RU_PLATE_LETTERS, RU_PLATE_LATIN
 
 # Cyrillic plate letters and their Latin look-alikes: Russia's twelve, with Ukraine's І
 # (Ukrainian and Bulgarian plates use the same look-alike letters).
@@ -59,9 +58,8 @@ def latin_plate(text: str) -> str:
 # Letter (L) / digit (D) templates of plate formats whose letters include O (and, in Ukraine,
 # I), with their letters in Latin: where a format wants a letter, a 0 or 1 read there is the
 # letter O or I, and where it wants a digit, an O or I is 0 or 1 (plates print them alike).
-_UA_LETTERS = "ABCEHIKMOPTX"
 LETTER_DIGIT_FORMATS: tuple[tuple[str, str], ...] = (
-    ("LLDDDDLL", _UA_LETTERS),          # Ukraine (and Bulgaria's two-letter regions)
+    ("LLDDDDLL", UA_PLATE_LETTERS),          # Ukraine (and Bulgaria's two-letter regions)
     ("LDDDLLDD", _RU_LATIN),            # Russia
     ("LDDDLLDDD", _RU_LATIN),
 )

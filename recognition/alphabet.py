@@ -15,6 +15,11 @@ PUNCTUATION = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»—–№…"
 # CCPD province abbreviations (in CCPD index order) and the special-use plate characters.
 PROVINCES = "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学"
 PLATE_EXTRA = "使领港澳挂"
+# Plate letters: Russia's twelve Cyrillic letters with Latin look-alikes, those look-alikes,
+# and Ukraine's letters written in them (with I and O), as plate registries write them.
+RU_PLATE_LETTERS = "АВЕКМНОРСТУХ"
+RU_PLATE_LATIN = "ABEKMHOPCTYX"
+UA_PLATE_LETTERS = "ABCEHIKMOPTX"
 
 DEFAULT_ALPHABET = DIGITS + LATIN + LATIN_EXTRA + CYRILLIC + PUNCTUATION + PROVINCES + PLATE_EXTRA
 

@@ -21,15 +21,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from recognition.alphabet import PROVINCES
+from recognition.alphabet import PROVINCES, RU_PLATE_LETTERS, UA_PLATE_LETTERS
 from synth import degrade
 from synth.base import Renderer
 from synth.fonts import FontBook, FontFace, MissingFontError
 from synth.glyphs import draw_text
 from synth.records import CropSample
 
-RU_LETTERS = "АВЕКМНОРСТУХ"
-UA_LETTERS = "ABCEHIKMOPTX"  # the Latin look-alikes of the Cyrillic letters on Ukrainian plates
+RU_LETTERS = RU_PLATE_LETTERS
+UA_LETTERS = UA_PLATE_LETTERS  # the Latin look-alikes of the Cyrillic letters on Ukrainian plates
 LATIN_PLATE = "ABCDEFGHJKLMNPRSTUVWXYZ"  # no I, O, Q (rare on plates)
 CN_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # A–Z without I and O
 CN_ALNUM = CN_LETTERS + "0123456789"

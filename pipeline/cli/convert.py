@@ -412,9 +412,8 @@ def crops(
     rng = np.random.default_rng(seed)
     for sample in samples:
         if box_pad is not None:
-            sample = detector_box_sample(sample, box_pad, box_jitter, rng)
-            if sample.bbox is not None and (sample.bbox[3] - sample.bbox[1]) / (
-                    1 + 2 * box_pad) < min_height:
+            sample = detector_box_sample(sample, box_pad, box_jitter, rng, min_height)
+            if sample is None:  # too small to read
                 skipped += 1
                 continue
         if any(c in sample.text for c in "\t\r\n"):
@@ -439,19 +438,20 @@ def crops(
     typer.echo(msg + (f" ({skipped} skipped, see the log)" if skipped else ""))
 
 
-def detector_box_sample(sample, pad: float, jitter: float, rng):
+def detector_box_sample(sample, pad: float, jitter: float, rng, min_height: float = 0.0):
     """``sample`` (a ``TextSample`` with a polygon or box) cut by its axis-aligned box instead:
     each side moved by up to ``jitter`` of the box's size (uniform, ``rng``), then grown by
     ``pad`` of its size on every side, as :func:`pipeline.steps.grown` grows a detector's
-    box (clipped to the image when the crop is cut)."""
+    box (clipped to the image when the crop is cut). ``None`` when the box, after its error,
+    is under ``min_height`` pixels high."""
     from dataclasses import replace
 
     import numpy as np
 
+    from core.geometry import bbox_of
+
     if sample.polygon is not None:
-        pts = np.asarray(sample.polygon, dtype=np.float64)
-        x1, y1 = pts.min(axis=0)
-        x2, y2 = pts.max(axis=0)
+        x1, y1, x2, y2 = bbox_of(np.asarray(sample.polygon, dtype=np.float64))
     elif sample.bbox is not None:
         x1, y1, x2, y2 = (float(v) for v in sample.bbox)
     else:
@@ -461,6 +461,8 @@ def detector_box_sample(sample, pad: float, jitter: float, rng):
         dx1, dx2, dy1, dy2 = rng.uniform(-jitter, jitter, 4)
         x1, x2, y1, y2 = x1 + dx1 * w, x2 + dx2 * w, y1 + dy1 * h, y2 + dy2 * h
         w, h = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
+    if h < min_height:
+        return None
     box = (int(np.floor(max(0.0, x1 - pad * w))), int(np.floor(max(0.0, y1 - pad * h))),
            int(np.ceil(x2 + pad * w)), int(np.ceil(y2 + pad * h)))
     return replace(sample, polygon=None, bbox=box)

@@ -13,10 +13,14 @@ For ours the table also gives ``located``: plates whose box one of our output li
 at IoU >= 0.5 (found, read right or not), so a miss splits into not found and misread.
 
 Parts are seeds (bench/README.md): tune --seed 23101 (plate_scenes) and 23111
-(street_scenes), test --seed 23102 and 23112, 100 scenes each. Synthetic: it shows where the
-pipeline loses plates by region and step, not how it reads real photos.
+(street_scenes), test --seed 23102 and 23112, 100 scenes each. ``tilted_scenes`` are
+close-ups whose plates turn up to 35 degrees in the image plane, as in CCPD's tilted and
+rotated photos (`pipeline synth plate_scenes --max-roll 35`, tune --seed 23121, test 23122).
+Synthetic: it shows where the pipeline loses plates by region and step, not how it reads
+real photos.
 
     python bench/bench_plate_scenes.py --part tune [--engines ours,rapidocr]
+        [--kinds plate_scenes,street_scenes,tilted_scenes]
         [--set plates:recognizer.one_row_below=0.1]
 """
 
@@ -39,9 +43,13 @@ from core.geometry import bbox_of  # noqa: E402
 from detection.evaluate import box_iou  # noqa: E402
 
 SYNTH = ROOT / "data" / "synth"
-KINDS = ("plate_scenes", "street_scenes")
+KINDS = ("plate_scenes", "street_scenes", "tilted_scenes")
 SEEDS = {("plate_scenes", "tune"): 23101, ("street_scenes", "tune"): 23111,
-         ("plate_scenes", "test"): 23102, ("street_scenes", "test"): 23112}
+         ("plate_scenes", "test"): 23102, ("street_scenes", "test"): 23112,
+         ("tilted_scenes", "tune"): 23121, ("tilted_scenes", "test"): 23122}
+# How each kind is drawn: `pipeline synth MAKE ... OPTIONS`.
+MAKE = {"plate_scenes": ("plate_scenes", ""), "street_scenes": ("street_scenes", ""),
+        "tilted_scenes": ("plate_scenes", " --max-roll 35")}
 
 
 def candidates(lines: list[str]) -> set[str]:
@@ -61,8 +69,9 @@ def scenes(kind: str, part: str) -> list[tuple[Path, list[tuple[str, str, tuple]
     folder = SYNTH / f"{kind}_bench_{part}"
     ann = folder / "annotations.json"
     if not ann.is_file():
-        sys.exit(f"{ann} is missing: pipeline synth {kind} --out {folder} --n 100 "
-                 f"--seed {SEEDS[(kind, part)]} --workers 2")
+        make, options = MAKE[kind]
+        sys.exit(f"{ann} is missing: pipeline synth {make} --out {folder} --n 100 "
+                 f"--seed {SEEDS[(kind, part)]} --workers 2{options}")
     data = json.loads(ann.read_text(encoding="utf-8"))
     plates: dict[int, list[tuple[str, str, tuple]]] = collections.defaultdict(list)
     for a in data["annotations"]:
@@ -104,6 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("tune", "test"), default="tune")
     parser.add_argument("--engines", default="ours")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help=f"Comma-separated scene kinds ({', '.join(KINDS)}).")
     parser.add_argument("--set", action="append", default=[], metavar="plates:KEY=VALUE")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     args = parser.parse_args()
@@ -115,7 +126,10 @@ def main() -> None:
     makers["tesseract"] = lambda: Peer(Tesseract())
     engines = [makers[e]() for e in args.engines.split(",")]
     rows: dict[str, dict[str, dict[str, float]]] = {}
-    for kind in KINDS:
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if not kinds or set(kinds) - set(KINDS):
+        parser.error(f"--kinds: choose from {', '.join(KINDS)}")
+    for kind in kinds:
         data = scenes(kind, args.part)
         for engine in engines:
             hit, total, located = (collections.Counter() for _ in range(3))

@@ -141,7 +141,8 @@ class OcrPipeline:
         self.detect = DetectRegions(detector, regions.line_image_aspect, regions.line_image_ink,
                                      regions.crop_image)
         self.clean = CleanRegions(regions, gutter_gap=self.assembler.config.layout.gutter_gap)
-        self.crop = CropRegions((crops or CropsConfig()).pad)
+        crops = crops or CropsConfig()
+        self.crop = CropRegions(crops.pad, crops.level)
         self.read = ReadCrops(recognizer)
         self.script_lock = ScriptLock(recognizer, script_lock, forbid)
         self.orient = DetectOrientation(recognizer, orientation)

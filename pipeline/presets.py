@@ -82,6 +82,22 @@ class RegionsConfig(StrictModel):
         16.0, gt=0.0, description="Longest merged region, in text heights.")
 
 
+class LevelConfig(StrictModel):
+    """Turned plates levelled before reading (``crops.level``): the text's turn in a region's
+    upright box is found from its row profile (:func:`pipeline.crops.text_angle`) and the
+    region is cut along the turned rectangle that fills that box
+    (:func:`pipeline.crops.level_quad`)."""
+
+    max_angle: float = Field(
+        40.0, gt=0.0, lt=45.0,
+        description="The largest turn looked for, in degrees (a box holds a plate turned by "
+                    "45 degrees or more ambiguously).")
+    min_angle: float = Field(
+        3.0, ge=0.0,
+        description="Turns under this many degrees are left alone: the reader learned "
+                    "slightly turned plates, and a level crop stays exactly as it was.")
+
+
 class CropsConfig(StrictModel):
     """How regions are cut out for the recognizer (step ``CropRegions``)."""
 
@@ -90,6 +106,10 @@ class CropsConfig(StrictModel):
         description="Each detected region is cropped this fraction of its size larger on "
                     "every side (its polygon in the results stays as detected): a tight "
                     "plate box otherwise cuts its first or last character.")
+    level: LevelConfig | None = Field(
+        None, description="Regions given as upright 4-point boxes (a detector's) are "
+                          "levelled: cut along the turned rectangle of the text inside; off "
+                          "if null.")
 
 
 class ScriptLockConfig(StrictModel):

@@ -32,11 +32,12 @@ import numpy as np
 from core.geometry import as_points, bbox_of, box_polygon, min_area_quad, order_quad, valid_polygon
 from core.imaging import ink_bands
 from detection.types import Detector, Region
-from pipeline.crops import crop_polygon
+from pipeline.crops import crop_polygon, level_quad, text_angle
 from pipeline.page_geometry import PageWarp, find_page
 from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
 from pipeline.presets import (
     CropImageConfig,
+    LevelConfig,
     LineInkConfig,
     OrientationConfig,
     PageGeometryConfig,
@@ -268,6 +269,28 @@ def crop_region(image: np.ndarray, polygon: np.ndarray, name: str = "?") -> np.n
         return np.full(BLANK_CROP, 255, np.uint8)
 
 
+def levelled(image: np.ndarray, polygon: np.ndarray, crop: np.ndarray, level: LevelConfig,
+             name: str = "?") -> tuple[np.ndarray, np.ndarray]:
+    """``(polygon, crop)`` levelled: when ``polygon`` is an upright box and the text of its
+    ``crop`` is turned by at least ``level.min_angle`` degrees
+    (:func:`pipeline.crops.text_angle`), the turned rectangle inside the box
+    (:func:`pipeline.crops.level_quad`) and its crop; else (or where the box holds no such
+    rectangle) both as given."""
+    pts = as_points(polygon)
+    if len(pts) != 4 or crop.shape[0] < 4 or crop.shape[1] < 4:
+        return polygon, crop
+    xs, ys = np.unique(np.round(pts[:, 0], 3)), np.unique(np.round(pts[:, 1], 3))
+    if len(xs) != 2 or len(ys) != 2:  # not an upright box: already shaped by its detector
+        return polygon, crop
+    angle = text_angle(crop, level.max_angle)
+    if abs(angle) < level.min_angle:
+        return polygon, crop
+    quad = level_quad(pts, angle)
+    if quad is None:
+        return polygon, crop
+    return quad, crop_region(image, quad, name)
+
+
 def crop_quad(polygon: np.ndarray) -> np.ndarray:
     """The quadrilateral :func:`pipeline.crops.crop_polygon` warps to a crop: a quadrilateral
     polygon ordered from its top-left corner, else the minimum-area rectangle of the
@@ -303,10 +326,14 @@ class CropRegions:
     Args:
         pad: ``crops.pad``: each region is cropped this fraction of its size larger on every
             side (:func:`grown`); the region's polygon itself is kept.
+        level: ``crops.level``: an upright box whose text is turned by at least ``min_angle``
+            degrees is cut along the turned rectangle inside it instead
+            (:func:`levelled`); the region's polygon itself is kept. Off if ``None``.
     """
 
-    def __init__(self, pad: float = 0.0):
+    def __init__(self, pad: float = 0.0, level: LevelConfig | None = None):
         self.pad = pad
+        self.level = level
 
     def __call__(self, images: Sequence[np.ndarray], found: Sequence[ImageRegions | Failed],
                  names: Sequence[str]) -> Crops:
@@ -324,7 +351,10 @@ class CropRegions:
                     quads.append(crop_quad(whole_image_region(img).polygon))
                     continue
                 polygon = grown(region.polygon, self.pad, img.shape)
-                crops.append(crop_region(img, polygon, names[n]))
+                crop = crop_region(img, polygon, names[n])
+                if self.level is not None:
+                    polygon, crop = levelled(img, polygon, crop, self.level, names[n])
+                crops.append(crop)
                 try:
                     quads.append(crop_quad(polygon))
                 except Exception:  # it was read as a blank crop: no characters to place

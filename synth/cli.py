@@ -94,6 +94,9 @@ def synth(
         None, "--layouts", help="plates only: comma-separated plate layouts to draw, each "
         "equally often (ru, ru_square, eu, us, cn_blue, cn_green, cn_yellow, "
         "cn_yellow_two_row; default: all, by weight)."),
+    max_roll: float | None = typer.Option(
+        None, "--max-roll", help="plate_scenes only: largest in-plane turn of a plate, degrees "
+        "(default 8; CCPD-like tilted plates need 30-40)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic pages, plates or text-line crops with exact labels.
@@ -134,6 +137,9 @@ def synth(
              f"{name!r}, {scan_prob})", EXIT_USAGE)
     if layouts is not None and name != "plates":
         fail(f"--layouts applies to kind 'plates' (crops) only, not {name!r}", EXIT_USAGE)
+    if max_roll is not None and (name != "plate_scenes" or not 0.0 <= max_roll < 90.0):
+        fail(f"--max-roll applies to kind 'plate_scenes' only, from 0 to under 90 degrees "
+             f"(got kind {name!r}, {max_roll})", EXIT_USAGE)
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder", EXIT_USAGE)
 
@@ -155,6 +161,8 @@ def synth(
         options.update(line_options)
         if scan_prob is not None:
             options["scan_prob"] = scan_prob
+        if max_roll is not None:
+            options["max_roll"] = max_roll
         if layouts is not None:
             options["layouts"] = [x.strip() for x in layouts.split(",") if x.strip()]
             from synth.plates import PlateDesigner

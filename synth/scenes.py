@@ -97,16 +97,19 @@ class PlateSceneRenderer(Renderer):
         fonts: font catalogue.
         long_side: image long side in pixels.
         max_cars: most cars per scene.
+        max_roll: largest in-plane turn of a plate, degrees (a car parked on a slope, a
+            camera held askew; CCPD's tilted photos reach 40).
     """
 
     output = "coco"
     categories = ("plate",)
 
     def __init__(self, fonts: FontBook | None = None, long_side: int = 1280,
-                 max_cars: int = 2) -> None:
+                 max_cars: int = 2, max_roll: float = 8.0) -> None:
         self.designer = PlateDesigner(fonts)
         self.long_side = long_side
         self.max_cars = max_cars
+        self.max_roll = max_roll
 
     def render(self, rng: np.random.Generator) -> PageSample:
         aspect = (4 / 3, 16 / 9, 3 / 4)[int(rng.choice(3, p=[0.5, 0.35, 0.15]))]
@@ -145,7 +148,7 @@ class PlateSceneRenderer(Renderer):
         height = width * ah / aw
         rect = np.array([[-width / 2, -height / 2], [width / 2, -height / 2],
                          [width / 2, height / 2], [-width / 2, height / 2]])
-        t = np.deg2rad(rng.uniform(-8, 8))
+        t = np.deg2rad(rng.uniform(-self.max_roll, self.max_roll))
         rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
         quad = rect @ rot.T
         # perspective: one side a bit shorter (car seen at an angle)

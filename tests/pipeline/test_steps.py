@@ -398,3 +398,23 @@ def test_page_words_pair_regions_with_their_reads_image_by_image():
 def test_page_words_without_reads_have_no_text():
     [[word]] = page_words([ImageRegions([box(0, 0, 10, 10)])], [None])
     assert word.text == "" and word.rec_score is None and word.spans is None
+
+
+def test_crop_level_cuts_a_turned_plate_level_and_leaves_level_ones_alone():
+    from pipeline.presets import LevelConfig
+    from tests.pipeline.test_crops import _turned_plate
+
+    img, b = _turned_plate(-20.0)
+    (x0, y0), (x1, y1) = b.min(axis=0), b.max(axis=0)
+    found = [ImageRegions([box(x0, y0, x1, y1, "plate")])]
+    plain = CropRegions()([img], found, ["a"])
+    level = CropRegions(level=LevelConfig())([img], found, ["a"])
+    assert plain.images[0].shape[0] > 60  # the upright box of a turned plate is tall
+    assert level.images[0].shape[0] < 45 and level.images[0].shape[1] > 120
+    assert not np.allclose(level.quads[0], plain.quads[0])  # characters are placed along it
+    assert found[0].regions[0].bbox == (x0, y0, x1, y1)  # the region itself is kept
+    flat, fb = _turned_plate(0.0)
+    (x0, y0), (x1, y1) = fb.min(axis=0), fb.max(axis=0)
+    still = CropRegions(level=LevelConfig())([flat], [ImageRegions([box(x0, y0, x1, y1)])], ["b"])
+    alone = CropRegions()([flat], [ImageRegions([box(x0, y0, x1, y1)])], ["b"])
+    assert np.array_equal(still.images[0], alone.images[0])

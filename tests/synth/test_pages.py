@@ -67,6 +67,21 @@ def test_plate_scenes_polygons_cover_plates(scenes):
     assert regions <= {"ru", "ua", "eu", "us", "cn", "br"} and regions
 
 
+def test_plate_scenes_max_roll_turns_plates_further(fonts):
+    def turns(max_roll):
+        renderer = PlateSceneRenderer(fonts=fonts, long_side=320, max_roll=max_roll)
+        out = []
+        for i in range(6):
+            for a in renderer.render(np.random.default_rng([14, i])).annotations:
+                (x0, y0), (x1, y1) = np.asarray(a.polygon, float)[:2]
+                out.append(abs(np.degrees(np.arctan2(y1 - y0, x1 - x0))))
+        return out
+
+    default, tilted = turns(8.0), turns(35.0)
+    assert max(default) < 15  # 8 degrees of turn, plus a little of the perspective skew
+    assert max(tilted) > 20
+
+
 def test_pages_are_deterministic(notebooks):
     a = notebooks.render(np.random.default_rng([9, 9]))
     b = notebooks.render(np.random.default_rng([9, 9]))

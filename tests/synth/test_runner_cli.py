@@ -117,6 +117,8 @@ def test_cli_plate_scenes_via_scene_flag(tmp_path):
     (["synth", "plates", "--layouts", "us,mars"], "unknown plate layouts mars"),
     (["synth", "plates", "--layouts", ","], "(none given)"),
     (["synth", "lines", "--layouts", "us"], "applies to kind 'plates'"),
+    (["synth", "street_scenes", "--max-roll", "20"], "applies to kind 'plate_scenes'"),
+    (["synth", "plate_scenes", "--max-roll", "95"], "under 90 degrees"),
     (["synth", "mars"], ""),
     (["synth", "lines", "--n", "0"], ""),
 ])

@@ -12,7 +12,7 @@ from core.geometry import as_points, order_quad, rotated_rect, split_quad
 from pipeline.languages import line_language
 from pipeline.lexicon import correct_page
 from pipeline.plate_format import fix_letters_and_digits, latin_plate, region_from_text
-from pipeline.postprocess import unify_scripts
+from pipeline.postprocess import caps_lookalikes, unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
 from pipeline.results import Char, Line, Word, points_tuple
@@ -152,6 +152,8 @@ class Assembler:
         if cfg.unify_scripts:
             texts = unify_scripts([w.text for w in words])
             words = [replace(w, text=t) for w, t in zip(words, texts, strict=True)]
+        if cfg.caps_lookalikes:
+            words = [replace(w, text=caps_lookalikes(w.text)) for w in words]
         polygons = [as_points(w.polygon) for w in words]
         skew = estimate_skew(polygons) if lay.deskew else 0.0
         if lay.kind == "plate":

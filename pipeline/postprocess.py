@@ -19,6 +19,7 @@ import numpy as np
 from core.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
 from core.letters import CYRILLIC_LETTERS, CYRILLIC_SET, LATIN_LETTERS, LATIN_SET
 from detection.types import Region
+from pipeline.lexicon import CASE_LOOKALIKES
 from pipeline.reading_order import is_gutter
 
 _CYR = "АВЕКМНОРСТХУаеорсух"
@@ -181,6 +182,24 @@ def unify_scripts(texts: Sequence[str]) -> list[str]:
             text = text.translate(_LAT_TO_CYR)
         out.append(text)
     return out
+
+
+def caps_lookalikes(text: str) -> str:
+    """Capitalise the lower-case letters drawn as small capitals (``c o s v w x z``, Cyrillic
+    ``в ж к м н о п с т х ш щ``: :data:`pipeline.lexicon.CASE_LOOKALIKES`) in words whose
+    other letters are all capitals (at least two): a reader that sees ``PHARMACY`` on a sign
+    may miss the case of its C (``PHARMAcY``). Mixed-case words are left alone."""
+
+    def fix(word: str) -> str:
+        letters = [ch for ch in word if ch.isalpha()]
+        lower = [ch for ch in letters if ch.islower()]
+        if (not lower or len(letters) - len(lower) < 2
+                or any(ch not in CASE_LOOKALIKES for ch in lower)
+                or len(lower) * 2 >= len(letters)):
+            return word
+        return "".join(ch.upper() if ch.islower() else ch for ch in word)
+
+    return " ".join(fix(w) for w in text.split(" "))
 
 
 def snap_to_ink(regions: Sequence[Region], image: np.ndarray, margin: float = 0.15

@@ -142,6 +142,10 @@ class TextConfig(StrictModel):
     unify_scripts: bool = Field(
         False, description="Rewrite Latin/Cyrillic look-alike letters of a word into the "
                            "script of its other letters (or of the page).")
+    caps_lookalikes: bool = Field(
+        False, description="Capitalise lower-case letters drawn as small capitals (c, o, s, "
+                           "v, w, x, z, ...) in words otherwise in capitals, fewer than half "
+                           "of its letters: PHARMAcY -> PHARMACY.")
     lexicon: list[str] = Field(
         default_factory=list,
         description="wordfreq languages (en, ru, de, ...) for lexicon correction after "

@@ -274,3 +274,15 @@ def test_crop_pad_reads_a_larger_crop_but_keeps_the_detected_polygon():
     edge = OcrPipeline(TightBoxDetector(), SizeRecognizer(),
                        crops=CropsConfig(pad=1.0)).run([img])[0]
     assert edge.text == "120x60"  # clipped to the image
+
+
+def test_caps_lookalikes_capitalises_small_capitals_in_words_in_capitals():
+    from pipeline.postprocess import caps_lookalikes
+
+    assert caps_lookalikes("PHARMAcY") == "PHARMACY"
+    assert caps_lookalikes("EXIT cAFE oPEN") == "EXIT CAFE OPEN"
+    assert caps_lookalikes("СТОЛОвАЯ") == "СТОЛОВАЯ"
+    # mixed case, lone capitals, letters unlike their capitals, half lower: left alone
+    for text in ("Pharmacy", "Co", "PHARMAcy", "HOTEl", "ABcd", "x", ""):
+        assert caps_lookalikes(text) == text, text
+    assert caps_lookalikes("McDONALD") == "MCDONALD"  # the price: such names lose their c

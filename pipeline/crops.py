@@ -107,7 +107,8 @@ def text_angle(crop: np.ndarray, max_angle: float, step: float = 1.0, height: in
     return float(fine[int(np.argmax([sharpness(a) for a in fine]))])
 
 
-def level_quad(box: np.ndarray, angle: float, min_aspect: float = 0.2) -> np.ndarray | None:
+def level_quad(box: np.ndarray, angle: float, min_aspect: float = 0.2, margin: float = 0.0
+               ) -> np.ndarray | None:
     """The turned rectangle whose axis-aligned bounding box is ``box``, turned by ``angle``
     degrees (:func:`text_angle`'s sense, ``|angle| < 45``): a plate turned in a detector's
     upright box. Its corners go clockwise from the top-left one of the levelled text.
@@ -115,7 +116,8 @@ def level_quad(box: np.ndarray, angle: float, min_aspect: float = 0.2) -> np.nda
     Its sides ``W`` and ``H`` solve ``bw = W cos + H sin``, ``bh = W sin + H cos``; where the
     box is too flat for that, ``H`` is ``min_aspect * W`` and ``W`` what the box's width
     leaves. ``None`` where the box holds no rectangle wider than tall at that turn (a text
-    strip is wider than tall): the box is then best read as it is.
+    strip is wider than tall): the box is then best read as it is. ``margin`` widens the
+    rectangle by that fraction of its width and height on every side.
     """
     pts = as_points(box)
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
@@ -130,6 +132,7 @@ def level_quad(box: np.ndarray, angle: float, min_aspect: float = 0.2) -> np.nda
         height = min_aspect * width
     if height > width:
         return None
+    width, height = width * (1 + 2 * margin), height * (1 + 2 * margin)
     centre = np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
     level = np.array([[-width / 2, -height / 2], [width / 2, -height / 2],
                       [width / 2, height / 2], [-width / 2, height / 2]])

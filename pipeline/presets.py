@@ -96,6 +96,11 @@ class LevelConfig(StrictModel):
         3.0, ge=0.0,
         description="Turns under this many degrees are left alone: the reader learned "
                     "slightly turned plates, and a level crop stays exactly as it was.")
+    margin: float = Field(
+        0.0, ge=0.0, le=0.5,
+        description="The turned rectangle is cut this fraction of its width and height "
+                    "larger on every side: a turn a degree off, or a plate's near end "
+                    "taller than its far one, otherwise cuts its first or last character.")
 
 
 class CropsConfig(StrictModel):

@@ -285,7 +285,7 @@ def levelled(image: np.ndarray, polygon: np.ndarray, crop: np.ndarray, level: Le
     angle = text_angle(crop, level.max_angle)
     if abs(angle) < level.min_angle:
         return polygon, crop
-    quad = level_quad(pts, angle)
+    quad = level_quad(pts, angle, margin=level.margin)
     if quad is None:
         return polygon, crop
     return quad, crop_region(image, quad, name)

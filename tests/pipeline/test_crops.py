@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from core.geometry import order_quad, rotate_points
 from pipeline.crops import crop_polygon
@@ -84,3 +85,8 @@ def test_level_quad_cuts_the_turned_plate_out_of_its_upright_box():
     sides = np.linalg.norm(np.roll(flat, -1, axis=0) - flat, axis=1)
     assert sides[0] > 4 * sides[1] > 0
     assert level_quad(np.array([[0, 0], [60, 0], [60, 100], [0, 100]], float), 20.0) is None
+    # a margin widens the turned rectangle about the same centre
+    plain, wide = level_quad(box, 25.0), level_quad(box, 25.0, margin=0.1)
+    side = lambda q: np.linalg.norm(q[1] - q[0])  # noqa: E731
+    assert side(wide) == pytest.approx(1.2 * side(plain))
+    assert np.allclose(wide.mean(axis=0), plain.mean(axis=0))

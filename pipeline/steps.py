@@ -29,7 +29,15 @@ from typing import Literal
 
 import numpy as np
 
-from core.geometry import as_points, bbox_of, box_polygon, min_area_quad, order_quad, valid_polygon
+from core.geometry import (
+    as_points,
+    bbox_of,
+    box_polygon,
+    is_axis_aligned_box,
+    min_area_quad,
+    order_quad,
+    valid_polygon,
+)
 from core.imaging import ink_bands
 from detection.types import Detector, Region
 from pipeline.crops import crop_polygon, level_quad, text_angle
@@ -276,12 +284,10 @@ def levelled(image: np.ndarray, polygon: np.ndarray, crop: np.ndarray, level: Le
     (:func:`pipeline.crops.text_angle`), the turned rectangle inside the box
     (:func:`pipeline.crops.level_quad`) and its crop; else (or where the box holds no such
     rectangle) both as given."""
+    # anything but an upright box was already shaped by its detector
+    if not is_axis_aligned_box(polygon) or crop.shape[0] < 4 or crop.shape[1] < 4:
+        return polygon, crop
     pts = as_points(polygon)
-    if len(pts) != 4 or crop.shape[0] < 4 or crop.shape[1] < 4:
-        return polygon, crop
-    xs, ys = np.unique(np.round(pts[:, 0], 3)), np.unique(np.round(pts[:, 1], 3))
-    if len(xs) != 2 or len(ys) != 2:  # not an upright box: already shaped by its detector
-        return polygon, crop
     angle = text_angle(crop, level.max_angle)
     if abs(angle) < level.min_angle:
         return polygon, crop

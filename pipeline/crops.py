@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.geometry import as_points, min_area_quad, order_quad
+from core.geometry import as_points, box_polygon, min_area_quad, order_quad, rotate_points
 
 FILL = 255  # outside a non-rectangular polygon: white, like the recognizer's padding
 
@@ -133,11 +133,7 @@ def level_quad(box: np.ndarray, angle: float, min_aspect: float = 0.2, margin: f
     if height > width:
         return None
     width, height = width * (1 + 2 * margin), height * (1 + 2 * margin)
-    centre = np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
-    level = np.array([[-width / 2, -height / 2], [width / 2, -height / 2],
-                      [width / 2, height / 2], [-width / 2, height / 2]])
-    # Undo the levelling turn: cv2's rotation by a maps (x, y) to (x cos a + y sin a,
-    # -x sin a + y cos a) about the centre; its inverse puts the level rectangle back.
-    r = np.deg2rad(angle)
-    back = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])
-    return level @ back.T + centre
+    level = box_polygon(-width / 2, -height / 2, width / 2, height / 2)
+    # Undo the levelling turn: cv2's positive angle turns counter-clockwise on screen, so the
+    # level rectangle goes back by the same angle clockwise (rotate_points' positive sense).
+    return rotate_points(level, np.deg2rad(angle)) + [(x0 + x1) / 2.0, (y0 + y1) / 2.0]

@@ -5,7 +5,8 @@ Format (a plain dict)::
 
     {"format": "ocr-pipeline/recognizer", "version": 1,
      "arch": str, "model_kwargs": dict, "tokenizer": {"kind", "charset"},
-     "preprocess": {"height", "width", "two_row_aspect", "min_aspect"}, "regions": [str, ...],
+     "preprocess": {"height", "width", "two_row_aspect", "min_aspect", "text_band",
+                    "row_split"}, "regions": [str, ...],
      "state_dict": {name: tensor}, "meta": {...},
      # training checkpoints also hold:
      "train": {"optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best_cer",

@@ -52,6 +52,10 @@ class RecognizerConfig(StrictModel):
         None, description="Cut one-row crops narrower than min_aspect (US plates) to their "
                           "band of large characters before reading; null: as the checkpoint "
                           "was trained (off for an untrained model).")
+    row_split: bool | None = Field(
+        None, description="Cut two-row crops between their rows (not at half height) and "
+                          "scale both rows to one height before reading; null: as the "
+                          "checkpoint was trained (off for an untrained model).")
     num_candidates: int = Field(3, ge=1)
     one_row_below: float | None = Field(
         None, gt=0, le=1, description="Inference, plates: a crop narrow enough to be read as "

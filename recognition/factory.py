@@ -49,6 +49,8 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
             prep = dataclasses.replace(prep, min_aspect=cfg.min_aspect)
         if cfg.text_band is not None and cfg.text_band != prep.text_band:
             prep = dataclasses.replace(prep, text_band=cfg.text_band)
+        if cfg.row_split is not None and cfg.row_split != prep.row_split:
+            prep = dataclasses.replace(prep, row_split=cfg.row_split)
         arch = type(model).__name__
         description = f"recognizer {arch}, weights {cfg.weights}"
     else:
@@ -61,7 +63,7 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
         if two_row is None and "two_row_aspect" not in cfg.model_fields_set:
             two_row = DEFAULT_CFGS[cfg.arch]["two_row_aspect"]
         prep = PreprocessConfig(cfg.height, cfg.width, two_row, cfg.min_aspect,
-                                bool(cfg.text_band))
+                                bool(cfg.text_band), bool(cfg.row_split))
         regions = []
         description = f"recognizer {cfg.arch} UNTRAINED (untrained: true)"
     return RecognitionPredictor(model, tokenizer, prep, merge=cfg.merge,

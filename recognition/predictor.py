@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from recognition.decoding import Decoded, MergeRule, attention_candidates, ctc_greedy, merge
-from recognition.preprocess import PreprocessConfig, normalize, prepare_image
+from recognition.preprocess import PreprocessConfig, normalize, prepare_image, two_row_split
 from recognition.tokenizer import Tokenizer
 from recognition.types import Recognition
 
@@ -114,7 +114,7 @@ class RecognitionPredictor:
                               strict=True):
                 if rec.score > reads[i].score:
                     one_row[i] = rec
-        return [one_row[i] if i in one_row else two_row_chars(r, c.shape, self.preprocess)
+        return [one_row[i] if i in one_row else two_row_chars(r, c, self.preprocess)
                 for i, (r, c) in enumerate(zip(reads, crops, strict=True))]
 
     def _read(self, crops: Sequence[np.ndarray], preprocess: PreprocessConfig, forbid: str
@@ -176,21 +176,25 @@ class RecognitionPredictor:
                 for d, r in zip(final, region_names, strict=True)]
 
 
-def two_row_chars(rec: Recognition, shape: tuple[int, ...], preprocess: PreprocessConfig
+def two_row_chars(rec: Recognition, crop: np.ndarray, preprocess: PreprocessConfig
                   ) -> Recognition:
     """``rec`` with its character boxes put back where they are in a two-row crop: the
-    preprocessing lays its bottom half to the right of its top half
-    (:func:`recognition.preprocess.join_two_rows`), so the left half of the columns is the
-    top row and the right half the bottom one. Other crops are returned as they are."""
-    h, w = shape[:2]
-    aspect = preprocess.two_row_aspect
-    if rec.chars is None or aspect is None or h < 2 or w / h >= aspect:
+    preprocessing lays its bottom row to the right of its top row
+    (:func:`recognition.preprocess.join_two_rows`), so the first columns (the top row's share
+    of the joined width) are the top row and the rest the bottom one. Other crops are
+    returned as they are."""
+    h = crop.shape[0]
+    split = two_row_split(crop, preprocess.two_row_aspect, preprocess.row_split)
+    if rec.chars is None or split is None:
         return rec
-    half = (h // 2) / h  # the rows each half holds, as a fraction of the crop's height
+    cut, share = split
+    top_h = cut / h  # the rows each part holds, as a fraction of the crop's height
+    bottom_h = (cut if not preprocess.row_split else h - cut) / h
 
     def place(a: float, b: float) -> tuple[float, float, float, float]:
-        if (a + b) / 2 < 0.5:
-            return min(2 * a, 1.0), 0.0, min(2 * b, 1.0), half
-        return max(2 * a - 1, 0.0), 1.0 - half, max(2 * b - 1, 0.0), 1.0
+        if (a + b) / 2 < share:
+            return min(a / share, 1.0), 0.0, min(b / share, 1.0), top_h
+        return (max((a - share) / (1 - share), 0.0), 1.0 - bottom_h,
+                max((b - share) / (1 - share), 0.0), 1.0)
 
     return replace(rec, chars=tuple((*place(a, b), p) for a, _, b, _, p in rec.chars))

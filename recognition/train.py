@@ -196,7 +196,8 @@ def preprocess_config(rc: RecognizerConfig) -> PreprocessConfig:
     two_row = rc.two_row_aspect
     if two_row is None and "two_row_aspect" not in rc.model_fields_set:
         two_row = DEFAULT_CFGS[rc.arch]["two_row_aspect"]
-    return PreprocessConfig(rc.height, rc.width, two_row, rc.min_aspect, bool(rc.text_band))
+    return PreprocessConfig(rc.height, rc.width, two_row, rc.min_aspect, bool(rc.text_band),
+                            bool(rc.row_split))
 
 
 def build_model(cfg: RecognizerTrainConfig, tokenizer: Tokenizer, regions: list[str],

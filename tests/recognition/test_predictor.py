@@ -213,6 +213,20 @@ def test_config_min_aspect_overrides_checkpoint(tmp_path):
     assert off.preprocess.min_aspect is None
 
 
+def test_row_split_comes_from_the_checkpoint_unless_the_config_says(tmp_path):
+    from recognition.checkpoint import load_checkpoint, save_checkpoint
+
+    tok = Tokenizer(TINY_CHARSET)
+    model = create_model("crnn", tok.num_ctc_classes, tok.num_attn_classes, **TINY_KWARGS["crnn"])
+    path = save_checkpoint(tmp_path / "m.pt", model, "crnn", TINY_KWARGS["crnn"], tok,
+                           PreprocessConfig(32, 128, 1.75, row_split=True))
+    assert load_checkpoint(path)[2].row_split is True
+    cfg = dict(arch="crnn", weights=path, height=32, width=128)
+    assert build_recognizer(RecognizerConfig(**cfg), device="cpu").preprocess.row_split
+    off = build_recognizer(RecognizerConfig(**cfg, row_split=False), device="cpu")
+    assert off.preprocess.row_split is False
+
+
 def test_text_band_comes_from_the_checkpoint_unless_the_config_says(tmp_path):
     from recognition.checkpoint import save_checkpoint
 

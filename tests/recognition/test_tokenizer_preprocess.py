@@ -8,6 +8,7 @@ from recognition.preprocess import (
     join_two_rows,
     prepare_image,
     preprocess_batch,
+    row_cut,
     smart_resize,
     stretch_to_aspect,
     text_band_rows,
@@ -73,6 +74,44 @@ def test_two_row_plate_reads_top_then_bottom():
     assert join_two_rows(img, None) is img
     wide = np.zeros((20, 100, 3), np.uint8)
     assert join_two_rows(wide, 1.75) is wide
+
+
+def _cn_two_row(top_rows: tuple[int, int] = (6, 20), bottom_rows: tuple[int, int] = (26, 56)
+                ) -> np.ndarray:
+    """60x80 plate: two small marks high up (province and letter), five tall bars below."""
+    img = np.full((60, 80, 3), 200, np.uint8)
+    img[top_rows[0]:top_rows[1], 25:33] = 20
+    img[top_rows[0]:top_rows[1], 45:53] = 20
+    for x in range(6, 76, 15):
+        img[bottom_rows[0]:bottom_rows[1], x:x + 7] = 20
+    return img
+
+
+def test_row_cut_falls_between_the_rows():
+    assert 20 <= row_cut(_cn_two_row()) <= 26  # the gap, not half the height (30)
+    assert 28 <= row_cut(_cn_two_row((6, 26), (34, 56))) <= 34
+    assert row_cut(np.zeros((6, 20, 3), np.uint8)) == 3  # too small to look: the middle
+
+
+def test_row_split_keeps_each_row_whole_at_one_height():
+    img = _cn_two_row()
+    halves = join_two_rows(img, 1.75)
+    assert (halves[26:30, 6:13, 0] < 100).all()  # half split: the bars' tops in the top half
+    joined = join_two_rows(img, 1.75, row_split=True)
+    cut = row_cut(img)
+    assert joined.shape[0] == 30
+    top_w = round(80 * 30 / cut)
+    assert joined.shape[1] == top_w + round(80 * 30 / (60 - cut))
+    top, bottom = joined[:, :top_w], joined[:, top_w:]
+    # the top row holds only the two marks, scaled up; the bottom row holds all five bars
+    assert (top[:, :, 0] < 100).sum(axis=0).max() >= 0.4 * 30
+    ink_cols = (bottom[:, :, 0] < 100).any(axis=0)
+    assert np.count_nonzero(np.diff(ink_cols.astype(int)) == 1) + int(ink_cols[0]) == 5
+    wide = np.zeros((20, 100, 3), np.uint8)
+    assert join_two_rows(wide, 1.75, row_split=True) is wide
+    cfg = PreprocessConfig(32, 128, two_row_aspect=1.75, row_split=True)
+    assert cfg.to_dict()["row_split"] is True
+    assert PreprocessConfig.from_dict({"height": 32, "width": 128}).row_split is False
 
 
 def test_narrow_plate_is_stretched_to_min_aspect():

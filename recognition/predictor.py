@@ -179,22 +179,19 @@ class RecognitionPredictor:
 def two_row_chars(rec: Recognition, crop: np.ndarray, preprocess: PreprocessConfig
                   ) -> Recognition:
     """``rec`` with its character boxes put back where they are in a two-row crop: the
-    preprocessing lays its bottom row to the right of its top row
-    (:func:`recognition.preprocess.join_two_rows`), so the first columns (the top row's share
-    of the joined width) are the top row and the rest the bottom one. Other crops are
-    returned as they are."""
+    preprocessing lays its bottom row to the right of its top row, each as wide as the crop
+    (:func:`recognition.preprocess.join_two_rows`), so the left half of the columns is the
+    top row and the right half the bottom one. Other crops are returned as they are."""
     h = crop.shape[0]
-    split = two_row_split(crop, preprocess.two_row_aspect, preprocess.row_split)
-    if rec.chars is None or split is None:
+    cut = two_row_split(crop, preprocess.two_row_aspect, preprocess.row_split)
+    if rec.chars is None or cut is None:
         return rec
-    cut, share = split
     top_h = cut / h  # the rows each part holds, as a fraction of the crop's height
-    bottom_h = (cut if not preprocess.row_split else h - cut) / h
+    bottom_top = 1.0 - cut / h if not preprocess.row_split else cut / h
 
     def place(a: float, b: float) -> tuple[float, float, float, float]:
-        if (a + b) / 2 < share:
-            return min(a / share, 1.0), 0.0, min(b / share, 1.0), top_h
-        return (max((a - share) / (1 - share), 0.0), 1.0 - bottom_h,
-                max((b - share) / (1 - share), 0.0), 1.0)
+        if (a + b) / 2 < 0.5:
+            return min(2 * a, 1.0), 0.0, min(2 * b, 1.0), top_h
+        return max(2 * a - 1, 0.0), bottom_top, max(2 * b - 1, 0.0), 1.0
 
     return replace(rec, chars=tuple((*place(a, b), p) for a, _, b, _, p in rec.chars))

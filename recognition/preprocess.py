@@ -39,8 +39,8 @@ class PreprocessConfig:
             the number, slogan below) is first cut to the rows of its large characters
             (:func:`text_band_rows`), so they fill the input height instead of ~40 % of it.
         row_split: a two-row crop is cut between its rows (:func:`row_cut`) instead of at
-            half its height, and each row is scaled to the same height before they are laid
-            side by side: a CN yellow plate's small top row (province and letter, a third of
+            half its height, and each row is scaled to half the crop's height before they are
+            laid side by side: a CN yellow plate's small top row (province and letter, a third of
             the plate) is otherwise cut through and read as nothing.
     """
 
@@ -158,17 +158,13 @@ def row_cut(image: np.ndarray) -> int:
 
 
 def two_row_split(image: np.ndarray, two_row_aspect: float | None, row_split: bool = False
-                  ) -> tuple[int, float] | None:
-    """Where a two-row crop is cut and the share of the joined width its top row takes, or
-    ``None`` when the crop is read as one row (``w / h`` at or above ``two_row_aspect``)."""
+                  ) -> int | None:
+    """The row a two-row crop is cut at, or ``None`` when the crop is read as one row
+    (``w / h`` at or above ``two_row_aspect``)."""
     h, w = image.shape[:2]
     if two_row_aspect is None or h < 2 or w / h >= two_row_aspect:
         return None
-    if not row_split:
-        return h // 2, 0.5
-    cut = row_cut(image)
-    top_w, bottom_w = 1.0 / cut, 1.0 / (h - cut)  # widths once both rows are equally high
-    return cut, top_w / (top_w + bottom_w)
+    return row_cut(image) if row_split else h // 2
 
 
 def join_two_rows(image: np.ndarray, two_row_aspect: float | None, row_split: bool = False
@@ -176,24 +172,20 @@ def join_two_rows(image: np.ndarray, two_row_aspect: float | None, row_split: bo
     """Lay the bottom row of a tall crop to the right of its top row (top row read first).
 
     Without ``row_split`` the rows are the crop's top and bottom halves; with it the crop is
-    cut at :func:`row_cut` and both rows are scaled, keeping their aspect, to half the
-    crop's height.
+    cut at :func:`row_cut` and each row is scaled to half the crop's height (the smaller row
+    stretched, the larger one squeezed; both keep the crop's width), so the joined image
+    has the same size either way.
     """
-    split = two_row_split(image, two_row_aspect, row_split)
-    if split is None:
+    cut = two_row_split(image, two_row_aspect, row_split)
+    if cut is None:
         return image
     h, w = image.shape[:2]
+    half = h // 2
     if not row_split:
-        half = h // 2
         top, bottom = image[:half], image[h - half:]
         return np.concatenate([top, bottom], axis=1)
-    cut = split[0]
-    height = max(1, h // 2)
-    rows = []
-    for part in (image[:cut], image[cut:]):
-        width = max(1, round(w * height / part.shape[0]))
-        rows.append(cv2.resize(part, (width, height), interpolation=cv2.INTER_AREA
-                               if part.shape[0] > height else cv2.INTER_LINEAR))
+    rows = [cv2.resize(part, (w, half), interpolation=cv2.INTER_AREA if part.shape[0] > half
+                       else cv2.INTER_LINEAR) for part in (image[:cut], image[cut:])]
     return np.concatenate(rows, axis=1)
 
 

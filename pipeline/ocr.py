@@ -91,7 +91,7 @@ def _with_second_reader(first: Recognizer, config: PipelineConfig, device: str) 
 
         second = build_recognizer(
             section.recognizer.model_copy(update={"batch_size": config.batch_size}), device)
-    return SecondReader(first, second, section.below)
+    return SecondReader(first, second, section.below, section.narrower_than)
 
 
 class OcrPipeline:

@@ -348,6 +348,10 @@ class SecondReaderConfig(StrictModel):
     below: float = Field(0.8, ge=0.0, le=1.0,
                          description="Crops read with a confidence per character (score ** "
                                      "(1 / characters)) under this are read again.")
+    narrower_than: float | None = Field(
+        None, gt=0.0, description="Crops with width / height under this are read by the "
+                                  "second recognizer alone (plates: two-row plates to a "
+                                  "reader trained on two rows); null: shape routes nothing.")
 
 
 class PageGeometryConfig(StrictModel):

@@ -47,6 +47,20 @@ def test_below_zero_never_reads_again_and_one_always_does():
         SecondReader(first, second, 1.5)
 
 
+def test_narrow_crops_go_to_the_second_reader_alone():
+    first = Fixed([Recognition("ab", 0.81), Recognition("xy", 0.81), Recognition("q", 0.1)])
+    second = Fixed([Recognition("AB", 0.5), Recognition("XY", 0.5), Recognition("Q", 0.5)])
+    shapes = [(8, 40), (16, 20), (8, 40)]  # w / h 5, 1.25 (a two-row plate), 5
+    plates = [np.full((*hw, 3), k, np.uint8) for k, hw in enumerate(shapes)]
+    out = SecondReader(first, second, 0.5, narrower_than=1.75).predict(plates)
+    assert [r.text for r in out] == ["ab", "XY", "Q"]
+    assert first.seen == [[0, 2]]  # the narrow crop is never read by the first
+    assert second.seen == [[1, 2]]  # the narrow one and the unsure wide one
+    assert "1.75:1" in SecondReader(first, second, 0.5, 1.75).description
+    with pytest.raises(ValueError, match="narrower_than"):
+        SecondReader(first, second, 0.5, narrower_than=0.0)
+
+
 def test_forbidden_letters_reach_both_readers():
     first = Fixed([Recognition("xy", 0.1)])
     second = Fixed([Recognition("hw", 0.1)])

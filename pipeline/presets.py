@@ -349,9 +349,11 @@ class SecondReaderConfig(StrictModel):
                          description="Crops read with a confidence per character (score ** "
                                      "(1 / characters)) under this are read again.")
     narrower_than: float | None = Field(
-        None, gt=0.0, description="Crops with width / height under this are read by the "
-                                  "second recognizer alone (plates: two-row plates to a "
-                                  "reader trained on two rows); null: shape routes nothing.")
+        None, gt=0.0, description="Crops with width / height under this are read by both "
+                                  "recognizers and the reading with more letters and digits "
+                                  "is kept, on a tie the more confident one (plates: two-row "
+                                  "plates, to a reader trained on two rows); null: shape "
+                                  "routes nothing.")
 
 
 class PageGeometryConfig(StrictModel):

@@ -3,8 +3,8 @@
 A printed-text reader is confident on print and unsure on handwriting, and a reader
 fine-tuned on handwriting loses a little on print: reading every crop with the first and only
 its unsure crops with the second keeps the best of both (``bench/bench_reader_fallback.py``).
-A crop's shape can also route it: narrow plate crops (two-row plates) go to a reader trained
-to read two rows, and the first one's reading of the others stays as it was.
+A crop's shape can also route it: narrow plate crops (two-row plates) are read by a reader
+trained on two rows as well, and the first one's reading of the others stays as it was.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ class SecondReader:
     """``predict`` like a recognizer: ``first`` reads every crop; a crop read with a
     confidence per character (:func:`pipeline.steps.read_confidence`) under ``below`` is
     read by ``second``, whose reading replaces the first one. A crop narrower than
-    ``narrower_than`` (``w / h``) is read by ``second`` alone.
+    ``narrower_than`` (``w / h``) is read by both, and the reading with more letters and
+    digits is kept, on a tie the one with the higher confidence per character: a reader
+    that drops a plate's top row reads fewer characters.
 
     Args:
         first, second: recognizers (``predict(crops[, forbid]) -> list[Recognition]``).
@@ -45,18 +47,17 @@ class SecondReader:
                             f"{getattr(second, 'description', type(second).__name__)}")
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
-        narrow = {k for k, c in enumerate(crops) if self._narrow(c)}
-        wide = [k for k in range(len(crops)) if k not in narrow]
-        reads: list[Recognition | None] = [None] * len(crops)
-        for k, r in zip(wide, self._predict(self.first, [crops[k] for k in wide], forbid),
-                        strict=True):
-            reads[k] = r
-        again = sorted(narrow | {k for k in wide if read_confidence(reads[k]) < self.below})
+        reads = self._predict(self.first, crops, forbid)
+        narrow = [k for k, c in enumerate(crops) if self._narrow(c)]
+        again = sorted(set(narrow) | {k for k, r in enumerate(reads)
+                                      if read_confidence(r) < self.below})
         if again:
+            narrow_set = set(narrow)
             for k, r in zip(again, self._predict(self.second, [crops[k] for k in again], forbid),
                             strict=True):
-                reads[k] = r
-        return [r for r in reads if r is not None]
+                if k not in narrow_set or _fuller(r, reads[k]):
+                    reads[k] = r
+        return reads
 
     def _narrow(self, crop: np.ndarray) -> bool:
         h, w = crop.shape[:2]
@@ -69,3 +70,10 @@ class SecondReader:
         if forbid and recognizer in self._forbids:
             return list(recognizer.predict(crops, forbid=forbid))
         return list(recognizer.predict(crops))
+
+
+def _fuller(a: Recognition, b: Recognition) -> bool:
+    """Whether reading ``a`` beats ``b``: more letters and digits, or as many and a higher
+    confidence per character."""
+    na, nb = (sum(c.isalnum() for c in r.text) for r in (a, b))
+    return na > nb or (na == nb and read_confidence(a) > read_confidence(b))

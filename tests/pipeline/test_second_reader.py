@@ -47,15 +47,18 @@ def test_below_zero_never_reads_again_and_one_always_does():
         SecondReader(first, second, 1.5)
 
 
-def test_narrow_crops_go_to_the_second_reader_alone():
-    first = Fixed([Recognition("ab", 0.81), Recognition("xy", 0.81), Recognition("q", 0.1)])
-    second = Fixed([Recognition("AB", 0.5), Recognition("XY", 0.5), Recognition("Q", 0.5)])
-    shapes = [(8, 40), (16, 20), (8, 40)]  # w / h 5, 1.25 (a two-row plate), 5
+def test_narrow_crops_keep_the_fuller_of_both_readings():
+    # crop 1 (w / h 1.25, a two-row plate): the first reader drops a row, the second reads
+    # both; crop 3 (narrow too): the same length, the first more sure; crop 2 wide and unsure
+    first = Fixed([Recognition("ab", 0.81), Recognition("xy", 0.81), Recognition("q", 0.1),
+                   Recognition("mn", 0.9)])
+    second = Fixed([Recognition("AB", 0.5), Recognition("WXY", 0.5), Recognition("", 0.5),
+                    Recognition("MN", 0.5)])
+    shapes = [(8, 40), (16, 20), (8, 40), (16, 20)]
     plates = [np.full((*hw, 3), k, np.uint8) for k, hw in enumerate(shapes)]
     out = SecondReader(first, second, 0.5, narrower_than=1.75).predict(plates)
-    assert [r.text for r in out] == ["ab", "XY", "Q"]
-    assert first.seen == [[0, 2]]  # the narrow crop is never read by the first
-    assert second.seen == [[1, 2]]  # the narrow one and the unsure wide one
+    assert [r.text for r in out] == ["ab", "WXY", "", "mn"]
+    assert second.seen == [[1, 2, 3]]  # the narrow ones and the unsure wide one
     assert "1.75:1" in SecondReader(first, second, 0.5, 1.75).description
     with pytest.raises(ValueError, match="narrower_than"):
         SecondReader(first, second, 0.5, narrower_than=0.0)
@@ -77,8 +80,19 @@ def test_the_documents_preset_reads_with_a_second_reader_and_says_so():
     off = OcrPipeline.from_preset("documents", device="cpu", overrides=[
         *TINY_YOLO, *TINY_JOINT, "second_reader.enabled=false"])
     assert not isinstance(off.recognizer, SecondReader)
-    plates = load_pipeline_config("plates")
-    assert not plates.second_reader.enabled
+    scene = load_pipeline_config("scene")
+    assert not scene.second_reader.enabled
+
+
+def test_the_plates_preset_reads_narrow_crops_with_its_two_row_reader():
+    cfg = load_pipeline_config("plates")
+    section = cfg.second_reader
+    assert section.enabled and section.below == 0.0 and section.narrower_than == 1.75
+    assert section.recognizer.weights.name == "plates_two_row_recognizer.pt"
+    ocr = OcrPipeline.from_preset("plates", device="cpu")
+    assert isinstance(ocr.recognizer, SecondReader)
+    assert ocr.recognizer.second.preprocess.row_split  # the shipped file was trained so
+    assert not ocr.recognizer.first.preprocess.row_split
 
 
 def test_a_bad_threshold_names_the_field():

@@ -113,11 +113,17 @@ RECEIPT_TASKS = [
 
 # Plates of a region no real set here shows (issue 23): synthetic crops made by `pipeline synth
 # plates --layouts br,br_grey` into data/synth/plates_br_<part> (tune: --seed 6401, test: --seed
-# 6402, 200 each; bench/README.md). Synthetic: a check that a region is read at all, not a
-# real-photo result.
+# 6402, 200 each; bench/README.md). Two-row plates, which no real set here holds: `--layouts
+# cn_yellow_two_row` into plates_cn_two_row_<part> (tune --seed 77101, test 77103) and
+# `--layouts ru_square` into plates_ru_square_<part> (tune 77102, test 77104), 150 each.
+# Synthetic: a check that a region or layout is read at all, not a real-photo result.
 SYNTH_PLATE_TASKS = [
     Task("synthetic BR plate crops", "plates_br", "crop", "plates", "recognize", plate_norm,
          tess_langs="eng"),
+    Task("synthetic CN two-row plate crops", "plates_cn_two_row", "crop", "plates", "recognize",
+         plate_norm, tess_langs="eng"),
+    Task("synthetic RU two-row plate crops", "plates_ru_square", "crop", "plates", "recognize",
+         plate_norm, tess_langs="eng"),
 ]
 
 

@@ -65,8 +65,6 @@ class SecondReader:
 
     def _predict(self, recognizer: Recognizer, crops: Sequence[np.ndarray], forbid: str
                  ) -> list[Recognition]:
-        if not crops:
-            return []
         if forbid and recognizer in self._forbids:
             return list(recognizer.predict(crops, forbid=forbid))
         return list(recognizer.predict(crops))

@@ -182,16 +182,15 @@ def two_row_chars(rec: Recognition, crop: np.ndarray, preprocess: PreprocessConf
     preprocessing lays its bottom row to the right of its top row, each as wide as the crop
     (:func:`recognition.preprocess.join_two_rows`), so the left half of the columns is the
     top row and the right half the bottom one. Other crops are returned as they are."""
-    h = crop.shape[0]
-    cut = two_row_split(crop, preprocess.two_row_aspect, preprocess.row_split)
-    if rec.chars is None or cut is None:
+    split = two_row_split(crop, preprocess.two_row_aspect, preprocess.row_split)
+    if rec.chars is None or split is None:
         return rec
-    top_h = cut / h  # the rows each part holds, as a fraction of the crop's height
-    bottom_top = 1.0 - cut / h if not preprocess.row_split else cut / h
+    # where the top row ends and the bottom row starts, as fractions of the crop's height
+    top_end, bottom_start = (y / crop.shape[0] for y in split)
 
     def place(a: float, b: float) -> tuple[float, float, float, float]:
         if (a + b) / 2 < 0.5:
-            return min(2 * a, 1.0), 0.0, min(2 * b, 1.0), top_h
-        return max(2 * a - 1, 0.0), bottom_top, max(2 * b - 1, 0.0), 1.0
+            return min(2 * a, 1.0), 0.0, min(2 * b, 1.0), top_end
+        return max(2 * a - 1, 0.0), bottom_start, max(2 * b - 1, 0.0), 1.0
 
     return replace(rec, chars=tuple((*place(a, b), p) for a, _, b, _, p in rec.chars))

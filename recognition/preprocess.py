@@ -158,34 +158,36 @@ def row_cut(image: np.ndarray) -> int:
 
 
 def two_row_split(image: np.ndarray, two_row_aspect: float | None, row_split: bool = False
-                  ) -> int | None:
-    """The row a two-row crop is cut at, or ``None`` when the crop is read as one row
-    (``w / h`` at or above ``two_row_aspect``)."""
+                  ) -> tuple[int, int] | None:
+    """Where a two-row crop's top row ends and its bottom row starts (rows of the crop), or
+    ``None`` when the crop is read as one row (``w / h`` at or above ``two_row_aspect``).
+    Without ``row_split`` the rows are the crop's top and bottom halves."""
     h, w = image.shape[:2]
     if two_row_aspect is None or h < 2 or w / h >= two_row_aspect:
         return None
-    return row_cut(image) if row_split else h // 2
+    if row_split:
+        cut = row_cut(image)
+        return cut, cut
+    return h // 2, h - h // 2
 
 
 def join_two_rows(image: np.ndarray, two_row_aspect: float | None, row_split: bool = False
                   ) -> np.ndarray:
     """Lay the bottom row of a tall crop to the right of its top row (top row read first).
 
-    Without ``row_split`` the rows are the crop's top and bottom halves; with it the crop is
-    cut at :func:`row_cut` and each row is scaled to half the crop's height (the smaller row
-    stretched, the larger one squeezed; both keep the crop's width), so the joined image
-    has the same size either way.
+    The rows are :func:`two_row_split`'s; each is scaled to half the crop's height (with
+    ``row_split`` the smaller row is stretched and the larger one squeezed; both keep the
+    crop's width), so the joined image has the same size either way.
     """
-    cut = two_row_split(image, two_row_aspect, row_split)
-    if cut is None:
+    split = two_row_split(image, two_row_aspect, row_split)
+    if split is None:
         return image
     h, w = image.shape[:2]
     half = h // 2
-    if not row_split:
-        top, bottom = image[:half], image[h - half:]
-        return np.concatenate([top, bottom], axis=1)
-    rows = [cv2.resize(part, (w, half), interpolation=cv2.INTER_AREA if part.shape[0] > half
-                       else cv2.INTER_LINEAR) for part in (image[:cut], image[cut:])]
+    rows = [part if part.shape[0] == half else
+            cv2.resize(part, (w, half), interpolation=cv2.INTER_AREA if part.shape[0] > half
+                       else cv2.INTER_LINEAR)
+            for part in (image[:split[0]], image[split[1]:])]
     return np.concatenate(rows, axis=1)
 
 

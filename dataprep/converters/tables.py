@@ -33,9 +33,9 @@ class LabelTable(StrictModel):
 
     labels: str = Field(description="Label file inside the repository.")
     images: str = Field(description="Folder (inside the repository) of the images it names.")
-    format: Literal["tsv", "csv", "icdar"] = Field(
+    format: Literal["tsv", "csv", "icdar", "spaced"] = Field(
         "tsv", description="'icdar': ICDAR word-recognition lists, `name, \"text\"` with "
-        "backslash-escaped quotes.")
+        "backslash-escaped quotes; 'spaced': `name text`, split at the first space.")
     header: bool = Field(False, description="The first row names the columns (skipped).")
 
 
@@ -49,6 +49,8 @@ def _rows(source: GitSource, table: LabelTable, min_columns: int
         reader = csv.reader(io.StringIO(text), skipinitialspace=True, escapechar="\\",
                             doublequote=False)
         numbered = _with_line_numbers(reader, table.labels)
+    elif table.format == "spaced":
+        numbered = ((n, line.split(" ", 1)) for n, line in enumerate(text.splitlines(), 1))
     else:
         numbered = ((n, line.split("\t")) for n, line in enumerate(text.splitlines(), 1))
     for n, cells in numbered:
@@ -57,7 +59,7 @@ def _rows(source: GitSource, table: LabelTable, min_columns: int
         if not cells or not any(c.strip() for c in cells):
             continue
         if len(cells) < min_columns or not cells[0].strip():
-            sep = "a TAB" if table.format == "tsv" else "a comma"
+            sep = {"tsv": "a TAB", "spaced": "a space"}.get(table.format, "a comma")
             raise DataError(table.labels, f"malformed label: expected {min_columns} columns "
                             f"separated by {sep}, got {cells!r}", line=n)
         yield n, cells

@@ -151,3 +151,27 @@ def test_icdar_word_list_unescapes_quotes(tmp_path):
         crops = list(conv.items(source, options, Counter()))
     assert [(c.image, c.text) for c in crops] == [("W/word_1.png", "Genaxis Theatre"),
                                                  ("W/word_2.png", '"SCAN", 2')]
+
+
+def test_spaced_word_list_splits_at_first_space_and_groups_by_photo(tmp_path):
+    path = tmp_path / "sp"
+    path.mkdir()
+    git(path, "init", "-q")
+    commit = commit_files(path, {
+        "train/10_1.png": png_bytes(1), "train/10_2.png": png_bytes(2),
+        "train/7_1.png": png_bytes(3),
+        "train.tags": "train/10_1.png Rescue\ntrain/10_2.png two words\n\ntrain/7_1.png 24h\n",
+        "bad.tags": "train/7_1.png\n",
+    }, "data")
+    conv = CONVERTERS["table_crops"]
+    options = conv.Options(tables=[{"labels": "train.tags", "images": "", "format": "spaced"}],
+                           group=r"/(\d+)_")
+    with GitSource(path, commit) as source:
+        crops = list(conv.items(source, options, Counter()))
+        assert [(c.image, c.text) for c in crops] == [
+            ("train/10_1.png", "Rescue"), ("train/10_2.png", "two words"),
+            ("train/7_1.png", "24h")]
+        assert crops[0].group == crops[1].group != crops[2].group
+        bad = conv.Options(tables=[{"labels": "bad.tags", "images": "", "format": "spaced"}])
+        with pytest.raises(DataError, match=r"bad.tags.*1.*a space"):
+            list(conv.items(source, bad, Counter()))

@@ -48,6 +48,12 @@ def us_plate_norm(text: str) -> str:
     return plate_norm(text).replace("O", "0")
 
 
+def word_norm(text: str) -> str:
+    """Scene words as word-recognition benchmarks score them: letters and digits, upper case
+    (the same rule as ``bench_scene_words.py``)."""
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
 def text_norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -96,6 +102,16 @@ HANDWRITING_TASKS = [
          "recognize", text_norm, tess_langs="eng"),
     Task("handwritten RU lines (Peter I)", "ru_peter_lines", "line", "documents", "recognize",
          text_norm, tess_langs="rus"),
+]
+
+# Real scene word crops (issue 25), prepared under data/real like the handwriting sets and read
+# whole by the `scene` preset's reader: ICDAR 2015 incidental words (small, blurred, tilted) and
+# IIIT 5K-word (focused photos of signs, posters and covers).
+SCENE_WORD_TASKS = [
+    Task("scene word crops (ICDAR 2015)", "icdar15_word_crops", "crop", "scene", "recognize",
+         word_norm, tess_langs="eng"),
+    Task("scene word crops (IIIT 5K)", "iiit5k_words", "crop", "scene", "recognize", word_norm,
+         tess_langs="eng"),
 ]
 
 # Receipts (issue 25): whole photographed receipts, scored on all of a receipt's text in
@@ -188,8 +204,8 @@ def load_receipts(set_name: str, part: str) -> list[Sample] | None:
 
 
 def load_real_crops(set_name: str, part: str) -> list[Sample] | None:
-    """The crops of one prepared handwriting set's part (``val``: tune + test), or ``None``
-    with a printed note when the set is not prepared."""
+    """The crops of one prepared handwriting or scene-word set's part (``val``: tune +
+    test), or ``None`` with a printed note when the set is not prepared."""
     found: list[Sample] = []
     for one in UNIONS.get(part, (part,)):
         for folder in (REAL_DATA / set_name / one, REAL_DATA / set_name / f"{one}_lines"):
@@ -354,10 +370,12 @@ def main() -> None:
     wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
     # the sets outside ../shared/data, each group with its loader
     loaders = {t.name: load for group, load in ((HANDWRITING_TASKS, load_real_crops),
+                                                (SCENE_WORD_TASKS, load_real_crops),
                                                 (RECEIPT_TASKS, load_receipts),
                                                 (SYNTH_PLATE_TASKS, load_synth_crops))
                for t in group}
-    for task in TASKS + HANDWRITING_TASKS + RECEIPT_TASKS + SYNTH_PLATE_TASKS:
+    for task in (TASKS + HANDWRITING_TASKS + SCENE_WORD_TASKS + RECEIPT_TASKS
+                 + SYNTH_PLATE_TASKS):
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
         if task.name in loaders:

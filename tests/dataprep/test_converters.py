@@ -29,17 +29,21 @@ VOC = """<annotation><filename>car.png</filename><object><name>plate</name>
 </annotation>"""
 
 
-@pytest.fixture
-def repo(tmp_path):
-    path = tmp_path / "r"
+def make_repo(path, files: dict[str, bytes | str]) -> tuple:
+    """A git repository at ``path`` holding ``files`` in one commit: ``(path, commit)``."""
     path.mkdir()
     git(path, "init", "-q")
-    commit = commit_files(path, {
+    return path, commit_files(path, files, "data")
+
+
+@pytest.fixture
+def repo(tmp_path):
+    path, commit = make_repo(tmp_path / "r", {
         "L_1_001.jpg": png_bytes(1), "L_1_001.xml": PAGE,
         "cars/ann/vid.mp4#t=125.xml": VOC, "cars/images/vid.mp4#t=125.jpg": png_bytes(2),
         "boxes.csv": "img_id,ymin,xmin,ymax,xmax\np.jpg,2,3,10,20\np.jpg,1,1,4,4\n",
         "p.jpg": png_bytes(3), "bad.xml": "<annotation><object>\n<bndbox>\n</annotation>",
-    }, "data")
+    })
     with GitSource(path, commit) as source:
         yield source
 
@@ -81,14 +85,11 @@ def test_group_key_defaults_to_the_path():
 
 
 def test_paired_text_crops_join_lines_and_replace_letters(tmp_path):
-    path = tmp_path / "p"
-    path.mkdir()
-    git(path, "init", "-q")
-    commit = commit_files(path, {
+    path, commit = make_repo(tmp_path / "p", {
         "d/img/1_2_3.jpg": png_bytes(1), "d/txt/1_2_3.txt": "iз питербурха\nрѣля 1712\n",
         "d/img/1_2_4.jpg": png_bytes(2), "d/txt/1_2_4.txt": "  \n",
         "d/img/7_1_1.jpg": png_bytes(3), "d/img/notes.md": "not an image",
-    }, "data")
+    })
     conv = CONVERTERS["paired_text_crops"]
     skipped: Counter[str] = Counter()
     with GitSource(path, commit) as source:
@@ -103,16 +104,13 @@ def test_paired_text_crops_join_lines_and_replace_letters(tmp_path):
 
 
 def test_icdar_quads_keep_commas_in_text_and_unreadable_words_as_ignore(tmp_path):
-    path = tmp_path / "ic"
-    path.mkdir()
-    git(path, "init", "-q")
-    commit = commit_files(path, {
+    path, commit = make_repo(tmp_path / "ic", {
         "Imgs/img_1.jpg": png_bytes(1), "Gts/gt_img_1.txt":
             "\ufeff1,2,30,2,30,12,1,12,Hello, world\n\n5,5,9,5,9,9,5,9,###\n"
             "3,3,3,3,3,3,3,3,dot\n",
         "Imgs/img_2.jpg": png_bytes(2),
         "Imgs/img_3.jpg": png_bytes(3), "Gts/gt_img_3.txt": "1,1,8,1,8,4,1,4,A\n",
-    }, "data")
+    })
     conv = CONVERTERS["icdar_quads"]
     skipped: Counter[str] = Counter()
     with GitSource(path, commit) as source:
@@ -126,25 +124,19 @@ def test_icdar_quads_keep_commas_in_text_and_unreadable_words_as_ignore(tmp_path
 
 
 def test_icdar_quads_bad_coordinate_names_file_and_line(tmp_path):
-    path = tmp_path / "ic"
-    path.mkdir()
-    git(path, "init", "-q")
-    commit = commit_files(path, {"Imgs/img_1.jpg": png_bytes(1),
-                                 "Gts/gt_img_1.txt": "1,1,8,1,8,4,1,4,A\n1,x,8,1,8,4,1,4,B\n"},
-                          "data")
+    path, commit = make_repo(tmp_path / "ic", {
+        "Imgs/img_1.jpg": png_bytes(1),
+        "Gts/gt_img_1.txt": "1,1,8,1,8,4,1,4,A\n1,x,8,1,8,4,1,4,B\n"})
     conv = CONVERTERS["icdar_quads"]
     with GitSource(path, commit) as source, pytest.raises(DataError, match=r"gt_img_1.txt.*2"):
         list(conv.items(source, conv.Options(images="Imgs", labels="Gts"), Counter()))
 
 
 def test_icdar_word_list_unescapes_quotes(tmp_path):
-    path = tmp_path / "wl"
-    path.mkdir()
-    git(path, "init", "-q")
-    commit = commit_files(path, {
+    path, commit = make_repo(tmp_path / "wl", {
         "W/word_1.png": png_bytes(1), "W/word_2.png": png_bytes(2),
         "W/gt.txt": '\ufeffword_1.png, "Genaxis Theatre"\nword_2.png, "\\"SCAN\\", 2"\n',
-    }, "data")
+    })
     conv = CONVERTERS["table_crops"]
     options = conv.Options(tables=[{"labels": "W/gt.txt", "images": "W", "format": "icdar"}])
     with GitSource(path, commit) as source:
@@ -154,15 +146,12 @@ def test_icdar_word_list_unescapes_quotes(tmp_path):
 
 
 def test_spaced_word_list_splits_at_first_space_and_groups_by_photo(tmp_path):
-    path = tmp_path / "sp"
-    path.mkdir()
-    git(path, "init", "-q")
-    commit = commit_files(path, {
+    path, commit = make_repo(tmp_path / "sp", {
         "train/10_1.png": png_bytes(1), "train/10_2.png": png_bytes(2),
         "train/7_1.png": png_bytes(3),
         "train.tags": "train/10_1.png Rescue\ntrain/10_2.png two words\n\ntrain/7_1.png 24h\n",
         "bad.tags": "train/7_1.png\n",
-    }, "data")
+    })
     conv = CONVERTERS["table_crops"]
     options = conv.Options(tables=[{"labels": "train.tags", "images": "", "format": "spaced"}],
                            group=r"/(\d+)_")

@@ -50,7 +50,7 @@ def us_plate_norm(text: str) -> str:
 
 def word_norm(text: str) -> str:
     """Scene words as word-recognition benchmarks score them: letters and digits, upper case
-    (the same rule as ``bench_scene_words.py``)."""
+    (``bench_scene_words.py`` scores each word of a photo with it too)."""
     return "".join(c for c in text.upper() if c.isalnum())
 
 

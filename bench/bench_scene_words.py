@@ -29,15 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_accuracy import REAL_DATA, Ours, _cpu_name, _threads  # noqa: E402
+from bench_accuracy import REAL_DATA, Ours, _cpu_name, _threads, word_norm  # noqa: E402
 from peers import EasyOcr, RapidOcr, Tesseract  # noqa: E402
 
 from detection.coco import load_coco  # noqa: E402
-
-
-def word_norm(text: str) -> str:
-    """Upper-cased letters and digits of one word."""
-    return "".join(c for c in text.upper() if c.isalnum())
 
 
 def tokens(text: str) -> Counter[str]:

@@ -48,14 +48,13 @@ class SecondReader:
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
         reads = self._predict(self.first, crops, forbid)
-        narrow = [k for k, c in enumerate(crops) if self._narrow(c)]
-        again = sorted(set(narrow) | {k for k, r in enumerate(reads)
-                                      if read_confidence(r) < self.below})
+        narrow = {k for k, c in enumerate(crops) if self._narrow(c)}
+        again = sorted(narrow | {k for k, r in enumerate(reads)
+                                 if read_confidence(r) < self.below})
         if again:
-            narrow_set = set(narrow)
             for k, r in zip(again, self._predict(self.second, [crops[k] for k in again], forbid),
                             strict=True):
-                if k not in narrow_set or _fuller(r, reads[k]):
+                if k not in narrow or _fuller(r, reads[k]):
                     reads[k] = r
         return reads
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.config import StrictModel
 from dataprep.converters.base import (
@@ -168,7 +168,8 @@ class TableBoxes(Converter):
 
 @register
 class PairedTextCrops(Converter):
-    """A folder of crops and a folder of ``<image stem>.txt`` transcriptions, one per crop.
+    """A folder of crops and a folder of ``<image stem>.txt`` transcriptions, one per crop;
+    or several such pairs (``images`` and ``texts`` as lists, paired by position).
 
     A transcription's lines are joined with spaces. ``replace`` maps characters one by one
     before that (historical letters to their modern spellings, a Latin letter typed for its
@@ -180,8 +181,11 @@ class PairedTextCrops(Converter):
     output = "crops"
 
     class Options(StrictModel):
-        images: str = Field(description="Folder of the crops inside the repository.")
-        texts: str = Field(description="Folder of the <image stem>.txt transcriptions.")
+        images: str | list[str] = Field(
+            description="Folder of the crops inside the repository, or a list of folders.")
+        texts: str | list[str] = Field(
+            description="Folder of the <image stem>.txt transcriptions, or one per images "
+                        "folder.")
         replace: dict[str, str] = Field(
             default_factory=dict, description="Single characters replaced in every text.")
         group: str | None = Field(None, description="Regex whose first group is the split key.")
@@ -194,14 +198,32 @@ class PairedTextCrops(Converter):
                     raise ValueError(f"replace keys are single characters, got {old!r}")
             return replace
 
+        @model_validator(mode="after")
+        def _paired(self):
+            if isinstance(self.images, str) != isinstance(self.texts, str) or (
+                    not isinstance(self.images, str) and len(self.images) != len(self.texts)):
+                raise ValueError("images and texts: two folders, or two lists of the same "
+                                 "length (paired by position)")
+            if not isinstance(self.images, str) and not self.images:
+                raise ValueError("images: at least one folder")
+            return self
+
     def items(self, source: GitSource, options: Options, skipped: Counter[str]
               ) -> Iterator[Item]:
         table = str.maketrans(options.replace)
-        folder = options.texts.rstrip("/")
-        images = [p for p in source.files(options.images)
+        pairs = ([(options.images, options.texts)] if isinstance(options.images, str)
+                 else list(zip(options.images, options.texts, strict=True)))
+        for images_folder, texts_folder in pairs:
+            yield from self._pair(source, images_folder, texts_folder, table, options,
+                                  skipped)
+
+    def _pair(self, source: GitSource, images_folder: str, texts_folder: str, table: dict,
+              options: Options, skipped: Counter[str]) -> Iterator[Item]:
+        folder = texts_folder.rstrip("/")
+        images = [p for p in source.files(images_folder)
                   if p.lower().endswith(IMAGE_SUFFIXES)]
         if not images:
-            raise DataError(options.images, "no images in this folder at the pinned commit")
+            raise DataError(images_folder, "no images in this folder at the pinned commit")
         for image in images:
             label = f"{folder}/{PurePosixPath(image).stem}.txt".lstrip("/")
             if not source.exists(label):

@@ -103,6 +103,25 @@ def test_paired_text_crops_join_lines_and_replace_letters(tmp_path):
         conv.Options(images="d/img", texts="d/txt", replace={"ѣя": "е"})
 
 
+def test_paired_text_crops_read_several_folder_pairs_in_order(tmp_path):
+    path, commit = make_repo(tmp_path / "p", {
+        "svt/IMG/1.jpg": png_bytes(1), "svt/label/1.txt": "Shell\n",
+        "cute/IMG/1.jpg": png_bytes(2), "cute/label/1.txt": "eBizu\n",
+        "cute/IMG/2.jpg": png_bytes(3),
+    })
+    conv = CONVERTERS["paired_text_crops"]
+    skipped: Counter[str] = Counter()
+    with GitSource(path, commit) as source:
+        options = conv.Options(images=["svt/IMG", "cute/IMG"], texts=["svt/label", "cute/label"])
+        crops = list(conv.items(source, options, skipped))
+    assert [(c.image, c.text) for c in crops] == [("svt/IMG/1.jpg", "Shell"),
+                                                  ("cute/IMG/1.jpg", "eBizu")]
+    assert skipped == Counter({"image without transcription": 1})
+    for images, texts in ((["a", "b"], ["a"]), (["a"], "a"), ([], [])):
+        with pytest.raises(ValueError, match="images"):
+            conv.Options(images=images, texts=texts)
+
+
 def test_icdar_quads_keep_commas_in_text_and_unreadable_words_as_ignore(tmp_path):
     path, commit = make_repo(tmp_path / "ic", {
         "Imgs/img_1.jpg": png_bytes(1), "Gts/gt_img_1.txt":

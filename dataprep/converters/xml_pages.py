@@ -239,3 +239,56 @@ def _page_text(node: ET.Element) -> str:
     equivs.sort(key=lambda e: int(e.get("index", "0") or 0))
     unicode_ = next(iter(children(equivs[0], "Unicode")), None)
     return clean_text(unicode_.text if unicode_ is not None else "")
+
+
+@register
+class Icdar03Words(Converter):
+    """ICDAR 2003 Robust Reading XML: one file lists every photo (``imageName``) with its
+    words as ``taggedRectangle`` (x, y, width, height; ``rotation`` in degrees about the
+    centre) and their text (``tag``)."""
+
+    name = "icdar03_words"
+    output = "pages"
+
+    class Options(StrictModel):
+        labels: str = Field(description="The XML file (e.g. words.xml) inside the repository.")
+        images: str = Field("", description="Folder the image names are relative to.")
+        group: str | None = Field(
+            None, description="Regex whose first group is the split key, or 'folder'.")
+
+    def items(self, source: GitSource, options: Options, skipped: Counter[str]
+              ) -> Iterator[Item]:
+        root = parse_xml(source, options.labels)
+        for n, node in enumerate(descendants(root, "image")):
+            name = clean_text(next((e.text for e in children(node, "imageName")), ""))
+            if not name:
+                raise DataError(options.labels, f"image {n} has no imageName")
+            image = f"{options.images.rstrip('/')}/{name}".lstrip("/")
+            if not source.exists(image):
+                raise DataError(options.labels, f"names {name}, which is not in "
+                                f"{options.images or '/'} at the pinned commit")
+            regions = []
+            for rect in descendants(node, "taggedRectangle"):
+                what = f"{name}: taggedRectangle {len(regions)}"
+                try:
+                    x, y, w, h, turn = (float(rect.get(k, "0")) for k in
+                                        ("x", "y", "width", "height", "rotation"))
+                except ValueError as exc:
+                    raise DataError(options.labels, f"{what}: malformed number") from exc
+                if w <= 0 or h <= 0:
+                    skipped["empty box"] += 1
+                    continue
+                text = clean_text(next((e.text for e in children(rect, "tag")), ""))
+                regions.append(TextRegion("word" if text else "ignore",
+                                          _turned(x, y, w, h, turn), text))
+            yield Page(image, tuple(regions), group_key(image, options.group))
+
+
+def _turned(x: float, y: float, w: float, h: float, degrees: float) -> Polygon:
+    """The rectangle (x, y, w, h) turned by ``degrees`` about its centre."""
+    if not degrees:
+        return rectangle(x, y, x + w, y + h)
+    cx, cy = x + w / 2, y + h / 2
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return tuple((cx + (px - cx) * c - (py - cy) * s, cy + (px - cx) * s + (py - cy) * c)
+                 for px, py in rectangle(x, y, x + w, y + h))

@@ -122,6 +122,43 @@ def test_paired_text_crops_read_several_folder_pairs_in_order(tmp_path):
             conv.Options(images=images, texts=texts)
 
 
+def test_icdar03_words_read_boxes_text_and_turns(tmp_path):
+    xml = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<tagset>
+  <image><imageName>a/IMG_1.JPG</imageName><taggedRectangles>
+    <taggedRectangle x="10.0" y="20.0" width="30.0" height="10.0" rotation="0.0">
+      <tag>self</tag></taggedRectangle>
+    <taggedRectangle x="0" y="0" width="20" height="10" rotation="90"><tag></tag>
+    </taggedRectangle>
+    <taggedRectangle x="5" y="5" width="0" height="10"><tag>flat</tag></taggedRectangle>
+  </taggedRectangles></image>
+  <image><imageName>a/IMG_2.JPG</imageName><taggedRectangles/></image>
+</tagset>"""
+    path, commit = make_repo(tmp_path / "ic03", {
+        "T/words.xml": xml, "T/a/IMG_1.JPG": png_bytes(1), "T/a/IMG_2.JPG": png_bytes(2),
+        "T/a/IMG_3.JPG": png_bytes(3),
+    })
+    conv = CONVERTERS["icdar03_words"]
+    skipped: Counter[str] = Counter()
+    with GitSource(path, commit) as source:
+        pages = list(conv.items(source, conv.Options(labels="T/words.xml", images="T"),
+                                skipped))
+    assert [p.image for p in pages] == ["T/a/IMG_1.JPG", "T/a/IMG_2.JPG"]
+    first, turned = pages[0].regions
+    assert (first.category, first.text) == ("word", "self")
+    assert first.polygon == ((10.0, 20.0), (40.0, 20.0), (40.0, 30.0), (10.0, 30.0))
+    assert turned.category == "ignore"   # no text: a box for the detector, nothing to read
+    xs, ys = [p[0] for p in turned.polygon], [p[1] for p in turned.polygon]
+    assert (min(xs), max(xs), min(ys), max(ys)) == pytest.approx((5, 15, -5, 15))
+    assert pages[1].regions == ()
+    assert skipped == Counter({"empty box": 1})
+    bad = xml.replace("a/IMG_2.JPG", "a/IMG_9.JPG")
+    path, commit = make_repo(tmp_path / "bad", {"T/words.xml": bad,
+                                               "T/a/IMG_1.JPG": png_bytes(1)})
+    with GitSource(path, commit) as source, pytest.raises(DataError, match="IMG_9"):
+        list(conv.items(source, conv.Options(labels="T/words.xml", images="T"), Counter()))
+
+
 def test_icdar_quads_keep_commas_in_text_and_unreadable_words_as_ignore(tmp_path):
     path, commit = make_repo(tmp_path / "ic", {
         "Imgs/img_1.jpg": png_bytes(1), "Gts/gt_img_1.txt":

@@ -190,6 +190,10 @@ class OcrPipeline:
             recognizer = build_recognizer(rec_cfg, device)
         if recognizer is not None and config.second_reader.enabled:
             recognizer = _with_second_reader(recognizer, config, device)
+        if recognizer is not None and config.crops.both_polarities:
+            from pipeline.second_reader import BothPolarities
+
+            recognizer = BothPolarities(recognizer)
         per_batch = config.batch_size if mode == "recognize" else 4
         return cls(detector, recognizer, Assembler(config.assembler), images_per_batch=per_batch,
                    regions=config.regions, crops=config.crops, script_lock=config.script_lock,

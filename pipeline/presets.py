@@ -111,6 +111,11 @@ class CropsConfig(StrictModel):
         description="Each detected region is cropped this fraction of its size larger on "
                     "every side (its polygon in the results stays as detected): a tight "
                     "plate box otherwise cuts its first or last character.")
+    both_polarities: bool = Field(
+        False, description="Every crop is read as cut and inverted, and the reading with "
+                           "the higher confidence per character kept: light words on dark "
+                           "signs beside dark ones on light walls (scene photos). Reading "
+                           "takes twice as long.")
     level: LevelConfig | None = Field(
         None, description="Regions given as upright 4-point boxes (a detector's) are "
                           "levelled: cut along the turned rectangle of the text inside; off "

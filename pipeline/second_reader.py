@@ -1,4 +1,5 @@
-"""Two recognizers as one: the second reads again what the first reads unsurely.
+"""Two recognizers as one: the second reads again what the first reads unsurely; and one
+recognizer reading every crop twice, as cut and inverted (light writing on a dark ground).
 
 A printed-text reader is confident on print and unsure on handwriting, and a reader
 fine-tuned on handwriting loses a little on print: reading every crop with the first and only
@@ -67,6 +68,34 @@ class SecondReader:
         if forbid and recognizer in self._forbids:
             return list(recognizer.predict(crops, forbid=forbid))
         return list(recognizer.predict(crops))
+
+
+class BothPolarities:
+    """``predict`` like a recognizer: every crop is read as cut and inverted (``255 - crop``)
+    in one batch, and the reading with the higher confidence per character
+    (:func:`pipeline.steps.read_confidence`) is kept (as cut on a tie). A scene's white
+    letters on a dark sign sit beside dark ones on a light wall, so no one polarity fits a
+    photo; a reader that learned mostly dark ink on a light ground is surer, and more often
+    right, on the inverted crop of a light word.
+
+    Args:
+        reader: a recognizer (``predict(crops[, forbid]) -> list[Recognition]``).
+    """
+
+    def __init__(self, reader: Recognizer):
+        self.reader = reader
+        self._forbid = "forbid" in signature(reader.predict).parameters
+        self.description = (f"{getattr(reader, 'description', type(reader).__name__)}; each "
+                            "crop read as cut and inverted, the surer reading kept")
+
+    def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
+        both = list(crops) + [255 - np.asarray(c) for c in crops]
+        reads = (self.reader.predict(both, forbid=forbid) if forbid and self._forbid
+                 else self.reader.predict(both))
+        reads = list(reads)
+        n = len(crops)
+        return [inv if read_confidence(inv) > read_confidence(cut) else cut
+                for cut, inv in zip(reads[:n], reads[n:], strict=True)]
 
 
 def _fuller(a: Recognition, b: Recognition) -> bool:

@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.ocr import OcrPipeline
 from pipeline.presets import load_pipeline_config
-from pipeline.second_reader import SecondReader
+from pipeline.second_reader import BothPolarities, SecondReader
 from recognition.types import Recognition
 from tests.pipeline.test_end_to_end import TINY_JOINT, TINY_YOLO
 
@@ -98,3 +98,46 @@ def test_the_plates_preset_reads_narrow_crops_with_its_two_row_reader():
 def test_a_bad_threshold_names_the_field():
     with pytest.raises(Exception, match="second_reader.below"):
         load_pipeline_config("documents", overrides=["second_reader.below=2"])
+
+
+class ByInk:
+    """Reads a crop by its first pixel: "dark" (< 128) or "light", sure of dark ones (or of
+    light ones); records every batch it was given."""
+
+    def __init__(self, sure_when_dark: bool = True):
+        self.batches, self.sure_when_dark = [], sure_when_dark
+
+    def predict(self, crops):
+        self.batches.append([int(c[0, 0, 0]) for c in crops])
+        out = []
+        for c in crops:
+            dark = int(c[0, 0, 0]) < 128
+            out.append(Recognition("dark" if dark else "light",
+                                   0.9 if dark == self.sure_when_dark else 0.2))
+        return out
+
+
+def test_both_polarities_read_each_crop_twice_in_one_batch_and_keep_the_surer():
+    reader = ByInk()
+    both = BothPolarities(reader)
+    out = both.predict([np.full((8, 16, 3), v, np.uint8) for v in (10, 250)])
+    assert reader.batches == [[10, 250, 245, 5]]  # as cut, then inverted: one batch
+    # crop 0 is surer as cut (dark), crop 1 inverted (it became dark)
+    assert [(r.text, r.score) for r in out] == [("dark", 0.9), ("dark", 0.9)]
+    assert "inverted" in both.description
+
+
+def test_both_polarities_keep_the_crop_as_cut_on_a_tie_and_pass_forbid_on():
+    first = Fixed([Recognition("ab", 0.81)] * 256)
+    out = BothPolarities(first).predict(crops(2), forbid="xyz")
+    assert [r.text for r in out] == ["ab", "ab"]
+    assert first.seen == [[0, 1, 255, 254]] and first.forbids == ["xyz"]
+
+
+def test_the_scene_preset_switch_wraps_its_reader():
+    cfg = load_pipeline_config("scene", None, ["crops.both_polarities=true"])
+    pipe = OcrPipeline.from_config(cfg, device="cpu", mode="recognize")
+    assert isinstance(pipe.recognizer, BothPolarities)
+    off = load_pipeline_config("scene", None, ["crops.both_polarities=false"])
+    assert not isinstance(OcrPipeline.from_config(off, device="cpu", mode="recognize")
+                          .recognizer, BothPolarities)

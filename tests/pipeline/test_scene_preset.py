@@ -25,7 +25,8 @@ def test_scene_preset_reads_sign_words(tmp_path):
 def test_scene_preset_reads_photos_as_photos():
     cfg = load_pipeline_config("scene")
     assert not cfg.page_geometry.enabled and not cfg.polarity.enabled
-    assert cfg.assembler.text.min_char_score == 0.65  # chosen on the tune photos
+    assert cfg.assembler.text.min_char_score == 0.75  # chosen on the tune photos
+    assert cfg.crops.both_polarities  # light words on dark signs: read inverted too
     assert cfg.recognizer.weights.name == "scene_recognizer.pt"
     assert cfg.detector.weights.name == "scene_detector.pt"
     assert cfg.regions.merge_fragments is None  # the reader learned word crops

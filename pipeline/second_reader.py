@@ -41,19 +41,18 @@ class SecondReader:
             raise ValueError(f"second_reader.narrower_than must be > 0, got {narrower_than}")
         self.first, self.second, self.below = first, second, below
         self.narrower_than = narrower_than
-        self._forbids = [r for r in (first, second) if "forbid" in signature(r.predict).parameters]
         shape = "" if narrower_than is None else f", and crops under {narrower_than}:1,"
         self.description = (f"{getattr(first, 'description', type(first).__name__)}; crops "
                             f"read under {below} per character{shape} read again by "
                             f"{getattr(second, 'description', type(second).__name__)}")
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
-        reads = self._predict(self.first, crops, forbid)
+        reads = _predict(self.first, crops, forbid)
         narrow = {k for k, c in enumerate(crops) if self._narrow(c)}
         again = sorted(narrow | {k for k, r in enumerate(reads)
                                  if read_confidence(r) < self.below})
         if again:
-            for k, r in zip(again, self._predict(self.second, [crops[k] for k in again], forbid),
+            for k, r in zip(again, _predict(self.second, [crops[k] for k in again], forbid),
                             strict=True):
                 if k not in narrow or _fuller(r, reads[k]):
                     reads[k] = r
@@ -63,11 +62,6 @@ class SecondReader:
         h, w = crop.shape[:2]
         return self.narrower_than is not None and h > 0 and w / h < self.narrower_than
 
-    def _predict(self, recognizer: Recognizer, crops: Sequence[np.ndarray], forbid: str
-                 ) -> list[Recognition]:
-        if forbid and recognizer in self._forbids:
-            return list(recognizer.predict(crops, forbid=forbid))
-        return list(recognizer.predict(crops))
 
 
 class BothPolarities:
@@ -84,18 +78,23 @@ class BothPolarities:
 
     def __init__(self, reader: Recognizer):
         self.reader = reader
-        self._forbid = "forbid" in signature(reader.predict).parameters
         self.description = (f"{getattr(reader, 'description', type(reader).__name__)}; each "
                             "crop read as cut and inverted, the surer reading kept")
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
-        both = list(crops) + [255 - np.asarray(c) for c in crops]
-        reads = (self.reader.predict(both, forbid=forbid) if forbid and self._forbid
-                 else self.reader.predict(both))
-        reads = list(reads)
+        reads = _predict(self.reader, list(crops) + [255 - np.asarray(c) for c in crops],
+                         forbid)
         n = len(crops)
         return [inv if read_confidence(inv) > read_confidence(cut) else cut
                 for cut, inv in zip(reads[:n], reads[n:], strict=True)]
+
+
+def _predict(recognizer: Recognizer, crops: Sequence[np.ndarray], forbid: str
+             ) -> list[Recognition]:
+    """``recognizer``'s readings, with ``forbid`` passed on when it takes one."""
+    if forbid and "forbid" in signature(recognizer.predict).parameters:
+        return list(recognizer.predict(crops, forbid=forbid))
+    return list(recognizer.predict(crops))
 
 
 def _fuller(a: Recognition, b: Recognition) -> bool:

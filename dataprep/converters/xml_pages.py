@@ -10,9 +10,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
+import numpy as np
 from pydantic import Field
 
 from core.config import StrictModel
+from core.geometry import rotate_points
 from dataprep.converters.base import (
     Converter,
     Item,
@@ -286,9 +288,9 @@ class Icdar03Words(Converter):
 
 def _turned(x: float, y: float, w: float, h: float, degrees: float) -> Polygon:
     """The rectangle (x, y, w, h) turned by ``degrees`` about its centre."""
+    box = rectangle(x, y, x + w, y + h)
     if not degrees:
-        return rectangle(x, y, x + w, y + h)
-    cx, cy = x + w / 2, y + h / 2
-    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-    return tuple((cx + (px - cx) * c - (py - cy) * s, cy + (px - cx) * s + (py - cy) * c)
-                 for px, py in rectangle(x, y, x + w, y + h))
+        return box
+    centre = (x + w / 2, y + h / 2)
+    turned = rotate_points(np.subtract(box, centre), math.radians(degrees)) + centre
+    return tuple((float(px), float(py)) for px, py in turned)

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_accuracy import load_coco_pages, load_receipts, text_norm  # noqa: E402
+from bench_accuracy import load_coco_pages, load_coco_part, text_norm  # noqa: E402
 from realdata import Sample, load_set  # noqa: E402
 
 CACHE = ROOT / "runs" / "bench" / "order_cache"
@@ -44,7 +44,7 @@ def samples_of(name: str, part: str, coco: dict[str, Path], limit: int) -> list[
     if name in coco:
         found = load_coco_pages(coco[name])
     elif name == "receipts":
-        found = load_receipts("receipts", part) or []
+        found = load_coco_part("receipts", part) or []
     elif name == "printed_pages":
         found = load_set("docs_printed_pages", part)
     else:

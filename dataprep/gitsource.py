@@ -106,14 +106,21 @@ class GitSource:
         batch.stdout.read(1)  # the newline after each object
         return data
 
-    def read_text(self, path: str) -> str:
-        """``read`` decoded as UTF-8 (a BOM is dropped; UTF-16 with BOM is recognised)."""
+    def read_text(self, path: str, fallback: str | None = None) -> str:
+        """``read`` decoded as UTF-8 (a BOM is dropped; UTF-16 with BOM is recognised); a
+        file that is not UTF-8 is decoded as ``fallback`` (e.g. ``cp1252``) when one is
+        given, else refused."""
         data = self.read(path)
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return data.decode("utf-16")
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
+            if fallback is not None:
+                try:
+                    return data.decode(fallback)
+                except UnicodeDecodeError:
+                    pass
             raise DataError(path, f"not UTF-8 text ({exc})") from exc
 
     def _batch_process(self) -> subprocess.Popen:

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from recognition.ccpd import parse_ccpd_name
+from core.ccpd import parse_ccpd_name
 from recognition.tokenizer import resolve_charset
 
 log = logging.getLogger(__name__)

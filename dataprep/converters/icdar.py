@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from shapely.geometry import Polygon
 
 from core.config import StrictModel
@@ -61,27 +61,50 @@ class IcdarQuads(Converter):
     output = "pages"
 
     class Options(StrictModel):
-        images: str = Field(description="Folder of the photos inside the repository.")
-        labels: str = Field(description="Folder of the ground-truth files.")
+        images: str | list[str] = Field(
+            description="Folder of the photos inside the repository, or a list of folders.")
+        labels: str | list[str] = Field(
+            description="Folder of the ground-truth files, or one per images folder.")
         prefix: str = Field("gt_", description="Ground-truth file name = prefix + image stem.")
+        suffix: str = Field(".txt", description="... + this suffix (e.g. SROIE's .csv copies).")
+        fallback_encoding: str | None = Field(
+            None, description="Encoding of ground-truth files that are not UTF-8 (e.g. "
+            "cp1252 for a receipt's pound sign); none: such a file is an error.")
         category: str = Field("word", description="Category of every readable region.")
         dont_care: str = Field("###", description="Text that marks an unreadable region.")
         group: str | None = Field(None, description="Regex whose first group is the split key.")
 
+        @model_validator(mode="after")
+        def _paired(self):
+            if isinstance(self.images, str) != isinstance(self.labels, str) or (
+                    not isinstance(self.images, str) and len(self.images) != len(self.labels)):
+                raise ValueError("images and labels: two folders, or two lists of the same "
+                                 "length (paired by position)")
+            return self
+
     def items(self, source: GitSource, options: Options, skipped: Counter[str]
               ) -> Iterator[Item]:
-        images = [p for p in source.files(options.images)
+        pairs = ([(options.images, options.labels)] if isinstance(options.images, str)
+                 else list(zip(options.images, options.labels, strict=True)))
+        for images_folder, labels_folder in pairs:
+            yield from self._pair(source, images_folder, labels_folder, options, skipped)
+
+    def _pair(self, source: GitSource, images_folder: str, labels_folder: str,
+              options: Options, skipped: Counter[str]) -> Iterator[Item]:
+        images = [p for p in source.files(images_folder)
                   if p.lower().endswith(IMAGE_SUFFIXES)]
         if not images:
-            raise DataError(options.images, "no images in this folder at the pinned commit")
-        folder = options.labels.rstrip("/")
+            raise DataError(images_folder, "no images in this folder at the pinned commit")
+        folder = labels_folder.rstrip("/")
         for image in images:
-            label = f"{folder}/{options.prefix}{PurePosixPath(image).stem}.txt".lstrip("/")
+            stem = PurePosixPath(image).stem
+            label = f"{folder}/{options.prefix}{stem}{options.suffix}".lstrip("/")
             if not source.exists(label):
                 skipped["image without ground truth"] += 1
                 continue
             regions = []
-            for n, line in enumerate(source.read_text(label).splitlines(), 1):
+            content = source.read_text(label, options.fallback_encoding)
+            for n, line in enumerate(content.splitlines(), 1):
                 parsed = parse_quad_line(line, label, n, options.dont_care)
                 if parsed is None:
                     continue

@@ -17,6 +17,7 @@ from core.config import StrictModel
 from core.geometry import rotate_points
 from dataprep.converters.base import (
     Converter,
+    Crop,
     Item,
     Page,
     TextRegion,
@@ -119,6 +120,9 @@ class VocBoxes(Converter):
                             "'{parent}' stands for the folder above the XML file's folder.")
         category: str = "plate"
         region: str | None = None
+        names: list[str] | None = Field(
+            None, description="VOC object names kept (e.g. [plate] where cars are boxed too); "
+            "None keeps every object.")
 
     def items(self, source: GitSource, options: Options, skipped: Counter[str]
               ) -> Iterator[Item]:
@@ -132,6 +136,11 @@ class VocBoxes(Converter):
                                 f"{folder}/ at the pinned commit")
             regions = []
             for i, obj in enumerate(descendants(root, "object")):
+                if options.names is not None:
+                    name = (next(descendants(obj, "name"), None))
+                    if name is None or (name.text or "").strip() not in options.names:
+                        skipped["object of another name"] += 1
+                        continue
                 box = next(descendants(obj, "bndbox"), None)
                 if box is None:
                     raise DataError(xml_path, f"object {i} has no bndbox")
@@ -147,6 +156,50 @@ class VocBoxes(Converter):
                 regions.append(TextRegion(options.category, rectangle(x1, y1, x2, y2), "",
                                           options.region))
             yield Page(image, tuple(regions), group_key(image, options.group, options.group_every))
+
+
+@register
+class VocChars(Converter):
+    """Pascal VOC XML of plate crops with one box per character (named by the character): the
+    crop's text is the characters left to right."""
+
+    name = "voc_chars"
+    output = "crops"
+
+    class Options(XmlOptions):
+        images: str = Field(description="Folder of the crops, matched by the XML file's stem; "
+                            "'{parent}' stands for the folder above the XML file's folder.")
+        region: str | None = None
+
+    def items(self, source: GitSource, options: Options, skipped: Counter[str]
+              ) -> Iterator[Item]:
+        for xml_path in options.files(source):
+            root = parse_xml(source, xml_path)
+            parent = str(PurePosixPath(xml_path).parent.parent)
+            folder = options.images.replace("{parent}", "" if parent == "." else parent)
+            image = find_image(source, folder, PurePosixPath(xml_path).stem)
+            if image is None:
+                raise DataError(xml_path, f"no image {PurePosixPath(xml_path).stem}.* in "
+                                f"{folder}/ at the pinned commit")
+            chars = []
+            for i, obj in enumerate(descendants(root, "object")):
+                name = (next(descendants(obj, "name"), None))
+                box = next(descendants(obj, "bndbox"), None)
+                char = (name.text or "").strip() if name is not None else ""
+                if len(char) != 1 or box is None:
+                    raise DataError(xml_path, f"object {i} is not one character with a box")
+                try:
+                    x1, x2 = (float(next(descendants(box, k)).text or "")
+                              for k in ("xmin", "xmax"))
+                except (TypeError, StopIteration, ValueError) as exc:
+                    raise DataError(xml_path, f"object {i}: missing or malformed bndbox"
+                                    ) from exc
+                chars.append(((x1 + x2) / 2, char))
+            if not chars:
+                skipped["crop without characters"] += 1
+                continue
+            text = "".join(c for _, c in sorted(chars))
+            yield Crop(image, text, group_key(image, options.group), options.region)
 
 
 @register

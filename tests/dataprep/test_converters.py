@@ -28,6 +28,10 @@ VOC = """<annotation><filename>car.png</filename><object><name>plate</name>
 <bndbox><xmin>5</xmin><ymin>6</ymin><xmax>30.5</xmax><ymax>15</ymax></bndbox></object>
 </annotation>"""
 
+VOC_CARS = """<annotation><object><name>car</name><bndbox><xmin>1</xmin><ymin>1</ymin>
+<xmax>40</xmax><ymax>30</ymax></bndbox></object><object><name> plate </name><bndbox>
+<xmin>5</xmin><ymin>6</ymin><xmax>20</xmax><ymax>10</ymax></bndbox></object></annotation>"""
+
 
 def make_repo(path, files: dict[str, bytes | str]) -> tuple:
     """A git repository at ``path`` holding ``files`` in one commit: ``(path, commit)``."""
@@ -42,7 +46,8 @@ def repo(tmp_path):
         "L_1_001.jpg": png_bytes(1), "L_1_001.xml": PAGE,
         "cars/ann/vid.mp4#t=125.xml": VOC, "cars/images/vid.mp4#t=125.jpg": png_bytes(2),
         "boxes.csv": "img_id,ymin,xmin,ymax,xmax\np.jpg,2,3,10,20\np.jpg,1,1,4,4\n",
-        "p.jpg": png_bytes(3), "bad.xml": "<annotation><object>\n<bndbox>\n</annotation>",
+        "p.jpg": png_bytes(3), "ru/ann/1.xml": VOC_CARS, "ru/images/1.jpg": png_bytes(4),
+        "bad.xml": "<annotation><object>\n<bndbox>\n</annotation>",
     })
     with GitSource(path, commit) as source:
         yield source
@@ -65,6 +70,18 @@ def test_voc_boxes_with_video_minute_key(repo):
                       group=r"([^/]*\.mp4)#t=(\d+)", group_every=60)
     assert page.image == "cars/images/vid.mp4#t=125.jpg" and page.group == "vid.mp4@2"
     assert page.regions[0].polygon[2] == (30.5, 15.0)
+
+
+def test_voc_boxes_keep_only_the_named_objects(repo):
+    conv = CONVERTERS["voc_boxes"]
+    skipped: Counter[str] = Counter()
+    (page,) = conv.items(repo, conv.Options(under="ru/ann", images="{parent}/images",
+                                            names=["plate"], region="ru"), skipped)
+    assert [(r.category, r.polygon[0], r.polygon[2]) for r in page.regions] == [
+        ("plate", (5.0, 6.0), (20.0, 10.0))]
+    assert skipped == Counter({"object of another name": 1})
+    (every,) = convert(repo, "voc_boxes", under="ru/ann", images="{parent}/images")
+    assert len(every.regions) == 2
 
 
 def test_csv_boxes_group_rows_by_image(repo):
@@ -220,3 +237,60 @@ def test_spaced_word_list_splits_at_first_space_and_groups_by_photo(tmp_path):
         bad = conv.Options(tables=[{"labels": "bad.tags", "images": "", "format": "spaced"}])
         with pytest.raises(DataError, match=r"bad.tags.*1.*a space"):
             list(conv.items(source, bad, Counter()))
+
+
+def test_icdar_quads_read_folder_pairs_with_suffix_and_fallback_encoding(tmp_path):
+    path, commit = make_repo(tmp_path / "sr", {
+        "a/images/001.jpg": png_bytes(1), "a/bbox/001.csv": "1,1,9,1,9,5,1,5,TOTAL 5.00\n",
+        "b/images/002.jpg": png_bytes(2),
+        "b/bbox/002.csv": "1,1,9,1,9,5,1,5,\xa31.20\n".encode("cp1252"),
+    })
+    conv = CONVERTERS["icdar_quads"]
+    options = dict(images=["a/images", "b/images"], labels=["a/bbox", "b/bbox"], prefix="",
+                   suffix=".csv", category="line")
+    with GitSource(path, commit) as source:
+        with pytest.raises(DataError, match=r"002\.csv: not UTF-8"):
+            list(conv.items(source, conv.Options(**options), Counter()))
+        pages = list(conv.items(source, conv.Options(**options, fallback_encoding="cp1252"),
+                                Counter()))
+    assert [(p.image, p.regions[0].category, p.regions[0].text) for p in pages] == [
+        ("a/images/001.jpg", "line", "TOTAL 5.00"), ("b/images/002.jpg", "line", "£1.20")]
+    with pytest.raises(ValueError, match="same length"):
+        conv.Options(images=["a/images", "b/images"], labels=["a/bbox"])
+
+
+def test_ccpd_names_give_the_plate_corners_and_text(tmp_path):
+    name = ("025-95_113-154&383_386&473-386&473_177&454_154&383_363&402-0_0_22_27_27_33_16"
+            "-37-15.jpg")
+    path, commit = make_repo(tmp_path / "cc", {f"photos/{name}": png_bytes(1),
+                                               "bad/not-a-ccpd-name.jpg": png_bytes(2)})
+    conv = CONVERTERS["ccpd_names"]
+    with GitSource(path, commit) as source:
+        (page,) = list(conv.items(source, conv.Options(under=["photos"]), Counter()))
+        with pytest.raises(DataError, match="not-a-ccpd-name.jpg"):
+            list(conv.items(source, conv.Options(under=["bad"]), Counter()))
+    (plate,) = page.regions
+    assert (plate.category, plate.text, plate.region) == ("plate", "皖AY339S", "cn")
+    assert plate.polygon == ((386, 473), (177, 454), (154, 383), (363, 402))
+
+
+def test_voc_chars_read_a_plate_left_to_right(tmp_path):
+    chars = "".join(f"<object><name>{c}</name><bndbox><xmin>{x}</xmin><ymin>1</ymin>"
+                    f"<xmax>{x + 8}</xmax><ymax>20</ymax></bndbox></object>"
+                    for c, x in (("7", 90), ("A", 10), ("1", 30), ("B", 50), ("7", 70)))
+    path, commit = make_repo(tmp_path / "vc", {
+        "p/annotations/00.xml": f"<annotation>{chars}</annotation>",
+        "p/images/00.jpg": png_bytes(1),
+        "p/annotations/01.xml": "<annotation><object><name>AB</name><bndbox><xmin>1</xmin>"
+                                "<xmax>9</xmax></bndbox></object></annotation>",
+        "p/images/01.jpg": png_bytes(2),
+    })
+    conv = CONVERTERS["voc_chars"]
+    with GitSource(path, commit) as source:
+        crops = list(conv.items(source, conv.Options(under="p/annotations", pattern="00.xml",
+                                                     images="{parent}/images", region="ru"),
+                                Counter()))
+        with pytest.raises(DataError, match="01.xml.*not one character"):
+            list(conv.items(source, conv.Options(under="p/annotations", pattern="01.xml",
+                                                 images="{parent}/images"), Counter()))
+    assert [(c.image, c.text, c.region) for c in crops] == [("p/images/00.jpg", "A1B77", "ru")]

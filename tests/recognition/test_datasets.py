@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognition.ccpd import parse_ccpd_name
+from core.ccpd import parse_ccpd_name
 from recognition.datasets import load_sample, read_dataset
 from recognition.preprocess import PreprocessConfig
 from recognition.training_data import CropDataset, collate, split_by_length

@@ -58,6 +58,12 @@ def text_norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def upper_norm(text: str) -> str:
+    """``text_norm`` in upper case: for ground truth written in capitals whatever the print
+    (SROIE transcribes a receipt's ``Tel :`` as ``TEL :``)."""
+    return text_norm(text).upper()
+
+
 @dataclass
 class Task:
     """One benchmark row: a set, how each engine reads it, and how it is scored."""
@@ -114,6 +120,22 @@ SCENE_WORD_TASKS = [
          tess_langs="eng"),
 ]
 
+# Real plate crops of a region ../shared/data has no crops of (issue 23), prepared under
+# data/real like the scene words: Russian one-row plates cut from car photos, each
+# character boxed (`pipeline data prepare ru_plate_crops_dstaroff`).
+REAL_PLATE_TASKS = [
+    Task("RU plate crops", "ru_plate_crops_dstaroff", "crop", "plates", "recognize", plate_norm,
+         tess_langs="eng"),
+]
+
+# Real car photos with plate text, prepared under data/real (COCO): the plate counts as found
+# when its text appears in the output, as for the EU photos. CCPD parking-lot photos
+# (`pipeline data prepare cn_plate_photos_ccpd`), one blue plate each.
+REAL_PLATE_PHOTO_TASKS = [
+    Task("CN car photos (plate found)", "cn_plate_photos_ccpd", "scene", "plates", "ocr",
+         plate_norm, tess_langs="chi_sim+eng", contains=True),
+]
+
 # Receipts (issue 25): whole photographed receipts, scored on all of a receipt's text in
 # reading order (its labelled lines, top to bottom, joined). Synthetic sets are made by `pipeline
 # synth receipts` into data/synth/receipts_<part> (tune: --seed 25001, test: --seed 25002, 30
@@ -125,6 +147,10 @@ RECEIPT_TASKS = [
     Task("synthetic receipt photos (RU+EN)", "receipts", "page", "documents", "ocr", text_norm),
     Task("synthetic receipt scans (RU+EN)", "receipts_scan", "page", "documents", "ocr",
          text_norm),
+    # real: scanned Malaysian shop receipts, ICDAR 2019 SROIE (`pipeline data prepare
+    # sroie_receipts`), lines in the order the ground truth lists them (top to bottom),
+    # compared in upper case: the ground truth is in capitals, the print often is not
+    Task("receipts (SROIE, real)", "sroie_receipts", "page", "documents", "ocr", upper_norm),
 ]
 
 # Plates of a region no real set here shows (issue 23): synthetic crops made by `pipeline synth
@@ -169,10 +195,11 @@ def read_labels(folder: Path) -> list[Sample]:
 
 def load_coco_pages(folder: Path) -> list[Sample]:
     """The pages of a COCO folder (``annotations.json``, images beside it or in ``images/``),
-    each with its ``line`` texts (else its ``word`` texts) in annotation order, one per row."""
+    each with its ``line`` texts (else its ``word``, else its ``plate`` texts) in annotation
+    order, one per row."""
     data = json.loads((folder / "annotations.json").read_text(encoding="utf-8"))
     names = {c["id"]: c["name"] for c in data["categories"]}
-    unit = "line" if "line" in names.values() else "word"
+    unit = next((u for u in ("line", "word", "plate") if u in names.values()), "word")
     texts: dict[int, list[str]] = {}
     for ann in sorted(data["annotations"], key=lambda a: a["id"]):
         if names.get(ann["category_id"]) == unit:
@@ -187,9 +214,9 @@ def load_coco_pages(folder: Path) -> list[Sample]:
     return samples
 
 
-def load_receipts(set_name: str, part: str) -> list[Sample] | None:
-    """The receipt photos of one part (``val``: tune + test), or ``None`` with a printed note
-    when that part is not generated or prepared."""
+def load_coco_part(set_name: str, part: str) -> list[Sample] | None:
+    """The photos (receipts, cars) of one synthetic or prepared COCO set's part (``val``: tune
+    + test), or ``None`` with a printed note when that part is not generated or prepared."""
     found: list[Sample] = []
     for one in UNIONS.get(part, (part,)):
         for folder in (SYNTH_DATA / f"{set_name}_{one}", REAL_DATA / set_name / one):
@@ -371,11 +398,13 @@ def main() -> None:
     # the sets outside ../shared/data, each group with its loader
     loaders = {t.name: load for group, load in ((HANDWRITING_TASKS, load_real_crops),
                                                 (SCENE_WORD_TASKS, load_real_crops),
-                                                (RECEIPT_TASKS, load_receipts),
+                                                (REAL_PLATE_TASKS, load_real_crops),
+                                                (REAL_PLATE_PHOTO_TASKS, load_coco_part),
+                                                (RECEIPT_TASKS, load_coco_part),
                                                 (SYNTH_PLATE_TASKS, load_synth_crops))
                for t in group}
-    for task in (TASKS + HANDWRITING_TASKS + SCENE_WORD_TASKS + RECEIPT_TASKS
-                 + SYNTH_PLATE_TASKS):
+    for task in (TASKS + HANDWRITING_TASKS + SCENE_WORD_TASKS + REAL_PLATE_TASKS
+                 + REAL_PLATE_PHOTO_TASKS + RECEIPT_TASKS + SYNTH_PLATE_TASKS):
         if wanted and task.set_name not in wanted and task.name not in wanted:
             continue
         if task.name in loaders:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.config import StrictModel
 from core.weights import check_untrained
@@ -93,6 +94,20 @@ class DatasetConfig(StrictModel):
     max_chars: int | None = Field(
         None, ge=1, description="drop samples whose text is longer (e.g. lines too long to "
                                 "fit the model's columns)")
+    text_pattern: str | None = Field(
+        None, description="keep only samples whose whole text matches this regular "
+        "expression (before limit), e.g. '[^A-Za-z]+': lines without letters, from ground "
+        "truth that writes every letter in capitals whatever the print")
+
+    @field_validator("text_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from exc
+        return pattern
 
 
 class DataConfig(StrictModel):

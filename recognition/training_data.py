@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -143,11 +144,17 @@ def split_by_length(samples: Sequence[TextSample], fraction: float, max_count: i
 
 
 def read_datasets(specs: Sequence[DatasetConfig], charset: str) -> list[list[TextSample]]:
-    """Read each dataset of ``specs``, dropping samples longer than its ``max_chars``."""
+    """Read each dataset of ``specs``, keeping the samples its ``text_pattern`` matches (then
+    its ``limit``) and dropping those longer than its ``max_chars``."""
     parts = []
     for spec in specs:
         samples = read_dataset(resolve_path(spec.path), spec.kind, charset, spec.phase,
-                               spec.region_field, spec.categories, spec.limit)
+                               spec.region_field, spec.categories,
+                               None if spec.text_pattern else spec.limit)
+        if spec.text_pattern:
+            pattern = re.compile(spec.text_pattern)
+            samples = [s for s in samples if pattern.fullmatch(s.text)][: spec.limit]
+            log.info("%s: %d samples match %r", spec.path, len(samples), spec.text_pattern)
         if spec.max_chars is not None:
             kept = [s for s in samples if len(s.text) <= spec.max_chars]
             if len(kept) < len(samples):

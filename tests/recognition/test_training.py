@@ -177,6 +177,26 @@ def test_max_chars_drops_long_samples(crops):
     assert sorted(s.text for s in short) == sorted(w for w in WORDS if len(w) <= 2)
 
 
+def test_text_pattern_keeps_matching_samples_before_the_limit(crops):
+    import pytest
+    from pydantic import ValidationError
+
+    from recognition.config import DatasetConfig
+    from recognition.training_data import read_datasets
+
+    letterless, = read_datasets([DatasetConfig(path=crops, text_pattern="[^A-Z]+")],
+                                TINY_CHARSET)
+    assert letterless == []  # every word here has a letter
+    with_digit, = read_datasets([DatasetConfig(path=crops, text_pattern=r"[A-Z]\d+")],
+                                TINY_CHARSET)
+    assert sorted(s.text for s in with_digit) == sorted(w for w in WORDS if w[1:].isdigit())
+    two, = read_datasets([DatasetConfig(path=crops, text_pattern=r"[A-Z]\d+", limit=2)],
+                         TINY_CHARSET)
+    assert len(two) == 2 and all(s.text[1:].isdigit() for s in two)
+    with pytest.raises(ValidationError, match="text_pattern"):
+        DatasetConfig(path=crops, text_pattern="[")
+
+
 def test_exported_half_weights_read_like_the_run_checkpoint(tmp_path, crops):
     from recognition.checkpoint import load_checkpoint, read_checkpoint
     from recognition.config import RecognizerConfig

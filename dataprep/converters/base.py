@@ -116,3 +116,22 @@ def rectangle(x1: float, y1: float, x2: float, y2: float) -> tuple[tuple[float, 
     """A box as a clockwise four-point polygon."""
     return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
 
+
+def folder_pairs(first: str | list[str], second: str | list[str], names: str
+                 ) -> list[tuple[str, str]]:
+    """Two folder options given as two folders or two lists paired by position (images and
+    their labels), as ``[(first, second), ...]``.
+
+    Raises:
+        ValueError: a folder beside a list, lists of different lengths, or empty lists,
+            naming the options (``names``, e.g. ``"images and labels"``).
+    """
+    if isinstance(first, str) and isinstance(second, str):
+        return [(first, second)]
+    if isinstance(first, str) or isinstance(second, str) or len(first) != len(second):
+        raise ValueError(f"{names}: two folders, or two lists of the same length (paired "
+                         "by position)")
+    if not first:
+        raise ValueError(f"{names}: at least one folder each")
+    return list(zip(first, second, strict=True))
+

@@ -22,6 +22,7 @@ from dataprep.converters.base import (
     Item,
     Page,
     TextRegion,
+    folder_pairs,
     group_key,
     register,
 )
@@ -76,17 +77,13 @@ class IcdarQuads(Converter):
 
         @model_validator(mode="after")
         def _paired(self):
-            if isinstance(self.images, str) != isinstance(self.labels, str) or (
-                    not isinstance(self.images, str) and len(self.images) != len(self.labels)):
-                raise ValueError("images and labels: two folders, or two lists of the same "
-                                 "length (paired by position)")
+            folder_pairs(self.images, self.labels, "images and labels")
             return self
 
     def items(self, source: GitSource, options: Options, skipped: Counter[str]
               ) -> Iterator[Item]:
-        pairs = ([(options.images, options.labels)] if isinstance(options.images, str)
-                 else list(zip(options.images, options.labels, strict=True)))
-        for images_folder, labels_folder in pairs:
+        for images_folder, labels_folder in folder_pairs(options.images, options.labels,
+                                                         "images and labels"):
             yield from self._pair(source, images_folder, labels_folder, options, skipped)
 
     def _pair(self, source: GitSource, images_folder: str, labels_folder: str,

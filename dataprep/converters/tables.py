@@ -20,6 +20,7 @@ from dataprep.converters.base import (
     Item,
     Page,
     TextRegion,
+    folder_pairs,
     group_key,
     rectangle,
     register,
@@ -200,19 +201,13 @@ class PairedTextCrops(Converter):
 
         @model_validator(mode="after")
         def _paired(self):
-            if isinstance(self.images, str) != isinstance(self.texts, str) or (
-                    not isinstance(self.images, str) and len(self.images) != len(self.texts)):
-                raise ValueError("images and texts: two folders, or two lists of the same "
-                                 "length (paired by position)")
-            if not isinstance(self.images, str) and not self.images:
-                raise ValueError("images: at least one folder")
+            folder_pairs(self.images, self.texts, "images and texts")
             return self
 
     def items(self, source: GitSource, options: Options, skipped: Counter[str]
               ) -> Iterator[Item]:
         table = str.maketrans(options.replace)
-        pairs = ([(options.images, options.texts)] if isinstance(options.images, str)
-                 else list(zip(options.images, options.texts, strict=True)))
+        pairs = folder_pairs(options.images, options.texts, "images and texts")
         for images_folder, texts_folder in pairs:
             yield from self._pair(source, images_folder, texts_folder, table, options,
                                   skipped)

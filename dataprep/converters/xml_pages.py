@@ -108,6 +108,18 @@ class XmlOptions(StrictModel):
         return found
 
 
+def _voc_image(source: GitSource, xml_path: str, images: str) -> str:
+    """The image a VOC file labels: its stem in ``images`` (``{parent}``: the folder above
+    the XML file's folder)."""
+    parent = str(PurePosixPath(xml_path).parent.parent)
+    folder = images.replace("{parent}", "" if parent == "." else parent)
+    image = find_image(source, folder, PurePosixPath(xml_path).stem)
+    if image is None:
+        raise DataError(xml_path, f"no image {PurePosixPath(xml_path).stem}.* in {folder}/ at "
+                        "the pinned commit")
+    return image
+
+
 @register
 class VocBoxes(Converter):
     """Pascal VOC XML (one file per photo) with boxes, e.g. licence plates: no text."""
@@ -128,12 +140,7 @@ class VocBoxes(Converter):
               ) -> Iterator[Item]:
         for xml_path in options.files(source):
             root = parse_xml(source, xml_path)
-            parent = str(PurePosixPath(xml_path).parent.parent)
-            folder = options.images.replace("{parent}", "" if parent == "." else parent)
-            image = find_image(source, folder, PurePosixPath(xml_path).stem)
-            if image is None:
-                raise DataError(xml_path, f"no image {PurePosixPath(xml_path).stem}.* in "
-                                f"{folder}/ at the pinned commit")
+            image = _voc_image(source, xml_path, options.images)
             regions = []
             for i, obj in enumerate(descendants(root, "object")):
                 if options.names is not None:
@@ -175,12 +182,7 @@ class VocChars(Converter):
               ) -> Iterator[Item]:
         for xml_path in options.files(source):
             root = parse_xml(source, xml_path)
-            parent = str(PurePosixPath(xml_path).parent.parent)
-            folder = options.images.replace("{parent}", "" if parent == "." else parent)
-            image = find_image(source, folder, PurePosixPath(xml_path).stem)
-            if image is None:
-                raise DataError(xml_path, f"no image {PurePosixPath(xml_path).stem}.* in "
-                                f"{folder}/ at the pinned commit")
+            image = _voc_image(source, xml_path, options.images)
             chars = []
             for i, obj in enumerate(descendants(root, "object")):
                 name = (next(descendants(obj, "name"), None))

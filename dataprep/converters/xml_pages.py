@@ -144,7 +144,7 @@ class VocBoxes(Converter):
             regions = []
             for i, obj in enumerate(descendants(root, "object")):
                 if options.names is not None:
-                    name = (next(descendants(obj, "name"), None))
+                    name = next(descendants(obj, "name"), None)
                     if name is None or (name.text or "").strip() not in options.names:
                         skipped["object of another name"] += 1
                         continue
@@ -185,7 +185,7 @@ class VocChars(Converter):
             image = _voc_image(source, xml_path, options.images)
             chars = []
             for i, obj in enumerate(descendants(root, "object")):
-                name = (next(descendants(obj, "name"), None))
+                name = next(descendants(obj, "name"), None)
                 box = next(descendants(obj, "bndbox"), None)
                 char = (name.text or "").strip() if name is not None else ""
                 if len(char) != 1 or box is None:

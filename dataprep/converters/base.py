@@ -134,4 +134,3 @@ def folder_pairs(first: str | list[str], second: str | list[str], names: str
     if not first:
         raise ValueError(f"{names}: at least one folder each")
     return list(zip(first, second, strict=True))
-

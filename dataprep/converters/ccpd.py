@@ -48,6 +48,6 @@ class CcpdNames(Converter):
                 except ValueError as exc:
                     raise DataError(image, str(exc)) from exc
                 # the name lists the corners from the bottom-right, clockwise
-                region = TextRegion(options.category, tuple(map(tuple, plate.vertices)),
-                                    plate.text, options.region)
+                region = TextRegion(options.category, plate.vertices, plate.text,
+                                    options.region)
                 yield Page(image, (region,), group_key(image, options.group))

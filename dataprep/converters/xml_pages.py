@@ -120,6 +120,12 @@ def _voc_image(source: GitSource, xml_path: str, images: str) -> str:
     return image
 
 
+def _voc_name(obj: ET.Element) -> str:
+    """A VOC object's name, stripped (``""`` without one)."""
+    name = next(descendants(obj, "name"), None)
+    return (name.text or "").strip() if name is not None else ""
+
+
 @register
 class VocBoxes(Converter):
     """Pascal VOC XML (one file per photo) with boxes, e.g. licence plates: no text."""
@@ -143,11 +149,9 @@ class VocBoxes(Converter):
             image = _voc_image(source, xml_path, options.images)
             regions = []
             for i, obj in enumerate(descendants(root, "object")):
-                if options.names is not None:
-                    name = next(descendants(obj, "name"), None)
-                    if name is None or (name.text or "").strip() not in options.names:
-                        skipped["object of another name"] += 1
-                        continue
+                if options.names is not None and _voc_name(obj) not in options.names:
+                    skipped["object of another name"] += 1
+                    continue
                 box = next(descendants(obj, "bndbox"), None)
                 if box is None:
                     raise DataError(xml_path, f"object {i} has no bndbox")
@@ -185,9 +189,8 @@ class VocChars(Converter):
             image = _voc_image(source, xml_path, options.images)
             chars = []
             for i, obj in enumerate(descendants(root, "object")):
-                name = next(descendants(obj, "name"), None)
+                char = _voc_name(obj)
                 box = next(descendants(obj, "bndbox"), None)
-                char = (name.text or "").strip() if name is not None else ""
                 if len(char) != 1 or box is None:
                     raise DataError(xml_path, f"object {i} is not one character with a box")
                 try:

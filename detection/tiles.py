@@ -6,7 +6,9 @@ word about ``text_height`` pixels high (:func:`detection.yolo.text_scale_imgsz`)
 2048-pixel photo letterboxed to a 640 training view shows its words 3-4 pixels high instead.
 :func:`page_tiles` makes the views the detector meets: the page warped upright by its labelled
 quad, cut into overlapping tiles whose side, scaled to ``imgsz``, shows the median word
-``text_height`` pixels high.
+``text_height`` pixels high. :func:`line_words` cuts a labelled text line (real sets such as
+SROIE box lines, not words) into word boxes at its widest ink gaps, one per word of its text,
+so line-labelled pages can teach a word detector.
 
 :func:`object_zooms` goes the other way: windows around one object (a licence plate) in which
 it spans a third of the frame or more, as in a close-up photo.
@@ -22,7 +24,8 @@ import cv2
 import numpy as np
 from shapely.geometry import box
 
-from core.geometry import order_quad, to_shapely, upright_homography
+from core.geometry import box_polygon, order_quad, to_shapely, upright_homography
+from core.imaging import to_gray
 
 
 @dataclass
@@ -47,6 +50,63 @@ def upright_page(image: np.ndarray, objects: Sequence[TileObject], quad: np.ndar
         pts = cv2.perspectiveTransform(o.polygon.reshape(-1, 1, 2).astype(np.float64), matrix)
         moved.append(TileObject(o.label, pts.reshape(-1, 2), dict(o.attributes)))
     return page, moved
+
+
+def line_words(image: np.ndarray, line: TileObject, label: str = "word", pad: float = 0.15,
+               min_ink: int = 2) -> list[TileObject] | None:
+    """The words of ``line`` (its text in ``attributes["translation"]``), cut at the line's
+    widest ink gaps: one box per whitespace-separated word, spanning the line's rows and its
+    word's ink columns, padded by ``pad`` line heights (never past the gaps beside it).
+
+    Ink is Otsu's dark class inside the line's box; a column holds ink when at least
+    ``min_ink`` of its pixels are dark (a speck does not close a gap). A one-word line is one
+    box as it is. Returns ``None`` when the line has fewer ink gaps than word breaks (a rule
+    or a frame runs through it, or its text is not what is printed): the caller decides.
+    """
+    text = str(line.attributes.get("translation", ""))
+    words = text.split()
+    attrs = {k: v for k, v in line.attributes.items() if k != "translation"}
+    if len(words) <= 1:
+        return [TileObject(label, line.polygon.copy(), {**attrs, "translation": text.strip()})]
+    h_img, w_img = image.shape[:2]
+    x0, y0 = (max(0, int(np.floor(v))) for v in line.polygon.min(0))
+    x1 = min(w_img, int(np.ceil(line.polygon[:, 0].max())))
+    y1 = min(h_img, int(np.ceil(line.polygon[:, 1].max())))
+    if x1 - x0 < 2 * len(words) or y1 - y0 < 4:
+        return None
+    gray = to_gray(image[y0:y1, x0:x1])
+    if int(gray.max()) == int(gray.min()):
+        return None
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    cols = ink.sum(axis=0) >= min_ink
+    filled = np.flatnonzero(cols)
+    if len(filled) == 0:
+        return None
+    first, last = int(filled[0]), int(filled[-1])
+    gaps = []  # (width, start, end) of empty column runs between the first and last ink
+    start = None
+    for c in range(first, last + 2):
+        empty = c <= last and not cols[c]
+        if empty and start is None:
+            start = c
+        elif not empty and start is not None:
+            gaps.append((c - start, start, c))
+            start = None
+    if len(gaps) < len(words) - 1:
+        return None
+    chosen = sorted(sorted(gaps, key=lambda g: (-g[0], g[1]))[:len(words) - 1],
+                    key=lambda g: g[1])
+    bounds = [first, *[c for g in chosen for c in (g[1], g[2])], last + 1]
+    grow = pad * (y1 - y0)
+    out = []
+    for k, word in enumerate(words):
+        left, right = bounds[2 * k], bounds[2 * k + 1]
+        lo = x0 + left - min(grow, chosen[k - 1][0] / 2 if k else grow)
+        hi = x0 + right + min(grow, chosen[k][0] / 2 if k < len(chosen) else grow)
+        lo, hi = max(float(x0), lo), min(float(x1), hi)
+        out.append(TileObject(label, np.asarray(box_polygon(lo, y0, hi, y1), np.float64),
+                              {**attrs, "translation": word}))
+    return out
 
 
 def _starts(length: int, tile: int, overlap: float) -> list[int]:

@@ -213,6 +213,10 @@ def page_tiles(
         "page", "--page-label", help="Category of the page quad: an image with one is warped "
         "upright first, as the documents pipeline reads it."),
     quality: int = typer.Option(92, "--quality", min=50, max=100, help="JPEG quality."),
+    split_lines: str | None = typer.Option(
+        None, "--split-lines", help="Category of labelled text lines to cut into `word` "
+        "boxes at their ink gaps, one per word of the line's text, before tiling (real sets "
+        "that box lines, e.g. SROIE); a line without enough gaps stays one box."),
 ) -> None:
     """COCO page photos → upright pages cut into tiles at the detector's text scale (COCO)."""
     from core.logs import setup_logging
@@ -220,12 +224,15 @@ def page_tiles(
     setup_logging("INFO")
     import cv2
 
+    from detection.tiles import line_words, upright_page
     from detection.tiles import page_tiles as cut_tiles
-    from detection.tiles import upright_page
     from synth.runner import write_coco
 
     records, names, images = _read_coco(annotations, images)
     categories = tuple(n for n in names if n != page_label)
+    if split_lines:
+        categories = tuple(dict.fromkeys("word" if n == split_lines else n for n in categories))
+    unsplit = 0
     (out / "images").mkdir(parents=True, exist_ok=True)
     written, skipped = [], 0
     for record in records:
@@ -239,6 +246,16 @@ def page_tiles(
         objects = _tile_objects(record, skip_label=page_label)
         if quads:
             bgr, objects = upright_page(bgr, objects, quads[0])
+        if split_lines:
+            cut = []
+            for o in objects:
+                words = line_words(bgr, o) if o.label == split_lines else [o]
+                if words is None:
+                    unsplit += 1
+                    o.label = "word"
+                    words = [o]
+                cut += words
+            objects = cut
         stem = Path(record.file_name).stem
         for k, (tile, kept, _) in enumerate(cut_tiles(bgr, objects, text_height, imgsz,
                                                       overlap)):
@@ -248,8 +265,9 @@ def page_tiles(
     if not written:
         fail(f"no tile with a labelled object came out of {annotations}")
     write_coco(out / "annotations.json", written, categories)
+    note = f", {unsplit} lines kept whole (too few ink gaps)" if split_lines else ""
     typer.echo(f"wrote {len(written)} tiles of {len(records) - skipped} images "
-               f"({skipped} skipped) -> {out / 'annotations.json'}")
+               f"({skipped} skipped{note}) -> {out / 'annotations.json'}")
 
 
 @convert_app.command("zooms")

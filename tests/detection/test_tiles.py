@@ -158,3 +158,70 @@ def test_convert_zooms_writes_coco_close_ups_and_names_a_wrong_label(tmp_path: P
         assert view[int(y + h / 2), int(x + w / 2)].mean() > 200  # the plate is where it says
     bad = runner.invoke(app, ["convert", "zooms", str(ann), "--out", str(out), "--label", "car"])
     assert bad.exit_code != 0 and "'car'" in bad.output and "plate" in bad.output
+
+
+def _inked_line(spans: list[tuple[int, int]], letter_gap: int = 0) -> np.ndarray:
+    """A white strip with a dark block per ``(x0, x1)`` span, rows 12-28; ``letter_gap``
+    leaves a narrow blank column in the middle of each block (a gap between letters)."""
+    image = np.full((40, 400, 3), 235, np.uint8)
+    for x0, x1 in spans:
+        image[12:28, x0:x1] = 30
+        if letter_gap:
+            mid = (x0 + x1) // 2
+            image[12:28, mid:mid + letter_gap] = 235
+    return image
+
+
+def test_line_words_cut_a_line_at_its_widest_gaps_one_box_per_word():
+    from detection.tiles import line_words
+
+    spans = [(20, 90), (120, 170), (210, 330)]
+    image = _inked_line(spans, letter_gap=3)  # letter gaps of 3 px, word gaps of 30-40
+    line = TileObject("line", _rect(10, 8, 345, 32), {"translation": "alpha  be gamma",
+                                                      "source": "x"})
+    words = line_words(image, line, pad=0.15)
+    assert [w.attributes["translation"] for w in words] == ["alpha", "be", "gamma"]
+    assert all(w.label == "word" and w.attributes["source"] == "x" for w in words)
+    for w, (x0, x1) in zip(words, spans, strict=True):
+        lo, hi = w.polygon[:, 0].min(), w.polygon[:, 0].max()
+        assert lo <= x0 and hi >= x1  # the whole word, letter gap included
+        assert x0 - lo <= 0.15 * 24 + 1e-6 and hi - x1 <= 0.15 * 24 + 1e-6  # padded, no more
+        assert w.polygon[:, 1].min() == 8 and w.polygon[:, 1].max() == 32  # the line's rows
+    assert all(a.polygon[:, 0].max() <= b.polygon[:, 0].min()
+               for a, b in zip(words, words[1:], strict=False))  # no overlap
+
+
+def test_line_words_keep_one_word_whole_and_refuse_a_line_without_its_gaps():
+    from detection.tiles import line_words
+
+    image = _inked_line([(20, 330)])  # one solid run: no gap for "two words"
+    whole = TileObject("line", _rect(10, 8, 345, 32), {"translation": "solo"})
+    (one,) = line_words(image, whole)
+    assert one.label == "word" and one.attributes["translation"] == "solo"
+    assert np.array_equal(one.polygon, whole.polygon)
+    two = TileObject("line", _rect(10, 8, 345, 32), {"translation": "two words"})
+    assert line_words(image, two) is None
+
+
+def test_convert_page_tiles_split_lines_writes_word_boxes(tmp_path: Path):
+    image = _inked_line([(20, 90), (120, 170), (210, 330)])
+    anns = [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 8, 335, 24],
+             "segmentation": [_rect(10, 8, 345, 32).reshape(-1).tolist()], "area": 8040.0,
+             "iscrowd": 0, "attributes": {"translation": "alpha be gamma"}},
+            {"id": 2, "image_id": 1, "category_id": 1, "bbox": [350, 8, 40, 24],
+             "segmentation": [_rect(350, 8, 390, 32).reshape(-1).tolist()], "area": 960.0,
+             "iscrowd": 0, "attributes": {"translation": "no ink here"}}]
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "r.png"), image)
+    (tmp_path / "annotations.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "r.png", "width": 400, "height": 40}],
+        "annotations": anns, "categories": [{"id": 1, "name": "line"}]}))
+    out = tmp_path / "tiles"
+    result = runner.invoke(app, ["convert", "page-tiles", str(tmp_path / "annotations.json"),
+                                 "--out", str(out), "--split-lines", "line"])
+    assert result.exit_code == 0, result.output
+    assert "1 lines kept whole" in result.output
+    data = json.loads((out / "annotations.json").read_text())
+    assert [c["name"] for c in data["categories"]] == ["word"]
+    texts = sorted(a["attributes"]["translation"] for a in data["annotations"])
+    assert texts == ["alpha", "be", "gamma", "no ink here"]

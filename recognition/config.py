@@ -98,6 +98,10 @@ class DatasetConfig(StrictModel):
         None, description="keep only samples whose whole text matches this regular "
         "expression (before limit), e.g. '[^A-Za-z]+': lines without letters, from ground "
         "truth that writes every letter in capitals whatever the print")
+    case_folded: bool = Field(
+        False, description="the ground truth writes every letter in capitals whatever the "
+        "print (SROIE): texts are upper-cased and the loss counts a letter read in either "
+        "case as right, so lines with letters teach the reader without teaching it capitals")
 
     @field_validator("text_pattern")
     @classmethod

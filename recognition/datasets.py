@@ -45,6 +45,10 @@ class TextSample:
         region: plate region / country, if known.
         bbox: ``(x1, y1, x2, y2)`` to crop, or ``None`` for the whole image.
         polygon: polygon (pixels) whose outside is filled white, or ``None``.
+        case_folded: the text writes every letter in capitals whatever the print (SROIE's
+            ground truth): training counts either case of a letter as right
+            (:class:`recognition.losses.JointCTCAttentionLoss`), evaluation compares in
+            capitals.
     """
 
     path: Path
@@ -52,6 +56,7 @@ class TextSample:
     region: str | None = None
     bbox: tuple[int, int, int, int] | None = None
     polygon: tuple[tuple[float, float], ...] | None = None
+    case_folded: bool = False
 
 
 class UnreadableImage(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tqdm import tqdm
 
@@ -44,7 +44,9 @@ def evaluate_recognizer(recognizer: Recognizer, samples: Sequence[TextSample],
                 log.warning("skipping sample: %s", exc)
                 skipped += 1
         if crops:
-            preds.extend(recognizer.predict(crops))
+            read = recognizer.predict(crops)
+            preds.extend(replace(p, text=p.text.upper()) if s.case_folded else p
+                         for p, s in zip(read, part, strict=True))
             refs.extend(s.text for s in part)
             regions.extend(s.region for s in part)
         bar.update(len(samples[start: start + chunk]))

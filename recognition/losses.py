@@ -20,12 +20,20 @@ class JointCTCAttentionLoss(nn.Module):
         super().__init__()
         self.tokenizer = tokenizer
         self.ctc_weight, self.ce_weight, self.region_weight = ctc_weight, ce_weight, region_weight
+        lower, upper = tokenizer.case_pairs()
+        self._lower, self._upper = torch.tensor(lower), torch.tensor(upper)
 
     def forward(self, outputs: dict[str, torch.Tensor], texts: list[str],
                 attn_targets: torch.Tensor | None = None,
-                regions: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Loss terms; ``attn_targets`` are full rows ``bos .. eos pad`` from the tokenizer."""
+                regions: torch.Tensor | None = None,
+                case_folded: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Loss terms; ``attn_targets`` are full rows ``bos .. eos pad`` from the tokenizer.
+        Rows flagged in ``case_folded`` (texts in capitals whatever the print) score a
+        capital's class as the capital or its small letter (:func:`fold_case`)."""
         logits = outputs["ctc_logits"].float()
+        folded = case_folded is not None and bool(case_folded.any())
+        if folded:
+            logits = fold_case(logits, case_folded, self._lower + 1, self._upper + 1)
         log_probs = logits.log_softmax(-1).transpose(0, 1)
         targets, target_lengths = self.tokenizer.encode_ctc(texts)
         input_lengths = outputs["mask"].sum(1)
@@ -36,6 +44,9 @@ class JointCTCAttentionLoss(nn.Module):
         if "attn_logits" in outputs and attn_targets is not None:
             gold = attn_targets[:, 1:].to(logits.device)
             attn = outputs["attn_logits"].float()
+            if folded:
+                attn = fold_case(attn, case_folded, self._lower + Tokenizer.N_SPECIAL,
+                                 self._upper + Tokenizer.N_SPECIAL)
             terms["ce"] = F.cross_entropy(attn.reshape(-1, attn.shape[-1]), gold.reshape(-1),
                                           ignore_index=Tokenizer.PAD)
             loss = self.ctc_weight * ctc + self.ce_weight * terms["ce"]
@@ -47,6 +58,26 @@ class JointCTCAttentionLoss(nn.Module):
             loss = loss + self.region_weight * terms["region"]
         terms["loss"] = loss
         return terms
+
+
+def fold_case(logits: torch.Tensor, rows: torch.Tensor, lower: torch.Tensor,
+              upper: torch.Tensor) -> torch.Tensor:
+    """``logits`` ``(B, ..., C)`` with, in each row flagged by ``rows`` ``(B,)``, every
+    capital's class (``upper``) made to stand for the capital or its small letter (``lower``,
+    the same order): its logit becomes the log-sum-exp of both and the small letter's drops
+    out (a large negative logit). The softmax normaliser is unchanged, so the capital's
+    probability becomes the sum of both: a label in capitals is right whichever case is read.
+    """
+    if len(lower) == 0:
+        return logits
+    lower, upper = lower.to(logits.device), upper.to(logits.device)
+    flagged = logits[rows.to(logits.device)]
+    merged = torch.logaddexp(flagged[..., upper], flagged[..., lower])
+    flagged = flagged.index_copy(-1, upper, merged)
+    flagged = flagged.index_fill(-1, lower, -1e4)
+    out = logits.clone()
+    out[rows.to(logits.device)] = flagged
+    return out
 
 
 def ctc_distillation(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor,

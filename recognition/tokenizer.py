@@ -60,6 +60,18 @@ class Tokenizer:
         return sorted({self._index[c] for c in chars if c in self._index})
 
     # CTC
+    def case_pairs(self) -> tuple[list[int], list[int]]:
+        """Charset positions of each lower-case letter and of its capital, where both are in
+        the charset (``ß``, whose capital is two letters, is not); add 1 for CTC class ids,
+        :attr:`N_SPECIAL` for attention ids."""
+        lower, upper = [], []
+        for c, i in self._index.items():
+            cap = c.upper()
+            if cap != c and len(cap) == 1 and cap in self._index:
+                lower.append(i)
+                upper.append(self._index[cap])
+        return lower, upper
+
     def encode_ctc(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Concatenated CTC targets and their lengths (the layout ``F.ctc_loss`` takes)."""
         ids = [self._index[c] + 1 for t in texts for c in t]

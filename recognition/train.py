@@ -432,7 +432,8 @@ def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: Joint
         outputs = model(images, batch["widths"].to(device),
                         attn_targets[:, :-1].to(device)
                         if getattr(parts.model, "has_decoder", False) else None)
-    terms = criterion(outputs, batch["texts"], attn_targets, batch["regions"])
+    terms = criterion(outputs, batch["texts"], attn_targets, batch["regions"],
+                      batch.get("case_folded"))
     if teacher is not None:
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             taught = teacher(images, batch["widths"].to(device))["ctc_logits"]

@@ -12,7 +12,7 @@ import math
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,8 @@ class CropDataset(Dataset):
             image = self.augmenter(image, aug_seed)
         array, width = prepare_image(image, self.preprocess)
         return {"image": array, "width": width, "text": sample.text,
-                "region": self.region_index.get(sample.region, -1) if sample.region else -1}
+                "region": self.region_index.get(sample.region, -1) if sample.region else -1,
+                "case_folded": sample.case_folded}
 
 
 def collate(items: list[dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -66,7 +67,9 @@ def collate(items: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     return {"images": normalize(np.stack([it["image"] for it in items])),
             "widths": torch.tensor([it["width"] for it in items], dtype=torch.long),
             "texts": [it["text"] for it in items],
-            "regions": torch.tensor([it["region"] for it in items], dtype=torch.long)}
+            "regions": torch.tensor([it["region"] for it in items], dtype=torch.long),
+            "case_folded": torch.tensor([it.get("case_folded", False) for it in items],
+                                        dtype=torch.bool)}
 
 
 def epoch_order(sizes: Sequence[int], weights: Sequence[float], samples_per_epoch: int | None,
@@ -155,6 +158,8 @@ def read_datasets(specs: Sequence[DatasetConfig], charset: str) -> list[list[Tex
             pattern = re.compile(spec.text_pattern)
             samples = [s for s in samples if pattern.fullmatch(s.text)][: spec.limit]
             log.info("%s: %d samples match %r", spec.path, len(samples), spec.text_pattern)
+        if spec.case_folded:
+            samples = [replace(s, text=s.text.upper(), case_folded=True) for s in samples]
         if spec.max_chars is not None:
             kept = [s for s in samples if len(s.text) <= spec.max_chars]
             if len(kept) < len(samples):

@@ -296,3 +296,39 @@ def test_average_recognizers_mixes_two_runs_of_one_model_and_refuses_two_models(
                                  "--out", str(tmp_path / "bad.pt")])
     assert result.exit_code == 1 and "differ in arch" in result.output
     assert not (tmp_path / "bad.pt").exists()
+
+
+def test_case_folded_sets_read_in_capitals_and_flag_their_samples(crops):
+    from recognition.config import DatasetConfig
+    from recognition.training_data import CropDataset, collate, read_datasets
+
+    plain, folded = read_datasets([DatasetConfig(path=crops),
+                                   DatasetConfig(path=crops, case_folded=True)], TINY_CHARSET)
+    assert not any(s.case_folded for s in plain)
+    assert folded and all(s.case_folded and s.text == s.text.upper() for s in folded)
+    from recognition.preprocess import PreprocessConfig
+
+    dataset = CropDataset(plain[:1] + folded[:1], PreprocessConfig(height=16, width=64))
+    batch = collate([dataset[0], dataset[1]])
+    assert batch["case_folded"].tolist() == [False, True]
+
+
+def test_evaluation_compares_a_folded_sample_in_capitals(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from recognition.datasets import TextSample
+    from recognition.evaluate import evaluate_recognizer
+    from recognition.types import Recognition
+
+    path = tmp_path / "x.png"
+    Image.fromarray(np.full((8, 8, 3), 255, np.uint8)).save(path)
+
+    class ReadsSmall:
+        def predict(self, crops):
+            return [Recognition(text="total", score=1.0) for _ in crops]
+
+    samples = [TextSample(path, "TOTAL", case_folded=True), TextSample(path, "TOTAL")]
+    result = evaluate_recognizer(ReadsSmall(), samples)
+    assert [p.text for p in result.predictions] == ["TOTAL", "total"]
+    assert result.metrics.accuracy == pytest.approx(0.5)

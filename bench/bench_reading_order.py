@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_accuracy import load_coco_pages, load_coco_part, text_norm  # noqa: E402
+from bench_accuracy import load_coco_pages, load_coco_part, text_norm, upper_norm  # noqa: E402
 from realdata import Sample, load_set  # noqa: E402
 
 CACHE = ROOT / "runs" / "bench" / "order_cache"
@@ -100,19 +100,19 @@ def assembler_for(overrides: list[str]):
     return Assembler(config.assembler)
 
 
-def page_cer(texts: Iterable[str], samples: list[Sample]) -> float:
-    """Levenshtein distance over the truth's length, whitespace collapsed, pooled."""
+def page_cer(texts: Iterable[str], samples: list[Sample], norm=text_norm) -> float:
+    """Levenshtein distance over the truth's length, whitespace collapsed (``norm``), pooled."""
     edits = chars = 0
     for text, s in zip(texts, samples, strict=True):
-        gt = text_norm(s.text)
-        edits += Levenshtein.distance(text_norm(text), gt)
+        gt = norm(s.text)
+        edits += Levenshtein.distance(norm(text), gt)
         chars += len(gt)
     return edits / max(chars, 1)
 
 
-def score(assembler, words_per_page: list, samples: list[Sample]) -> float:
+def score(assembler, words_per_page: list, samples: list[Sample], norm=text_norm) -> float:
     return page_cer(("\n".join(line.text for line in assembler.assemble(words))
-                     for words in words_per_page), samples)
+                     for words in words_per_page), samples, norm)
 
 
 def main() -> None:
@@ -129,6 +129,9 @@ def main() -> None:
                     help="documents preset overrides for reading the pages (e.g. "
                          "detector.weights=...); needs --tag, which names their cache")
     ap.add_argument("--tag", default="", help="cache name of the --set run")
+    ap.add_argument("--upper", nargs="*", default=[], metavar="NAME",
+                    help="sets compared in upper case (ground truth in capitals whatever the "
+                         "print, e.g. SROIE receipts)")
     ap.add_argument("--peers", action="store_true",
                     help="also read the pages with Tesseract and RapidOCR (same CER)")
     args = ap.parse_args()
@@ -142,25 +145,26 @@ def main() -> None:
         samples = samples_of(name, args.part, coco, args.limit)
         data[name] = (samples, cached_words(name, args.part, samples, args.refresh,
                                             args.overrides, args.tag))
+    norms = {n: upper_norm if n in args.upper else text_norm for n in sets}
     print("| variant | " + " | ".join(f"{n} ({len(data[n][0])})" for n in sets) + " |")
     print("|---|" + "---|" * len(sets))
     for spec in variants:
         label, _, rest = spec.partition("=")
         overrides = [f"assembler.{kv}" for kv in rest.split(",") if kv]
         assembler = assembler_for(overrides)
-        cers = [score(assembler, data[n][1], data[n][0]) for n in sets]
+        cers = [score(assembler, data[n][1], data[n][0], norms[n]) for n in sets]
         print(f"| {label} | " + " | ".join(f"{c:.3f}" for c in cers) + " |", flush=True)
     if args.peers:
         from peers import RapidOcr, Tesseract
 
         for peer in (Tesseract(), RapidOcr()):
-            cers = [peer_cer(peer, data[n][0]) for n in sets]
+            cers = [peer_cer(peer, data[n][0], norms[n]) for n in sets]
             print(f"| {peer.version()} | " + " | ".join(f"{c:.3f}" for c in cers) + " |",
                   flush=True)
 
 
-def peer_cer(peer, samples: list[Sample]) -> float:
-    return page_cer((peer.read(s.path, "page") for s in samples), samples)
+def peer_cer(peer, samples: list[Sample], norm=text_norm) -> float:
+    return page_cer((peer.read(s.path, "page") for s in samples), samples, norm)
 
 
 if __name__ == "__main__":

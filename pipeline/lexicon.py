@@ -351,20 +351,24 @@ def correct_page(texts: Sequence[str], languages: Sequence[str], margin: float =
     languages = page_languages(texts, languages)
     unsure = _unsure_flags(texts, scores, unsure_below)
     out: list[str] = []
-    broken = False
+    out_flags: list[list[bool]] = []  # per corrected text, per word: a word split in two
+    broken = False                    # ("her.She" -> "her. She") keeps its flag in both
     for text, flags in zip(texts, unsure, strict=True):
         parts = re.split(r"(\s+)", text)
         k_word = 0
+        row: list[bool] = []
         for k, part in enumerate(parts):
             if not part or part.isspace():
                 continue
             ends_broken = part.endswith("-") and len(part) > 1
             if not broken and not ends_broken and flags[k_word]:
                 parts[k] = correct_word(part, languages, margin)
+            row += [flags[k_word]] * len(parts[k].split())
             broken = ends_broken
             k_word += 1
         out.append("".join(parts))
-    return sentence_case(out, unsure)
+        out_flags.append(row)
+    return sentence_case(out, out_flags)
 
 
 def _unsure_flags(texts: Sequence[str], scores: Sequence[Sequence[float] | None] | None,

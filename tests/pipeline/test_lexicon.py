@@ -218,3 +218,12 @@ def test_word_lists_are_compact_and_lazy():
     en = word_list("en")
     assert en.nbytes < 4_000_000 and {"a", "z"} <= en.alphabet and "à" not in en.alphabet
     assert "ß" in word_list("de").alphabet  # stored as ss, written as ß
+
+
+def test_a_word_split_by_its_correction_keeps_its_flag_in_both_halves():
+    # "her.She" gets its lost space back: one read word, two words out; the page's word
+    # scores still line up with the words after it (an IndexError before)
+    texts = ["I met her.She said hello. when", "fine"]
+    scores = [(0.99, 0.99, 0.5, 0.99, 0.99, 0.5), (0.99,)]
+    assert correct_page(texts, EN_RU, scores=scores) == ["I met her. She said hello. When",
+                                                         "fine"]

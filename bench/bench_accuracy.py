@@ -144,13 +144,15 @@ REAL_PLATE_PHOTO_TASKS = [
 # data/real/<name>/<part>/annotations.json and is read the same way.
 SYNTH_DATA = Path(__file__).resolve().parents[1] / "data" / "synth"
 RECEIPT_TASKS = [
-    Task("synthetic receipt photos (RU+EN)", "receipts", "page", "documents", "ocr", text_norm),
-    Task("synthetic receipt scans (RU+EN)", "receipts_scan", "page", "documents", "ocr",
+    # read with the `receipts` preset (the documents preset in rows, no columns), as a user
+    # would read a receipt; before 2026-12-07 these rows were read with `documents`
+    Task("synthetic receipt photos (RU+EN)", "receipts", "page", "receipts", "ocr", text_norm),
+    Task("synthetic receipt scans (RU+EN)", "receipts_scan", "page", "receipts", "ocr",
          text_norm),
     # real: scanned Malaysian shop receipts, ICDAR 2019 SROIE (`pipeline data prepare
     # sroie_receipts`), lines in the order the ground truth lists them (top to bottom),
     # compared in upper case: the ground truth is in capitals, the print often is not
-    Task("receipts (SROIE, real)", "sroie_receipts", "page", "documents", "ocr", upper_norm),
+    Task("receipts (SROIE, real)", "sroie_receipts", "page", "receipts", "ocr", upper_norm),
 ]
 
 # Plates of a region no real set here shows (issue 23): synthetic crops made by `pipeline synth

@@ -52,7 +52,7 @@ def test_plates_preset_on_the_samples_with_a_missing_file_exits_2(tmp_path, fiel
     assert not (tmp_path / "b.json").exists()
 
 
-@pytest.mark.parametrize("preset", ["plates", "documents", "scene"])
+@pytest.mark.parametrize("preset", ["plates", "documents", "scene", "receipts"])
 @pytest.mark.parametrize("field", ["detector.weights", "recognizer.weights"])
 def test_from_preset_with_a_missing_file_raises_missing_weights_error(tmp_path, preset, field):
     missing = tmp_path / "x.pt"

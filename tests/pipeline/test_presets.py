@@ -12,7 +12,7 @@ def test_shipped_presets_validate():
         assert cfg.name == name
 
 
-@pytest.mark.parametrize("name", ["documents", "plates", "scene"])
+@pytest.mark.parametrize("name", ["documents", "plates", "scene", "receipts"])
 def test_presets_accept_overrides(name):
     cfg = load_pipeline_config(name, overrides=["batch_size=3", "detector.conf=0.45"])
     assert cfg.batch_size == 3

@@ -300,3 +300,16 @@ def test_value_width_keeps_a_column_of_words_or_of_wide_lines_apart():
     digits = ["12345"] * 12
     lines = read(page_order(left + right, rows, texts=digits), left_names + right_names)
     assert [w for line in lines for w in line] == left_names + right_names
+
+
+def test_the_receipts_preset_reads_every_row_across_the_page():
+    from pipeline.presets import load_pipeline_config
+
+    polys, labels, texts = receipt()
+    words = [t if t.startswith("Item") else "SR tax" for t in texts]  # not a value column
+    documents = load_pipeline_config("documents").assembler.layout
+    receipts = load_pipeline_config("receipts").assembler.layout
+    by_columns = read(page_order(polys, documents, texts=words), labels)
+    assert [w for line in by_columns for w in line][:6] == [f"item{r}" for r in range(6)]
+    assert read(page_order(polys, receipts, texts=words), labels) == [
+        [f"item{r}", f"price{r}"] for r in range(6)]

@@ -126,6 +126,20 @@ def _voc_name(obj: ET.Element) -> str:
     return (name.text or "").strip() if name is not None else ""
 
 
+def _voc_box(xml_path: str, i: int, obj: ET.Element) -> tuple[float, float, float, float]:
+    """Object ``i``'s ``bndbox`` as ``(xmin, ymin, xmax, ymax)``; a :class:`DataError` naming
+    the object when it has none or a corner is missing or not a number."""
+    box = next(descendants(obj, "bndbox"), None)
+    if box is None:
+        raise DataError(xml_path, f"object {i} has no bndbox")
+    try:
+        x1, y1, x2, y2 = (float(next(descendants(box, k)).text or "")
+                          for k in ("xmin", "ymin", "xmax", "ymax"))
+    except (TypeError, StopIteration, ValueError) as exc:
+        raise DataError(xml_path, f"object {i}: missing or malformed bndbox") from exc
+    return x1, y1, x2, y2
+
+
 @register
 class VocBoxes(Converter):
     """Pascal VOC XML (one file per photo) with boxes, e.g. licence plates: no text."""
@@ -152,15 +166,7 @@ class VocBoxes(Converter):
                 if options.names is not None and _voc_name(obj) not in options.names:
                     skipped["object of another name"] += 1
                     continue
-                box = next(descendants(obj, "bndbox"), None)
-                if box is None:
-                    raise DataError(xml_path, f"object {i} has no bndbox")
-                try:
-                    x1, y1, x2, y2 = (float(next(descendants(box, k)).text or "")
-                                      for k in ("xmin", "ymin", "xmax", "ymax"))
-                except (TypeError, StopIteration, ValueError) as exc:
-                    raise DataError(xml_path, f"object {i}: missing or malformed bndbox"
-                                    ) from exc
+                x1, y1, x2, y2 = _voc_box(xml_path, i, obj)
                 if x2 <= x1 or y2 <= y1:
                     skipped["empty box"] += 1
                     continue
@@ -190,15 +196,9 @@ class VocChars(Converter):
             chars = []
             for i, obj in enumerate(descendants(root, "object")):
                 char = _voc_name(obj)
-                box = next(descendants(obj, "bndbox"), None)
-                if len(char) != 1 or box is None:
-                    raise DataError(xml_path, f"object {i} is not one character with a box")
-                try:
-                    x1, x2 = (float(next(descendants(box, k)).text or "")
-                              for k in ("xmin", "xmax"))
-                except (TypeError, StopIteration, ValueError) as exc:
-                    raise DataError(xml_path, f"object {i}: missing or malformed bndbox"
-                                    ) from exc
+                if len(char) != 1:
+                    raise DataError(xml_path, f"object {i} is not one character")
+                x1, _, x2, _ = _voc_box(xml_path, i, obj)
                 chars.append(((x1 + x2) / 2, char))
             if not chars:
                 skipped["crop without characters"] += 1

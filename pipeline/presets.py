@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.config import ConfigError, StrictModel, load_config
+from core.config import ConfigError, StrictModel, apply_overrides, read_yaml, validate
 from core.paths import CONFIGS_DIR
 from detection.config import DetectorConfig
 from recognition.config import RecognizerConfig
@@ -460,8 +460,31 @@ def preset_path(name: str) -> Path:
     return path
 
 
+def read_preset(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A pipeline config file as a mapping. ``extends: NAME`` makes it the shipped preset
+    ``NAME`` with the file's own keys on top (mappings merged key by key, anything else
+    replaced), so a preset that differs in a few settings says only those."""
+    data = read_yaml(path)
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    base_path = preset_path(str(base))
+    if base_path in (*seen, path):
+        raise ConfigError(path, "extends", f"preset {base!r} extends itself")
+    return _merged(read_preset(base_path, (*seen, path)), data)
+
+
+def _merged(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
+
+
 def load_pipeline_config(preset: str | None = "documents", config: Path | None = None,
                          overrides: Iterable[str] = ()) -> PipelineConfig:
-    """Load a preset by name, or a config file when given (the file wins)."""
+    """Load a preset by name, or a config file when given (the file wins); see
+    :func:`read_preset` for ``extends``."""
     path = config if config is not None else preset_path(preset or "documents")
-    return load_config(path, PipelineConfig, overrides)
+    return validate(apply_overrides(read_preset(Path(path)), overrides), PipelineConfig, path)

@@ -64,3 +64,20 @@ def test_every_setting_is_documented():
     for section in (RegionsConfig, CropsConfig, ScriptLockConfig, TextConfig, LayoutConfig):
         for name, field in section.model_fields.items():
             assert field.description, f"{section.__name__}.{name} has no description"
+
+
+def test_a_preset_that_extends_another_says_only_what_differs(tmp_path):
+    documents = load_pipeline_config("documents").model_dump()
+    receipts = load_pipeline_config("receipts").model_dump()
+    assert receipts["name"] == "receipts" and receipts["detector"] == documents["detector"]
+    layout = receipts["assembler"]["layout"]
+    assert (layout["order"], layout["column_gap"]) == ("cuts", 1000)
+    assert layout["gutter_gap"] == documents["assembler"]["layout"]["gutter_gap"]  # kept
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: receipts\nname: mine\nbatch_size: 3\n", encoding="utf-8")
+    cfg = load_pipeline_config(config=mine, overrides=["detector.conf=0.4"]).model_dump()
+    assert (cfg["batch_size"], cfg["detector"]["conf"]) == (3, 0.4)
+    assert cfg["assembler"]["layout"] == layout  # two levels down
+    mine.write_text("extends: nowhere\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown preset 'nowhere'"):
+        load_pipeline_config(config=mine)

@@ -8,27 +8,29 @@ from pydantic import ValidationError
 from core.geometry import box_polygon
 from detection.config import DetectorConfig, DetectorTrainConfig
 from detection.factory import build_detector
-from detection.ink import CleanScanRouter, InkDetector, is_clean_scan
+from detection.ink import CleanScanRouter, InkDetector, is_clean_scan, text_height
 from detection.types import Region
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 ROWS = [["alpha", "beta", "gamma"], ["delta", "epsilon", "zeta"], ["theta", "iota", "kappa"]]
 
 
-def scan(rows=ROWS, width=900, height=400):
-    """A bi-level page; returns it and the ink box of every word."""
+def scan(rows=ROWS, width=900, height=400, scale=1.0, left=40, top=60):
+    """A bi-level page; returns it and the ink box of every word (type ``scale`` times the
+    default size, rows from ``top``, words from ``left``, spaced in proportion)."""
     img = np.full((height, width), 255, np.uint8)
     boxes = []
+    thick, step = round(2 * scale), round(60 * scale)
     for r, words in enumerate(rows):
-        x, y = 40, 60 + r * 60
+        x, y = left, top + r * step
         for word in words:
-            (w, _), _ = cv2.getTextSize(word, FONT, 1.0, 2)
+            (w, _), _ = cv2.getTextSize(word, FONT, scale, thick)
             alone = np.full_like(img, 255)
-            cv2.putText(alone, word, (x, y), FONT, 1.0, 0, 2)
+            cv2.putText(alone, word, (x, y), FONT, scale, 0, thick)
             ys, xs = np.nonzero(alone < 128)
             boxes.append((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
             img = np.minimum(img, alone)
-            x += w + 60
+            x += w + step
     img = np.where(img < 128, 0, 255).astype(np.uint8)
     return np.stack([img] * 3, axis=-1), boxes
 
@@ -154,3 +156,43 @@ def test_closing_quote_above_an_x_height_word_joins_it():
     regions2 = InkDetector().words(img2)
     assert not any(inside((800, 20, 806, 28), r.bbox) and inside(b, r.bbox)
                    for r in regions2 for b in truth2)
+
+
+def test_gray_faded_print_is_not_a_clean_scan():
+    img, _ = scan()
+    faded = np.where(img == 0, 150, 255).astype(np.uint8)  # thermal print gone gray
+    assert is_clean_scan(img) and not is_clean_scan(faded)
+    border = faded.copy()
+    border[:, :4] = 0  # a black scanner edge beside the gray text is not black ink
+    assert not is_clean_scan(border)
+
+
+def test_text_height_is_not_taken_from_dust():
+    glyphs = [50] * 30 + [36] * 30 + [10] * 4  # letters, x-height letters, dots (600 dpi)
+    dust = [4, 5, 6] * 50  # specks of a dusty scan, more of them than glyphs
+    assert text_height(np.array(glyphs)) == np.median(glyphs)  # a clean page: as before
+    assert text_height(np.array(glyphs + dust)) == 36
+    assert np.median(glyphs + dust) == 6  # what a plain median took for the text height
+
+
+def test_words_of_a_dusty_600_dpi_scan_are_found():
+    rows = [["TOTAL", "RM", "12.50"], ["CASH", "RM", "20.00"]]  # type ~50 px, as at 600 dpi
+    img, words = scan(rows=rows, width=2400, height=1800, scale=2.5, left=300, top=800)
+    rng = np.random.default_rng(1)
+    for x, y in zip(rng.integers(0, 2390, 120), rng.integers(0, 1790, 120), strict=True):
+        if not 700 < y < 1000:  # dust all over the page but on the lines: more specks
+            img[y:y + rng.integers(4, 8), x:x + rng.integers(2, 6)] = 0  # than letters
+    regions = InkDetector().words(img)
+    for box in words:
+        assert sum(inside(box, r.bbox) for r in regions) == 1, box
+
+
+def test_a_frame_around_a_few_words_is_not_the_text_height():
+    img, truth = scan(rows=[["total", "cash"]], width=900, height=900)
+    img[5:895, 5:20] = 0  # a scanner's dark edge down the whole page
+    heights = np.array([15] * 9 + [21] * 3 + [890])
+    assert text_height(heights, page_height=900) == 15
+    assert text_height(heights) == 890  # weighed with the edge, the letters were specks
+    regions = InkDetector().words(img)
+    for box in truth:
+        assert sum(inside(box, r.bbox) for r in regions) == 1, box

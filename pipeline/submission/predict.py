@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.logs import setup_logging
 from pipeline.nto import predictions_from_pages
-from pipeline.presets import PipelineConfig
+from pipeline.presets import PipelineConfig, load_pipeline_config
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,7 @@ USAGE = "usage: python run.py TEST_IMAGES_PATH SAVE_PATH"
 
 def config_with_local_weights(config_path: Path) -> PipelineConfig:
     """Load a packaged config; relative weights paths are taken from the config's folder."""
-    from core.config import load_config
-
-    cfg = load_config(config_path, PipelineConfig)
+    cfg = load_pipeline_config(config=config_path)
     base = config_path.resolve().parent
     def local(stage):
         if stage.weights is not None and not stage.weights.is_absolute():

@@ -136,3 +136,13 @@ def test_package_bundles_weights_and_points_config_at_them(tmp_path):
     assert loaded.recognizer.weights is None and loaded.recognizer.untrained
     second = (tmp_path / "pkg" / "weights" / "second_reader.pt").resolve()
     assert loaded.second_reader.recognizer.weights == second and second.is_file()
+
+
+def test_a_config_that_extends_a_preset_loads_as_a_package_config(tmp_path):
+    from pipeline.submission.predict import config_with_local_weights
+
+    (tmp_path / "config.yaml").write_text(
+        "extends: receipts\ndetector:\n  weights: weights/detector.pt\n", encoding="utf-8")
+    loaded = config_with_local_weights(tmp_path / "config.yaml")
+    assert loaded.detector.weights == (tmp_path / "weights" / "detector.pt").resolve()
+    assert loaded.assembler.layout.order == "cuts"  # the receipts preset's own setting

@@ -69,7 +69,11 @@ def test_every_setting_is_documented():
 def test_a_preset_that_extends_another_says_only_what_differs(tmp_path):
     documents = load_pipeline_config("documents").model_dump()
     receipts = load_pipeline_config("receipts").model_dump()
-    assert receipts["name"] == "receipts" and receipts["detector"] == documents["detector"]
+    assert receipts["name"] == "receipts"
+    assert (documents["detector"]["clean_scans"], receipts["detector"]["clean_scans"]) == (
+        "ink", "model")
+    # one key of a section replaced, its siblings kept
+    assert receipts["detector"] == {**documents["detector"], "clean_scans": "model"}
     layout = receipts["assembler"]["layout"]
     assert (layout["order"], layout["column_gap"]) == ("cuts", 1000)
     assert layout["gutter_gap"] == documents["assembler"]["layout"]["gutter_gap"]  # kept

@@ -48,6 +48,15 @@ class CropImageConfig(StrictModel):
                                  "about 1.3-1.8).")
 
 
+class ReachInkConfig(StrictModel):
+    """Marks the detector left out taken in before reading
+    (:func:`pipeline.postprocess.reach_ink`): a colon or full stop after a space."""
+
+    gap: float = Field(
+        1.0, ge=0.0, description="A mark at most this many box heights beside an upright box "
+                                 "on its line widens that box.")
+
+
 class RegionsConfig(StrictModel):
     """Which regions of an image are read (steps ``DetectRegions`` and ``CleanRegions`` in
     ``pipeline.steps``): line strips read whole, detected regions clipped, filtered, snapped
@@ -70,6 +79,9 @@ class RegionsConfig(StrictModel):
     snap_to_ink: bool = Field(
         False, description="Before reading, move axis-aligned boxes vertically onto the ink "
                            "band (text line) they overlap most (printed pages).")
+    reach_ink: ReachInkConfig | None = Field(
+        None, description="Before reading (after snap_to_ink), widen word boxes to take in "
+                          "the marks beside them the detector left out; off if null.")
     merge_fragments: float | None = Field(
         None, gt=0.0, le=1.0,
         description="Before reading, join regions of one line whose horizontal overlap is "

@@ -42,7 +42,13 @@ from core.imaging import ink_bands
 from detection.types import Detector, Region
 from pipeline.crops import crop_polygon, level_quad, text_angle
 from pipeline.page_geometry import PageWarp, find_page
-from pipeline.postprocess import merge_fragments, relock_kind, script_lock, snap_to_ink
+from pipeline.postprocess import (
+    merge_fragments,
+    reach_ink,
+    relock_kind,
+    script_lock,
+    snap_to_ink,
+)
 from pipeline.presets import (
     CropImageConfig,
     LevelConfig,
@@ -243,6 +249,8 @@ class CleanRegions:
                                if reg.label not in skip) if r is not None]
         if cfg.snap_to_ink:
             regions = snap_to_ink(regions, image)
+        if cfg.reach_ink is not None:
+            regions = reach_ink(regions, image, cfg.reach_ink.gap)
         if cfg.merge_fragments is not None:
             regions = merge_fragments(regions, cfg.merge_fragments, cfg.max_merged_aspect,
                                       max_gap=cfg.merge_gap, gutter=self.gutter_gap)

@@ -11,6 +11,7 @@ from pipeline.assembler import Assembler
 from pipeline.ocr import OcrPipeline
 from pipeline.postprocess import (
     merge_fragments,
+    reach_ink,
     relock_kind,
     script_lock,
     snap_to_ink,
@@ -144,6 +145,45 @@ def test_snap_to_ink_moves_boxes_onto_their_line():
     assert out[1].bbox == pytest.approx((100, 58, 160, 82))
     assert out[2] is blank and out[3] is tilted
     assert snap_to_ink([], page) == []
+
+
+def _glyph(page, x, y, w, h):
+    page[y:y + h, x:x + w] = 0
+
+
+def test_reach_ink_takes_in_a_colon_but_not_a_rule_or_a_lone_digit():
+    page = np.full((200, 400, 3), 255, np.uint8)
+    for row, y in enumerate((20, 80)):
+        for k in range(5):                        # a word: 5 glyphs of 20 px, 4 px apart
+            _glyph(page, 20 + 24 * k, y, 16, 20)
+        _glyph(page, 150, y + 4, 4, 4)            # a colon after a space: two 4-px dots
+        _glyph(page, 150, y + 14, 4, 4)
+        _glyph(page, 200 + row * 10, y, 60, 20)   # the next word, boxed
+    _glyph(page, 330, 80, 12, 20)                 # a lone "1" 2 heights after row 2's end
+    page[140:142, 20:380:6] = 0                   # a dotted rule, 2 px dashes 4 px apart
+    _glyph(page, 20, 150, 80, 20)                 # a word under it
+    words = [box(16, 16, 140, 44), box(196, 16, 264, 44),
+             box(16, 76, 140, 104), box(206, 76, 274, 104), box(16, 138, 104, 174)]
+    out = reach_ink(words, page, gap=1.0)
+    assert out[0].bbox == pytest.approx((16, 16, 154, 44))   # the colon joins its word...
+    assert out[2].bbox == pytest.approx((16, 76, 154, 104))  # ...on each row
+    assert [r.bbox for r in out[1:2] + out[3:5]] == [w.bbox for w in words[1:2] + words[3:5]]
+    assert len(out) == 5                                     # the lone "1" 56 px away: no
+    near = reach_ink(words, page, gap=0.2)                   # 10 px: too far at 0.2 heights
+    assert near[0].bbox == words[0].bbox
+
+
+def test_reach_ink_leaves_a_dusty_page_alone():
+    rng = np.random.default_rng(0)
+    page = np.full((300, 300, 3), 255, np.uint8)
+    for y, x in rng.integers(0, 290, size=(200, 2)):
+        _glyph(page, int(x), int(y), 5, 5)                    # specks all over
+    _glyph(page, 20, 20, 80, 20)
+    _glyph(page, 20, 60, 80, 20)
+    words = [box(16, 16, 104, 44), box(16, 56, 104, 84)]
+    out = reach_ink(words, page)
+    assert [r.bbox for r in out] == [w.bbox for w in words]
+    assert reach_ink(words[:1], page) == words[:1]            # one box: no text height
 
 
 def test_merge_never_joins_across_a_column_gutter():

@@ -268,9 +268,10 @@ def reach_ink(regions: Sequence[Region], image: np.ndarray, gap: float = 1.0,
     h0 = float(np.median(box[:, 3] - box[:, 1]))
     if h0 < 4:
         return list(regions)
-    gray = image.mean(axis=2)
-    ink = gray < min(0.5 * (float(np.percentile(gray, 5)) + float(np.percentile(gray, 95))),
-                     200.0)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    sample = gray[::4, ::4]  # the ink level from a sixteenth of the pixels: a 35-MP scan's
+    ink = gray < min(0.5 * (float(np.percentile(sample, 5))  # full percentiles took 1 s
+                            + float(np.percentile(sample, 95))), 200.0)
     covered = np.zeros(ink.shape, dtype=bool)
     for r in regions:
         x1, y1, x2, y2 = (int(round(v)) for v in r.bbox)

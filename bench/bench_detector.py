@@ -27,7 +27,7 @@ from detection.config import DetectorTrainConfig
 from detection.factory import build_detector
 from pipeline.presets import load_pipeline_config
 
-CONFIGS = ("documents_yolo_stage6", "plates_yolo", "maskrcnn_convnext", "nto_yolov5l")
+CONFIGS = ("documents_yolo_stage7", "plates_yolo", "maskrcnn_convnext", "nto_yolov5l")
 
 
 def synthetic_page(width: int, height: int, seed: int, style: str = "scan") -> np.ndarray:

@@ -203,6 +203,16 @@ def caps_lookalikes(text: str) -> str:
     return " ".join(fix(w) for w in text.split(" "))
 
 
+def _ink(image: np.ndarray) -> np.ndarray:
+    """Ink pixels: darker than halfway between the page's 5th and 95th gray percentiles (and
+    than 200), the level taken from a sixteenth of the pixels (all of a 35-MP scan's took a
+    second)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    sample = gray[::4, ::4]
+    level = 0.5 * (float(np.percentile(sample, 5)) + float(np.percentile(sample, 95)))
+    return gray < min(level, 200.0)
+
+
 def snap_to_ink(regions: Sequence[Region], image: np.ndarray, margin: float = 0.15
                 ) -> list[Region]:
     """Move each axis-aligned region vertically onto the text line it overlaps most.
@@ -220,9 +230,7 @@ def snap_to_ink(regions: Sequence[Region], image: np.ndarray, margin: float = 0.
     """
     if not regions:
         return []
-    gray = image.mean(axis=2)
-    ink = gray < min(0.5 * (float(np.percentile(gray, 5)) + float(np.percentile(gray, 95))),
-                     200.0)
+    ink = _ink(image)
     H, W = ink.shape
     out: list[Region] = []
     for region in regions:
@@ -268,11 +276,7 @@ def reach_ink(regions: Sequence[Region], image: np.ndarray, gap: float = 1.0,
     h0 = float(np.median(box[:, 3] - box[:, 1]))
     if h0 < 4:
         return list(regions)
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    # The ink level from a sixteenth of the pixels (all of a 35-MP scan's took a second).
-    sample = gray[::4, ::4]
-    level = 0.5 * (float(np.percentile(sample, 5)) + float(np.percentile(sample, 95)))
-    ink = gray < min(level, 200.0)
+    ink = _ink(image)
     covered = np.zeros(ink.shape, dtype=bool)
     for r in regions:
         x1, y1, x2, y2 = (int(round(v)) for v in r.bbox)

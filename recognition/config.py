@@ -70,6 +70,12 @@ class RecognizerConfig(StrictModel):
                                 "this many pixels instead of the full width (short crops "
                                 "cost less); a crop still reads the same alone or in any "
                                 "batch. Off (full width) if null.")
+    split_aspect: float | None = Field(
+        None, gt=1, description="Inference: a one-row crop more than this many times wider "
+                                "than high is read in pieces as wide as the model's input "
+                                "(cut in the widest blank columns near even cuts) and the "
+                                "readings joined, instead of shrunk to fit the input width. "
+                                "Off if null.")
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "fp32", description="Inference dtype: bf16 is ~3x faster on CPUs with native "
                             "bfloat16 (AMX / AVX512-BF16) and very slow on others; auto picks "

@@ -70,4 +70,5 @@ def build_recognizer(cfg: RecognizerConfig, device: str | torch.device = "auto"
                                 batch_size=cfg.batch_size, device=dev,
                                 num_candidates=cfg.num_candidates, regions=regions,
                                 description=description, width_step=cfg.width_step,
-                                precision=cfg.precision, one_row_below=cfg.one_row_below)
+                                precision=cfg.precision, one_row_below=cfg.one_row_below,
+                                split_aspect=cfg.split_aspect)

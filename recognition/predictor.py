@@ -71,6 +71,11 @@ class RecognitionPredictor:
             the side is as narrow as a two-row plate; a two-row plate read as one row gives
             its top row, confidently, so the two-row reading wins unless it is poor). Off if
             ``None``.
+        split_aspect: a one-row crop more than this many times wider than high is read in
+            pieces no wider than the model's input aspect, cut in blank columns
+            (:func:`split_columns`), and the readings joined (:func:`join_readings`);
+            shrunk whole to the input width, its letters would be a fraction of the input
+            height. Off if ``None``.
     """
 
     def __init__(self, model: nn.Module, tokenizer: Tokenizer, preprocess: PreprocessConfig,
@@ -78,7 +83,7 @@ class RecognitionPredictor:
                  device: torch.device | str = "cpu", num_candidates: int = 3,
                  regions: Sequence[str] = (), description: str = "",
                  width_step: int | None = None, precision: Precision = "fp32",
-                 one_row_below: float | None = None):
+                 one_row_below: float | None = None, split_aspect: float | None = None):
         self.device = torch.device(device)
         self.dtype = resolve_precision(precision, self.device)
         fast_cpu = self.dtype == torch.bfloat16 and self.device.type == "cpu"
@@ -93,6 +98,7 @@ class RecognitionPredictor:
         self.description = description
         self.width_step = width_step
         self.one_row_below = one_row_below
+        self.split_aspect = split_aspect
 
     def predict(self, crops: Sequence[np.ndarray], forbid: str = "") -> list[Recognition]:
         """Read RGB ``uint8`` crops; one :class:`Recognition` per crop, in input order.
@@ -101,7 +107,7 @@ class RecognitionPredictor:
         page that is all Latin); each step takes the best allowed class instead.
         """
         crops = [np.asarray(c) for c in crops]
-        reads = self._read(crops, self.preprocess, forbid)
+        reads = self._read_long(crops, self.preprocess, forbid)
         two_row = self.preprocess.two_row_aspect
         narrow = [i for i, c in enumerate(crops) if self.one_row_below is not None
                   and two_row is not None and c.shape[0] >= 2
@@ -116,6 +122,33 @@ class RecognitionPredictor:
                     one_row[i] = rec
         return [one_row[i] if i in one_row else two_row_chars(r, c, self.preprocess)
                 for i, (r, c) in enumerate(zip(reads, crops, strict=True))]
+
+    def _read_long(self, crops: Sequence[np.ndarray], preprocess: PreprocessConfig,
+                   forbid: str) -> list[Recognition]:
+        """:meth:`_read`, with crops wider than ``split_aspect`` read in pieces and joined."""
+        if self.split_aspect is None or preprocess.two_row_aspect is not None:
+            return self._read(crops, preprocess, forbid)
+        pieces: list[np.ndarray] = []
+        plans: list[tuple[list[int], list[bool]]] = []
+        for crop in crops:
+            h, w = crop.shape[:2]
+            if h >= 2 and w > self.split_aspect * h:
+                n = math.ceil(w / h / (preprocess.width / preprocess.height))
+                cuts = split_columns(crop, n)
+                xs = [0, *(x for x, _ in cuts), w]
+                pieces.extend(crop[:, a:b] for a, b in zip(xs, xs[1:], strict=False))
+                plans.append((xs, [space for _, space in cuts]))
+            else:
+                pieces.append(crop)
+                plans.append(([0, w], []))
+        reads = self._read(pieces, preprocess, forbid)
+        out: list[Recognition] = []
+        at = 0
+        for xs, spaces in plans:
+            n = len(xs) - 1
+            out.append(reads[at] if n == 1 else join_readings(reads[at: at + n], xs, spaces))
+            at += n
+        return out
 
     def _read(self, crops: Sequence[np.ndarray], preprocess: PreprocessConfig, forbid: str
               ) -> list[Recognition]:
@@ -174,6 +207,83 @@ class RecognitionPredictor:
                             None if d.chars is None
                             else tuple((a, 0.0, b, 1.0, p) for a, b, p in d.chars))
                 for d, r in zip(final, region_names, strict=True)]
+
+
+SPACE_GAP = 0.15  # a cut in a blank run at least this many crop heights wide is a word space
+
+
+def split_columns(crop: np.ndarray, pieces: int) -> list[tuple[int, bool]]:
+    """Where to cut a long one-row crop into ``pieces``: near each even cut, the middle of
+    the widest run of blank columns (no pixel far from the background, the crop's median,
+    so either polarity) within a third of a piece; the even cut itself when there is none.
+
+    Returns:
+        ``(x, space)`` per cut, left to right: the column, and whether the blank run is at
+        least :data:`SPACE_GAP` heights wide (a word space, not a letter gap).
+    """
+    gray = crop.mean(axis=2) if crop.ndim == 3 else crop.astype(np.float32)
+    h, w = gray.shape
+    off = np.abs(gray - np.median(gray))
+    blank = off.max(axis=0) < 0.35 * max(float(off.max()), 1.0)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], blank.astype(np.int8), [0]))))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)
+            if a > 0 and b < w]
+    cuts: list[tuple[int, bool]] = []
+    for j in range(1, pieces):
+        ideal = j * w / pieces
+        lo, hi = ideal - w / (3 * pieces), ideal + w / (3 * pieces)
+        near = [(b - a, -abs((a + b) / 2 - ideal), a, b) for a, b in runs if b > lo and a < hi]
+        if near:
+            width, _, a, b = max(near)
+            cuts.append(((a + b) // 2, width >= SPACE_GAP * h))
+        else:
+            cuts.append((round(ideal), False))
+    return cuts
+
+
+def join_readings(reads: Sequence[Recognition], xs: Sequence[int], spaces: Sequence[bool]
+                  ) -> Recognition:
+    """One reading of a crop read in pieces ``xs[i]:xs[i + 1]``: texts joined (with a space
+    where ``spaces`` says the cut lies in a word space), score the product (the best path's
+    probability over all the pieces), spans and character boxes put back in the whole
+    crop's width; a word cut in two is one word with the lower score."""
+    width = xs[-1]
+    text = ""
+    score = 1.0
+    spans: list[tuple[float, float]] | None = []
+    word_scores: list[float] | None = []
+    chars: list[tuple[float, float, float, float, float]] | None = []
+    glue = False  # the next piece's first word continues the last one
+    for i, rec in enumerate(reads):
+        score *= rec.score
+        a, b = xs[i], xs[i + 1]
+
+        def at(f: float, a: int = a, b: int = b) -> float:
+            return (a + f * (b - a)) / width
+
+        piece = rec.text.strip()
+        if piece:
+            text += ("" if not text else "" if glue else " ") + piece
+            if spans is not None and rec.spans is not None and rec.word_scores is not None:
+                new = [(at(s), at(e)) for s, e in rec.spans]
+                scores = list(rec.word_scores)
+                if glue and spans and new:
+                    spans[-1] = (spans[-1][0], new[0][1])
+                    word_scores[-1] = min(word_scores[-1], scores[0])
+                    new, scores = new[1:], scores[1:]
+                spans += new
+                word_scores += scores
+            else:
+                spans = word_scores = None
+            if chars is not None and rec.chars is not None:
+                chars += [(at(x0), y0, at(x1), y1, p) for x0, y0, x1, y1, p in rec.chars]
+            else:
+                chars = None
+        glue = bool(text) and i < len(spaces) and not spaces[i]
+    return Recognition(text, score, reads[0].region,
+                       None if spans is None else tuple(spans),
+                       None if word_scores is None else tuple(word_scores),
+                       None if chars is None else tuple(chars))
 
 
 def two_row_chars(rec: Recognition, crop: np.ndarray, preprocess: PreprocessConfig

@@ -280,3 +280,83 @@ def test_one_row_below_keeps_the_better_reading_of_a_narrow_crop():
     floor = max(min(r.score for r in as_two[:-1]), 1e-9)
     never = RecognitionPredictor(model, tok, two_row, one_row_below=floor).predict(narrow)
     assert [r.text for r in never] == [r.text for r in as_two[:-1]]
+
+
+def _ink_blocks(h, blocks, width):
+    """A white ``h x width`` RGB crop with black blocks at ``(x0, x1)`` columns."""
+    img = np.full((h, width, 3), 255, np.uint8)
+    for a, b in blocks:
+        img[h // 4: 3 * h // 4, a:b] = 0
+    return img
+
+
+def test_split_columns_cuts_in_the_widest_blank_run_near_each_even_cut():
+    from recognition.predictor import split_columns
+
+    # 20 px high, 400 wide: a word space (8 px) at 190-198 and a letter gap (2 px) at 210
+    crop = _ink_blocks(20, [(10, 190), (198, 210), (212, 390)], 400)
+    [(x, space)] = split_columns(crop, 2)
+    assert 190 <= x < 198 and space  # the wider run, and wide enough for a word space
+    crop = _ink_blocks(20, [(10, 205), (207, 390)], 400)
+    [(x, space)] = split_columns(crop, 2)
+    assert 205 <= x < 207 and not space  # only a letter gap: cut there, no space
+    # light ink on a dark crop: the background is the median, whatever its polarity
+    [(x, space)] = split_columns(255 - _ink_blocks(20, [(10, 190), (198, 390)], 400), 2)
+    assert 190 <= x < 198 and space
+    # no blank column near the middle: the even cut
+    assert split_columns(_ink_blocks(20, [(10, 390)], 400), 4) == [(100, False), (200, False),
+                                                                   (300, False)]
+
+
+def test_join_readings_puts_words_back_in_the_whole_crop():
+    from recognition.predictor import join_readings
+    from recognition.types import Recognition
+
+    left = Recognition("TAX 10", 0.5, None, ((0.0, 0.4), (0.5, 1.0)), (0.9, 0.8),
+                       ((0.0, 0.0, 0.5, 1.0, 0.9),))
+    right = Recognition("0.00", 0.5, None, ((0.2, 1.0),), (0.6,), ((0.2, 0.0, 1.0, 1.0, 0.6),))
+    spaced = join_readings([left, right], [0, 100, 200], [True])
+    assert spaced.text == "TAX 10 0.00" and spaced.score == pytest.approx(0.25)
+    assert np.allclose(spaced.spans, [(0.0, 0.2), (0.25, 0.5), (0.6, 1.0)])
+    assert spaced.word_scores == (0.9, 0.8, 0.6)
+    assert spaced.chars[1][0] == pytest.approx(0.6) and spaced.chars[1][2] == pytest.approx(1.0)
+    glued = join_readings([left, right], [0, 100, 200], [False])
+    assert glued.text == "TAX 100.00"  # a word cut in two is one word, its lower score
+    assert np.allclose(glued.spans, [(0.0, 0.2), (0.25, 1.0)])
+    assert glued.word_scores == (0.9, 0.6)
+    # an empty piece adds nothing; a piece without spans leaves the whole without them
+    empty = join_readings([left, Recognition("", 0.9)], [0, 100, 200], [True])
+    assert empty.text == "TAX 10" and np.allclose(empty.spans, [(0.0, 0.2), (0.25, 0.5)])
+    assert join_readings([left, Recognition("X", 0.9)], [0, 100, 200], [True]).spans is None
+    assert join_readings([Recognition("", 1.0), right], [0, 50, 200], [False]).text == "0.00"
+
+
+def test_split_aspect_reads_a_long_crop_in_pieces_of_the_input_aspect(monkeypatch):
+    from recognition.types import Recognition
+
+    pred = _predictor("crnn")
+    pred.split_aspect = 2 * pred.preprocess.width / pred.preprocess.height
+    h = 20
+    aspect = pred.preprocess.width / pred.preprocess.height
+    long_w = int(h * aspect * 2.5)  # read as 3 pieces
+    gaps = [int(long_w * k / 3) for k in (1, 2)]
+    blocks = [(2, gaps[0] - 4), (gaps[0] + 4, gaps[1] - 4), (gaps[1] + 4, long_w - 2)]
+    seen = []
+
+    def fake_read(crops, preprocess, forbid):
+        seen.extend(c.shape[1] for c in crops)
+        return [Recognition(f"w{c.shape[1]}", 0.5, None, ((0.0, 1.0),), (0.5,))
+                for c in crops]
+
+    monkeypatch.setattr(pred, "_read", fake_read)
+    short = _ink_blocks(h, [(2, 30)], int(h * aspect * 1.5))  # under split_aspect: whole
+    out = pred.predict([short, _ink_blocks(h, blocks, long_w)])
+    assert seen[0] == short.shape[1] and len(seen) == 4
+    assert sum(seen[1:]) == long_w and max(seen[1:]) <= h * aspect
+    assert out[0].text == f"w{short.shape[1]}"
+    assert out[1].text == " ".join(f"w{w}" for w in seen[1:])
+    assert out[1].score == pytest.approx(0.125) and len(out[1].spans) == 3
+    pred.split_aspect = None  # off: the long crop is read whole
+    seen.clear()
+    pred.predict([_ink_blocks(h, blocks, long_w)])
+    assert seen == [long_w]

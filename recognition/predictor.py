@@ -216,6 +216,7 @@ def split_columns(crop: np.ndarray, pieces: int) -> list[tuple[int, bool]]:
     """Where to cut a long one-row crop into ``pieces``: near each even cut, the middle of
     the widest run of blank columns (no pixel far from the background, the crop's median,
     so either polarity) within a third of a piece; the even cut itself when there is none.
+    Cuts are strictly left to right.
 
     Returns:
         ``(x, space)`` per cut, left to right: the column, and whether the blank run is at
@@ -233,9 +234,10 @@ def split_columns(crop: np.ndarray, pieces: int) -> list[tuple[int, bool]]:
         ideal = j * w / pieces
         lo, hi = ideal - w / (3 * pieces), ideal + w / (3 * pieces)
         near = [(b - a, -abs((a + b) / 2 - ideal), a, b) for a, b in runs if b > lo and a < hi]
-        if near:
+        if near:  # kept in its window, so a blank run reaching two windows gives two cuts
             width, _, a, b = max(near)
-            cuts.append(((a + b) // 2, width >= SPACE_GAP * h))
+            cuts.append((min(max((a + b) // 2, math.ceil(lo)), math.floor(hi)),
+                         width >= SPACE_GAP * h))
         else:
             cuts.append((round(ideal), False))
     return cuts

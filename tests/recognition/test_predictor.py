@@ -303,6 +303,9 @@ def test_split_columns_cuts_in_the_widest_blank_run_near_each_even_cut():
     # light ink on a dark crop: the background is the median, whatever its polarity
     [(x, space)] = split_columns(255 - _ink_blocks(20, [(10, 190), (198, 390)], 400), 2)
     assert 190 <= x < 198 and space
+    # one blank run reaching two cuts' windows: two cuts inside it, strictly increasing
+    xs = [x for x, _ in split_columns(_ink_blocks(20, [(10, 120), (290, 390)], 400), 3)]
+    assert xs[0] < xs[1] and all(120 <= x < 290 for x in xs)
     # no blank column near the middle: the even cut
     assert split_columns(_ink_blocks(20, [(10, 390)], 400), 4) == [(100, False), (200, False),
                                                                    (300, False)]

@@ -417,7 +417,7 @@ def build_onnx_recognizer(config: PipelineConfig, device: str = "auto"
                                 batch_size=cfg.batch_size, device="cpu",
                                 regions=torch_predictor.regions, description=description,
                                 width_step=cfg.width_step, precision="fp32",
-                                one_row_below=cfg.one_row_below)
+                                one_row_below=cfg.one_row_below, split_aspect=cfg.split_aspect)
 
 
 def build_onnx_stages(config: PipelineConfig, device: str, mode: str

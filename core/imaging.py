@@ -21,6 +21,13 @@ def to_gray3(image: np.ndarray) -> np.ndarray:
     return np.repeat(to_gray(image)[:, :, None], 3, axis=2)
 
 
+def true_runs(mask: np.ndarray) -> np.ndarray:
+    """The runs of ``True`` in a 1-D mask: an ``(n, 2)`` int array of ``[start, end)``, left
+    to right."""
+    on = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    return np.flatnonzero(on[1:] != on[:-1]).reshape(-1, 2)
+
+
 MIN_ROW_INK = 0.02  # ink_bands: the busiest row of writing inks at least 2 % of its pixels
 
 
@@ -42,8 +49,6 @@ def ink_bands(image: np.ndarray, row_share: float) -> list[tuple[int, int, float
     rows = np.convolve(rows, np.ones(3) / 3, mode="same")
     if rows.max() < MIN_ROW_INK:   # specks (JPEG ringing round solid shapes), not writing
         return []
-    on = np.concatenate([[False], rows >= row_share * rows.max(), [False]])
-    edges = np.flatnonzero(on[1:] != on[:-1])
     total = float(rows.sum())
     return [(int(a), int(b), float(rows[a:b].sum()) / total)
-            for a, b in zip(edges[::2], edges[1::2], strict=True)]
+            for a, b in true_runs(rows >= row_share * rows.max())]

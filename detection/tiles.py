@@ -25,7 +25,7 @@ import numpy as np
 from shapely.geometry import box
 
 from core.geometry import box_polygon, order_quad, to_shapely, upright_homography
-from core.imaging import to_gray
+from core.imaging import to_gray, true_runs
 
 
 @dataclass
@@ -83,15 +83,8 @@ def line_words(image: np.ndarray, line: TileObject, label: str = "word", pad: fl
     if len(filled) == 0:
         return None
     first, last = int(filled[0]), int(filled[-1])
-    gaps = []  # (width, start, end) of empty column runs between the first and last ink
-    start = None
-    for c in range(first, last + 2):
-        empty = c <= last and not cols[c]
-        if empty and start is None:
-            start = c
-        elif not empty and start is not None:
-            gaps.append((c - start, start, c))
-            start = None
+    # (width, start, end) of the empty column runs between the first and last ink
+    gaps = [(int(b - a), int(a), int(b)) for a, b in true_runs(~cols[first:last + 1]) + first]
     if len(gaps) < len(words) - 1:
         return None
     chosen = sorted(sorted(gaps, key=lambda g: (-g[0], g[1]))[:len(words) - 1],

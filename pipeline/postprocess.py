@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from core.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
+from core.imaging import to_gray, true_runs
 from core.letters import CYRILLIC_LETTERS, CYRILLIC_SET, LATIN_LETTERS, LATIN_SET
 from detection.types import Region
 from pipeline.lexicon import CASE_LOOKALIKES
@@ -207,7 +208,7 @@ def _ink(image: np.ndarray) -> np.ndarray:
     """Ink pixels: darker than halfway between the page's 5th and 95th gray percentiles (and
     than 200), the level taken from a sixteenth of the pixels (all of a 35-MP scan's took a
     second)."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    gray = to_gray(image)
     sample = gray[::4, ::4]
     level = 0.5 * (float(np.percentile(sample, 5)) + float(np.percentile(sample, 95)))
     return gray < min(level, 200.0)
@@ -347,8 +348,7 @@ def _best_ink_band(ink: np.ndarray, x1: float, x2: float, y1: float, y2: float
     if profile.size == 0:
         return None
     rows = (profile > 0.02) & (profile < 0.85)  # a row inked across is a rule
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
-    bands = edges.reshape(-1, 2) + top                  # [start, end) of each run
+    bands = true_runs(rows) + top                       # [start, end) of each run
     if not len(bands):
         return None
     overlap = np.minimum(bands[:, 1], y2) - np.maximum(bands[:, 0], y1)

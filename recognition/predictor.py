@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.imaging import to_gray, true_runs
 from recognition.decoding import Decoded, MergeRule, attention_candidates, ctc_greedy, merge
 from recognition.preprocess import PreprocessConfig, normalize, prepare_image, two_row_split
 from recognition.tokenizer import Tokenizer
@@ -222,13 +223,11 @@ def split_columns(crop: np.ndarray, pieces: int) -> list[tuple[int, bool]]:
         ``(x, space)`` per cut, left to right: the column, and whether the blank run is at
         least :data:`SPACE_GAP` heights wide (a word space, not a letter gap).
     """
-    gray = crop.mean(axis=2) if crop.ndim == 3 else crop.astype(np.float32)
+    gray = to_gray(crop).astype(np.float32)
     h, w = gray.shape
     off = np.abs(gray - np.median(gray))
     blank = off.max(axis=0) < 0.35 * max(float(off.max()), 1.0)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], blank.astype(np.int8), [0]))))
-    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)
-            if a > 0 and b < w]
+    runs = [(int(a), int(b)) for a, b in true_runs(blank) if a > 0 and b < w]
     cuts: list[tuple[int, bool]] = []
     for j in range(1, pieces):
         ideal = j * w / pieces

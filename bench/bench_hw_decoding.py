@@ -2,9 +2,13 @@
 
 Reads the crops folders that ``pipeline data prepare`` (word sets) and ``pipeline convert
 crops --categories line`` (page sets, line crops) leave under ``data/real`` (see
-``bench/README.md``), with the shipped joint reader under every merge rule and the CRNN
+``bench/README.md``), with the joint reader under every merge rule and the CRNN
 reader for comparison, set up as the documents preset reads them (width step 128, bf16 where
-the CPU has it). Choose on ``--part tune``; report ``--part test``.
+the CPU has it). Choose on ``--part tune``; report ``--part test``. The documents reader
+ships without its decoder since 2026-12-07 (this bench chose ``merge: ctc``); the joint file
+it was measured with comes from git:
+
+    git show 175bf29:data/models/documents_recognizer.pt > runs/init/documents_recognizer_joint.pt
 
     nice -n 10 .venv/bin/python bench/bench_hw_decoding.py --part tune --limit 300 \\
         --out bench/out/hw_decoding_tune.json
@@ -32,7 +36,7 @@ from recognition.preprocess import normalize, prepare_image
 
 SETS = ["staghado_handwritten", "tufts_names", "en_letters_hooker", "fr_wills_poilus",
         "fr_manuscripts_19c_cremma", "ru_peter_lines"]
-JOINT = Path("data/models/documents_recognizer.pt")
+JOINT = Path("runs/init/documents_recognizer_joint.pt")  # stage 6 with its decoder
 CRNN = Path("data/models/documents_crnn.pt")
 
 
@@ -101,6 +105,8 @@ def main() -> None:
     ap.add_argument("--speed-n", type=int, default=64,
                     help="Crops per set timed for crops/s (each rule family and reader).")
     ap.add_argument("--no-crnn", action="store_true", help="Skip the CRNN reader.")
+    ap.add_argument("--joint", type=Path, default=JOINT,
+                    help="A joint CTC + Transformer reader file, decoder included.")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     rules = [r for r in args.rules.split(",") if r]
@@ -110,7 +116,9 @@ def main() -> None:
     device = select_device("cpu")
     report: dict = {"part": args.part, "limit": args.limit, "threads": torch.get_num_threads(),
                     "speed_crops": args.speed_n, "sets": {}}
-    joint = load_checkpoint(JOINT)
+    if not args.joint.is_file():
+        ap.error(f"--joint {args.joint} not found (the module docstring: how to get it)")
+    joint = load_checkpoint(args.joint)
     crnn = None if args.no_crnn else load_checkpoint(CRNN)
     for name in args.sets.split(","):
         folder = crops_folder(args.root, name, args.part)

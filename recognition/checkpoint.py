@@ -69,13 +69,27 @@ def save_checkpoint(path: str | Path, model: nn.Module, arch: str, model_kwargs:
                                        regions, meta, train), path)
 
 
-def export_checkpoint(src: str | Path, dst: str | Path, half: bool = True) -> Path:
+def export_checkpoint(src: str | Path, dst: str | Path, half: bool = True,
+                      arch: str | None = None) -> Path:
     """Write ``src`` as shipped weights: without training state, floats as float16 if ``half``.
 
     The metadata (architecture, tokenizer, preprocessing, regions, meta) is kept unchanged;
     ``meta["exported_from"]`` names ``src`` and ``meta["stored_dtype"]`` the weights' dtype.
+    ``arch`` writes it as that architecture by a known conversion
+    (:func:`recognition.conversion.as_arch`): ``ctc_transformer`` stores a joint reader
+    without the decoder its ``merge: ctc`` never runs.
+
+    Raises:
+        ValueError: ``arch`` is neither the checkpoint's own nor reachable by a conversion.
     """
+    from recognition.conversion import as_arch
+
     ckpt = read_checkpoint(src)
+    if arch is not None:
+        ckpt = as_arch(ckpt, arch)
+        if ckpt.get("arch") != arch:
+            raise ValueError(f"{src} is a {ckpt.get('arch')!r} checkpoint and no conversion "
+                             f"makes it {arch!r}")
     ckpt.pop("train", None)
     if half:
         ckpt["state_dict"] = {k: v.half() if v.is_floating_point() else v

@@ -491,6 +491,9 @@ def recognizer_weights(
     src: Path = typer.Argument(..., help="Recognizer checkpoint (a run's best.pt)."),
     out: Path = typer.Option(..., "--out", "-o", help="Shipped weights file to write."),
     half: bool = typer.Option(True, "--half/--full", help="Store float tensors as float16."),
+    arch: str | None = typer.Option(
+        None, "--arch", help="Write it as this architecture: ctc_transformer drops a joint "
+        "reader's decoder (unused when the preset reads with merge: ctc)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
 ) -> None:
     """A training checkpoint -> shipped recognizer weights (what data/models/ holds)."""
@@ -499,7 +502,7 @@ def recognizer_weights(
     if out.exists() and not overwrite:
         fail(f"{out} exists; pass --overwrite to replace it", EXIT_USAGE)
     try:
-        export_checkpoint(src, out, half=half)
+        export_checkpoint(src, out, half=half, arch=arch)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     mb_in, mb_out = src.stat().st_size / 2**20, out.stat().st_size / 2**20

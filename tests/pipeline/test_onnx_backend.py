@@ -210,8 +210,13 @@ def test_models_list_names_every_shipped_file():
     assert len(table) == 1 + len(rows)
 
 
-def test_joint_reader_with_its_decoder_is_refused():
-    cfg = load_pipeline_config("documents", None, ["backend=onnxruntime",
-                                                   "recognizer.merge=closest"])
+def test_joint_reader_with_its_decoder_is_refused(tmp_path):
+    arch = "joint_ctc_transformer"  # the shipped documents reader has no decoder to refuse
+    joint = save_checkpoint(tmp_path / "joint.pt", _tiny_recognizer(arch), arch,
+                            TINY_KWARGS[arch], Tokenizer(TINY_CHARSET),
+                            PreprocessConfig(32, 128, None))
+    cfg = load_pipeline_config("documents", None, [
+        "backend=onnxruntime", "recognizer.merge=closest", f"recognizer.arch={arch}",
+        f"recognizer.weights={joint}", "second_reader.enabled=false"])
     with pytest.raises(OnnxBackendError, match="CTC head only"):
         OcrPipeline.from_config(cfg, mode="recognize")

@@ -185,3 +185,31 @@ def test_shipped_file_of_a_ctc_run_has_no_decoder(tmp_path, crops):
     pred = build_recognizer(RecognizerConfig(arch="ctc_transformer", weights=str(shipped),
                                              height=32, width=128), "cpu")
     assert len(pred.predict([render_word("AB")])) == 1
+
+
+def test_export_as_ctc_transformer_ships_a_joint_reader_without_its_decoder(tmp_path):
+    joint, tok, path = _joint_file(tmp_path / "joint.pt", num_regions=2)
+    out = tmp_path / "shipped.pt"
+    runner = CliRunner()
+    result = runner.invoke(app, ["convert", "recognizer-weights", str(path), "--out", str(out),
+                                 "--arch", "ctc_transformer"])
+    assert result.exit_code == 0, result.output
+    ckpt = read_checkpoint(out)
+    assert ckpt["arch"] == "ctc_transformer"
+    assert not any(k.startswith("decoder.") for k in ckpt["state_dict"])
+    assert ckpt["meta"]["stored_dtype"] == "float16"
+    assert out.stat().st_size < path.stat().st_size / 2  # float16 and no decoder
+    # the shipped file reads as the joint file's CTC head does (float16 storage apart)
+    cfg = RecognizerConfig(arch="ctc_transformer", weights=str(out), height=32, width=128,
+                           batch_size=3, width_step=32)
+    half_joint = RecognitionPredictor(
+        joint.half().float(), tok, PreprocessConfig(*TINY_SIZE[JOINT], None), "ctc", 3,
+        torch.device("cpu"), regions=["r0", "r1"], width_step=32)
+    images = [render_word(t) for t in WORDS[:7]]
+    assert [(r.text, r.region) for r in build_recognizer(cfg, "cpu").predict(images)] == [
+        (r.text, r.region) for r in half_joint.predict(images)]
+    # an architecture no conversion reaches is refused by name, and nothing is written
+    bad = runner.invoke(app, ["convert", "recognizer-weights", str(path), "--out",
+                              str(tmp_path / "bad.pt"), "--arch", "crnn"])
+    assert bad.exit_code != 0 and "'crnn'" in bad.output
+    assert not (tmp_path / "bad.pt").exists()

@@ -11,7 +11,12 @@ import numpy as np
 from core.geometry import as_points, order_quad, rotated_rect, split_quad
 from pipeline.languages import line_language
 from pipeline.lexicon import correct_page
-from pipeline.plate_format import fix_letters_and_digits, latin_plate, region_from_text
+from pipeline.plate_format import (
+    fix_cn_length,
+    fix_letters_and_digits,
+    latin_plate,
+    region_from_text,
+)
 from pipeline.postprocess import caps_lookalikes, unify_scripts
 from pipeline.presets import AssemblerConfig
 from pipeline.reading_order import PageLayout, estimate_skew, page_order, plate_order
@@ -34,6 +39,17 @@ def _word_scores(word: Word) -> tuple[float, ...]:
     if word.word_scores is not None and len(word.word_scores) == n:
         return word.word_scores
     return (char_confidence(word),) * n
+
+
+def _drop_cn_extra(word: Word) -> Word:
+    """``word`` without the character :func:`pipeline.plate_format.fix_cn_length` finds
+    one too many on a Chinese plate (its read box and score go with it)."""
+    read = word.read_chars
+    drop = fix_cn_length(word.text, None if read is None else [s for _, s in read])
+    if drop is None or read is None:
+        return word
+    return replace(word, text=word.text[:drop] + word.text[drop + 1:],
+                   read_chars=read[:drop] + read[drop + 1:])
 
 
 def _inside(box: tuple[float, float, float, float], bounds: tuple[float, float, float, float]
@@ -183,6 +199,8 @@ class Assembler:
             words = [replace(w, text=latin_plate(w.text)) for w in words]
             if lay.plate_letter_digit_fix and len(words) == 1:  # one plate, one reading
                 words = [replace(words[0], text=fix_letters_and_digits(words[0].text))]
+        if lay.kind == "plate" and lay.plate_cn_length_fix and len(words) == 1:
+            words = [_drop_cn_extra(words[0])]
         text = lay.word_separator.join(w.text for w in words if w.text)
         if lay.kind == "page":  # a merged line crop: one Word per word
             words = [piece for w in words for piece in split_word(w)]

@@ -4,8 +4,10 @@ The plates reader has no region head (one was tried and not shipped: it called B
 plates ``us``), but three of the regions we read write their plates in a format no other
 region uses:
 
-- ``cn``: a province character, a letter, then five (blue, yellow) or six (green new-energy)
-  letters and digits, e.g. ``皖A12345``;
+- ``cn``: a province character, a letter, then five letters and digits (blue, yellow),
+  e.g. ``皖A12345``, or six in the green new-energy format (GA 36-2018: ``D`` or ``F``, a
+  letter or digit and four digits for small cars, ``皖AD12345``; five digits and ``D`` or
+  ``F`` for large ones, ``皖A12345D``);
 - ``ru``: the Russian civil format, letter, three digits, two letters, a two- or three-digit
   region code, in the twelve Cyrillic letters that have Latin look-alikes, e.g.
   ``А123ВС77`` (square two-row plates: four digits, two letters, the code: ``1234АВ77``),
@@ -21,6 +23,7 @@ none. Texts are compared without spaces, hyphens and dots, in upper case.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from recognition.alphabet import PROVINCES, RU_PLATE_LATIN, RU_PLATE_LETTERS, UA_PLATE_LETTERS
 
@@ -34,8 +37,12 @@ _RU, _RU_LATIN = RU_PLATE_LETTERS, RU_PLATE_LATIN
 CYRILLIC_TO_LATIN = str.maketrans(_RU + "І" + _RU.lower() + "і", _RU_LATIN + "I"
                                   + _RU_LATIN.lower() + "i")
 
+_CN_SEVEN = rf"[{_CN_PROVINCES}][A-HJ-NP-Z][{_CN_ALNUM}]{{5}}"
+_CN_GREEN = rf"[{_CN_PROVINCES}][A-HJ-NP-Z](?:[DF][{_CN_ALNUM}]\d{{4}}|\d{{5}}[DF])"
+CN_SEVEN, CN_GREEN = re.compile(_CN_SEVEN), re.compile(_CN_GREEN)
+
 PLATE_FORMATS: dict[str, re.Pattern[str]] = {
-    "cn": re.compile(rf"[{_CN_PROVINCES}][A-HJ-NP-Z][{_CN_ALNUM}]{{5,6}}"),
+    "cn": re.compile(rf"{_CN_SEVEN}|{_CN_GREEN}"),
     "ru": re.compile(rf"(?:[{_RU}{_RU_LATIN}]\d{{3}}|\d{{4}})[{_RU}{_RU_LATIN}]{{2}}\d{{2,3}}"),
     "br": re.compile(r"[A-Z]{3}\d[A-Z]\d{2}"),
 }
@@ -83,3 +90,20 @@ def fix_letters_and_digits(text: str) -> str:
                                   for c, t in zip(fixed, template, strict=True)):
             return fixed
     return text
+
+
+def fix_cn_length(text: str, scores: Sequence[float] | None) -> int | None:
+    """Which character of a Chinese plate read one character too long to drop, else ``None``.
+
+    ``text`` of eight characters that starts with a province but fits no eight-character
+    (green new-energy) format, where dropping one character after the province leaves the
+    seven-character format: the reader saw a letter twice or made one up (``皖AAX191U`` for
+    ``皖AX191U``, ``皖ANGC512`` for ``皖NGC512``, where ``皖A`` is the most common start). Of
+    the characters whose removal leaves a valid plate, the one the reader was least sure of
+    (``scores``, one per character) goes. Without scores, or with none that fits, ``None``.
+    """
+    if (len(text) != 8 or scores is None or len(scores) != len(text)
+            or text[0] not in _CN_PROVINCES or CN_GREEN.fullmatch(text)):
+        return None
+    fits = [i for i in range(1, len(text)) if CN_SEVEN.fullmatch(text[:i] + text[i + 1:])]
+    return min(fits, key=lambda i: scores[i]) if fits else None

@@ -284,6 +284,12 @@ class LayoutConfig(StrictModel):
                           "corrected text fits that format and the read one fits no region's "
                           "(pipeline.plate_format.fix_letters_and_digits); plates print O "
                           "and 0 alike.")
+    plate_cn_length_fix: bool = Field(
+        True, description="kind: plate: a Chinese plate read eight characters long that fits "
+                          "no green new-energy format loses the character the reader was "
+                          "least sure of among those whose removal leaves the seven-character "
+                          "format (pipeline.plate_format.fix_cn_length): a letter read twice "
+                          "or made up.")
 
 
 MOVED_ASSEMBLER_KEYS = {

@@ -1,10 +1,17 @@
 """A plate's region from its text's format (pipeline.plate_format) and the plates assembler."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from pipeline.assembler import Assembler
-from pipeline.plate_format import fix_letters_and_digits, latin_plate, region_from_text
+from pipeline.plate_format import (
+    fix_cn_length,
+    fix_letters_and_digits,
+    latin_plate,
+    region_from_text,
+)
 from pipeline.presets import AssemblerConfig, LayoutConfig
 from pipeline.results import Word
 from synth.plates import PlateDesigner
@@ -21,6 +28,8 @@ from synth.plates import PlateDesigner
     ("AA1234BB", None),     # Ukrainian and Bulgarian plates share this format: not claimed
     ("警A12345", None),     # 警 is not a province
     ("皖I12345", None),     # Chinese plates have no I or O after the province
+    ("京A12345D", "cn"),    # green, large vehicle: five digits then D or F
+    ("皖AAX191U", None), ("皖AD1234X", None),  # eight characters in no green format
 ])
 def test_region_from_text(text, region):
     assert region_from_text(text) == region
@@ -101,3 +110,39 @@ def test_the_plates_assembler_fixes_letters_and_digits_unless_asked_not_to():
     as_read = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="",
                                                             plate_letters="as_read")))
     assert as_read.assemble([_plate("0M2897PX", 0)])[0].text == "0M2897PX"
+
+
+LOW, HIGH = 0.2, 0.9
+
+
+@pytest.mark.parametrize("text, unsure, drop", [
+    ("皖AAX191U", 2, 2), ("皖AAX191U", 1, 1),   # a letter read twice: either copy goes
+    ("皖ANGC512", 1, 1),                         # a made-up A after the province
+    ("皖AJP199H", 7, 7),                         # one too many at the end
+    ("皖AO12345", 5, 2),   # dropping the least sure leaves an O, no plate's letter: the
+                           # one removal that leaves a plate is taken
+    ("京AD12345", 7, None), ("京A12345D", 3, None),  # green new-energy plates: kept
+    ("皖A12345", 3, None), ("ABCD12345", 3, None),   # seven characters; not Chinese
+    ("皖A1234567", 3, None),                   # nine: not one too many
+])
+def test_a_chinese_plate_read_one_character_too_long_loses_its_least_sure_extra(
+        text, unsure, drop):
+    scores = [HIGH] * len(text)
+    if unsure < len(scores):
+        scores[unsure] = LOW
+    assert fix_cn_length(text, scores) == drop
+    assert fix_cn_length(text, None) is None  # nothing to choose by: kept
+
+
+def test_the_plates_assembler_drops_the_extra_character_with_its_read_box():
+    word = _plate("皖AAX191U", 0)
+    read = tuple(((i / 8, 0.0, (i + 1) / 8, 1.0), LOW if i == 2 else HIGH) for i in range(8))
+    word = replace(word, read_chars=read)
+    on = Assembler(AssemblerConfig(char_boxes=True,
+                                   layout=LayoutConfig(kind="plate", word_separator="")))
+    line = on.assemble([word])[0]
+    assert line.text == "皖AX191U" and line.words[0].region == "cn"
+    assert [c.score for c in line.words[0].chars] == [HIGH] * 7  # the unsure A went
+    off = Assembler(AssemblerConfig(layout=LayoutConfig(kind="plate", word_separator="",
+                                                        plate_cn_length_fix=False)))
+    assert off.assemble([word])[0].text == "皖AAX191U"

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import make_valid
 
@@ -289,3 +291,18 @@ def mask_to_polygon(mask: np.ndarray, tolerance: float = 1.0,
         box = box_polygon(*fallback_box)
         polygon = box if is_valid_polygon(box) else None
     return None if polygon is None else clockwise_from_top_left(polygon)
+
+
+def connected_groups(n: int, pairs: Sequence[tuple[int, int]] | np.ndarray) -> list[list[int]]:
+    """The items ``0 .. n-1`` grouped by the ``pairs`` that join them, directly or through
+    others (connected components, ``scipy.sparse.csgraph``): each group in ascending order,
+    the groups ordered by their first item; an item in no pair is a group of its own."""
+    if n == 0:
+        return []
+    edges = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels.tolist()):
+        groups.setdefault(label, []).append(i)
+    return list(groups.values())

@@ -17,7 +17,14 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from core.geometry import as_points, bbox_of, box_polygon, is_axis_aligned_box, min_area_quad
+from core.geometry import (
+    as_points,
+    bbox_of,
+    box_polygon,
+    connected_groups,
+    is_axis_aligned_box,
+    min_area_quad,
+)
 from core.imaging import to_gray, true_runs
 from core.letters import CYRILLIC_LETTERS, CYRILLIC_SET, LATIN_LETTERS, LATIN_SET
 from detection.types import Region
@@ -318,25 +325,12 @@ def reach_ink(regions: Sequence[Region], image: np.ndarray, gap: float = 1.0,
 
 def _group_boxes(boxes: np.ndarray, reach: float) -> np.ndarray:
     """Boxes at most ``reach`` apart (both ways) joined into their union boxes."""
-    parent = list(range(len(boxes)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(boxes)):
-        dx = np.maximum(boxes[i + 1:, 0] - boxes[i, 2], boxes[i, 0] - boxes[i + 1:, 2])
-        dy = np.maximum(boxes[i + 1:, 1] - boxes[i, 3], boxes[i, 1] - boxes[i + 1:, 3])
-        for j in np.flatnonzero((dx <= reach) & (dy <= reach)) + i + 1:
-            parent[root(int(j))] = root(i)
-    out: dict[int, np.ndarray] = {}
-    for i, b in enumerate(boxes):
-        r = root(i)
-        out[r] = b.copy() if r not in out else np.concatenate(
-            [np.minimum(out[r][:2], b[:2]), np.maximum(out[r][2:], b[2:])])
-    return np.array(list(out.values()))
+    dx = np.maximum(boxes[None, :, 0] - boxes[:, None, 2], boxes[:, None, 0] - boxes[None, :, 2])
+    dy = np.maximum(boxes[None, :, 1] - boxes[:, None, 3], boxes[:, None, 1] - boxes[None, :, 3])
+    near = np.argwhere((dx <= reach) & (dy <= reach))
+    groups = connected_groups(len(boxes), near[near[:, 0] < near[:, 1]])
+    return np.array([np.concatenate([boxes[g, :2].min(axis=0), boxes[g, 2:].max(axis=0)])
+                     for g in groups])
 
 
 def _best_ink_band(ink: np.ndarray, x1: float, x2: float, y1: float, y2: float

@@ -39,6 +39,7 @@ import numpy as np
 from core.geometry import (
     as_points,
     bbox_of,
+    connected_groups,
     is_axis_aligned_box,
     min_area_quad,
     polygon_angle,
@@ -531,14 +532,7 @@ def plate_order(polygons: Sequence[np.ndarray], min_overlap: float = 0.5,
     skew = estimate_skew(polygons)
     boxes = deskewed_boxes(polygons, skew)
     n = len(boxes)
-    parent = list(range(n))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
+    joined = []
     for a in range(n):
         for b in range(a + 1, n):
             ba, bb = boxes[a], boxes[b]
@@ -549,12 +543,9 @@ def plate_order(polygons: Sequence[np.ndarray], min_overlap: float = 0.5,
             side = _vertical_overlap(ba, bb) >= min_overlap and x_gap <= side_gap * h
             stacked = x_overlap >= 0.5 and y_gap <= row_gap * h
             if side or stacked:
-                parent[find(a)] = find(b)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
+                joined.append((a, b))
     plates = [[i for row in group_lines(boxes, g, min_overlap) for i in row]
-              for g in groups.values()]
+              for g in connected_groups(n, joined)]
     centres = [(min(boxes[i].x0 for i in p) + max(boxes[i].x1 for i in p)) / 2 for p in plates]
     order = sorted(range(len(plates)), key=lambda k: (centres[k], min(boxes[i].y0 for i in
                                                                          plates[k])))

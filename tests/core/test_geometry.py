@@ -5,6 +5,7 @@ from core.geometry import (
     box_polygon,
     clip_box,
     clockwise_from_top_left,
+    connected_groups,
     is_valid_polygon,
     largest_valid_polygon,
     mask_to_polygon,
@@ -47,3 +48,11 @@ def test_bow_tie_is_repaired():
 def test_clockwise_order_on_screen():
     ccw = np.array([[0, 0], [0, 5], [5, 5], [5, 0]], float)  # counter-clockwise on screen
     assert clockwise_from_top_left(ccw).tolist() == [[0, 0], [5, 0], [5, 5], [0, 5]]
+
+
+def test_connected_groups_joins_through_chains_and_keeps_loners():
+    # 0-3 and 3-5 make one group through 3; 1 alone; 2-4 a pair; pairs in either order
+    assert connected_groups(6, [(3, 0), (2, 4), (5, 3)]) == [[0, 3, 5], [1], [2, 4]]
+    assert connected_groups(3, []) == [[0], [1], [2]]
+    assert connected_groups(0, []) == []
+    assert connected_groups(2, np.array([[1, 1]])) == [[0], [1]]  # a self-pair joins nothing

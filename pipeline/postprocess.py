@@ -325,10 +325,12 @@ def reach_ink(regions: Sequence[Region], image: np.ndarray, gap: float = 1.0,
 
 def _group_boxes(boxes: np.ndarray, reach: float) -> np.ndarray:
     """Boxes at most ``reach`` apart (both ways) joined into their union boxes."""
-    dx = np.maximum(boxes[None, :, 0] - boxes[:, None, 2], boxes[:, None, 0] - boxes[None, :, 2])
-    dy = np.maximum(boxes[None, :, 1] - boxes[:, None, 3], boxes[:, None, 1] - boxes[None, :, 3])
-    near = np.argwhere((dx <= reach) & (dy <= reach))
-    groups = connected_groups(len(boxes), near[near[:, 0] < near[:, 1]])
+    pairs = []
+    for i in range(len(boxes)):  # row by row: memory stays linear in the marks
+        dx = np.maximum(boxes[i + 1:, 0] - boxes[i, 2], boxes[i, 0] - boxes[i + 1:, 2])
+        dy = np.maximum(boxes[i + 1:, 1] - boxes[i, 3], boxes[i, 1] - boxes[i + 1:, 3])
+        pairs.extend((i, int(j)) for j in np.flatnonzero((dx <= reach) & (dy <= reach)) + i + 1)
+    groups = connected_groups(len(boxes), pairs)
     return np.array([np.concatenate([boxes[g, :2].min(axis=0), boxes[g, 2:].max(axis=0)])
                      for g in groups])
 

@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from recognition.checkpoint import read_checkpoint
 from recognition.config import RecognizerConfig
 from recognition.decoding import MergeRule
 from recognition.factory import build_recognizer
@@ -60,8 +59,6 @@ def bench_arch(arch: str, crops: list[np.ndarray], single_n: int, batch_size: in
                decode_steps: int | None, weights: str | None, merge: str,
                precision: str = "fp32") -> dict:
     h, w = ARCHS[arch]
-    if weights is not None:  # the file's own architecture (documents_recognizer.pt is a
-        arch = read_checkpoint(weights)["arch"]  # joint reader shipped without its decoder)
     cfg = RecognizerConfig(arch=arch, height=h, width=w, batch_size=batch_size, merge=merge,
                            weights=weights, untrained=weights is None,
                            precision=precision)

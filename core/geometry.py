@@ -7,8 +7,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import make_valid
 
@@ -299,6 +297,9 @@ def connected_groups(n: int, pairs: Sequence[tuple[int, int]] | np.ndarray) -> l
     the groups ordered by their first item; an item in no pair is a group of its own."""
     if n == 0:
         return []
+    from scipy.sparse import coo_matrix  # here, not at import: scipy.sparse costs ~0.2 s
+    from scipy.sparse.csgraph import connected_components
+
     edges = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)

@@ -45,8 +45,8 @@ def _drop_cn_extra(word: Word) -> Word:
     """``word`` without the character :func:`pipeline.plate_format.fix_cn_length` finds
     one too many on a Chinese plate (its read box and score go with it)."""
     read = word.read_chars
-    drop = fix_cn_length(word.text, None if read is None else [s for _, s in read])
-    if drop is None or read is None:
+    drop = None if read is None else fix_cn_length(word.text, [s for _, s in read])
+    if drop is None:
         return word
     return replace(word, text=word.text[:drop] + word.text[drop + 1:],
                    read_chars=read[:drop] + read[drop + 1:])

@@ -183,10 +183,11 @@ class TrainSettings(StrictModel):
     num_workers: int = Field(0, ge=0)
     seed: int = 0
     device: str = "auto"
-    precision: Literal["fp32", "bf16"] = Field(
+    precision: Literal["auto", "fp32", "bf16"] = Field(
         "fp32", description="bf16: forward passes under bfloat16 autocast (channels-last on a "
                             "CPU); weights, optimizer and losses stay fp32. About 2x faster "
-                            "steps on CPUs with AMX / AVX512-BF16, slower on others.")
+                            "steps on CPUs with AMX / AVX512-BF16, many times slower on "
+                            "others. auto: bf16 on such a CPU or a GPU with bf16, else fp32.")
     teacher: Path | None = Field(
         None, description="Checkpoint of a trained recognizer with the same charset, input "
                           "size and column stride: its CTC column posteriors become an extra "

@@ -71,7 +71,7 @@ from recognition.losses import JointCTCAttentionLoss, ctc_distillation
 from recognition.metrics import RecognitionMetrics
 from recognition.models import DEFAULT_CFGS, create_model
 from recognition.models.registry import merged_kwargs
-from recognition.predictor import RecognitionPredictor
+from recognition.predictor import RecognitionPredictor, native_bf16
 from recognition.preprocess import PreprocessConfig
 from recognition.tokenizer import Tokenizer
 from recognition.training_data import (
@@ -163,9 +163,19 @@ def _lr_lambda(warmup: int, total: int, min_ratio: float):
 # --- model, optimizer, teacher ----------------------------------------------------------
 
 
+def trains_bf16(tc: TrainSettings, device: torch.device) -> bool:
+    """Whether forward passes run under bfloat16 autocast: ``bf16`` always, ``auto`` where
+    ``device`` runs bfloat16 natively (a CPU with AMX / AVX512-BF16, a GPU with bf16)."""
+    if tc.precision != "auto":
+        return tc.precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return native_bf16(device)
+
+
 def uses_channels_last(tc: TrainSettings, device: torch.device) -> bool:
     """bf16 on a CPU runs channels-last: what makes oneDNN's bf16 convolutions fast."""
-    return tc.precision == "bf16" and device.type == "cpu"
+    return device.type == "cpu" and trains_bf16(tc, device)
 
 
 @dataclass
@@ -412,7 +422,7 @@ def epoch_loader(dataset: CropDataset, data: TrainData, cfg: RecognizerTrainConf
 def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: JointCTCAttentionLoss,
                  device: torch.device, tc: TrainSettings, teacher: nn.Module | None = None,
                  forward: nn.Module | None = None) -> dict[str, torch.Tensor]:
-    """Forward ``batch`` (bf16 autocast if ``tc.precision`` says so) and its loss terms.
+    """Forward ``batch`` (bf16 autocast if :func:`trains_bf16`) and its loss terms.
 
     Args:
         forward: what runs the model (its ``DistributedDataParallel`` wrapper); default
@@ -423,7 +433,7 @@ def compute_loss(parts: RecognizerParts, batch: dict[str, Any], criterion: Joint
         teacher also ``distill``; ``loss`` is their weighted sum.
     """
     model = forward if forward is not None else parts.model
-    bf16 = tc.precision == "bf16"
+    bf16 = trains_bf16(tc, device)
     attn_targets = parts.tokenizer.encode_attention(batch["texts"], parts.max_length)
     images = batch["images"].to(device, non_blocking=True)
     if uses_channels_last(tc, device):
@@ -689,8 +699,9 @@ def _train(cfg: RecognizerTrainConfig, resume: bool, progress: bool,
     run, state = prepare_run(cfg, resume)
     schedule, last_path, best_path = run.schedule, cfg.run_dir / "last.pt", cfg.run_dir / "best.pt"
     log.info("training %s: %d train / %d val samples, %d steps (%d per epoch, %d warm-up) "
-             "on %s", run.parts.arch, len(run.dataset), len(run.data.val_samples),
-             schedule.total_steps, schedule.steps_per_epoch, schedule.warmup, run.device)
+             "on %s in %s", run.parts.arch, len(run.dataset), len(run.data.val_samples),
+             schedule.total_steps, schedule.steps_per_epoch, schedule.warmup, run.device,
+             "bf16" if trains_bf16(cfg.train, run.device) else "fp32")
     done = Progress(time.monotonic(), stop_after_steps,
                     tqdm(total=schedule.total_steps, initial=state.step, desc="train",
                          disable=not progress or not run.env.is_main))

@@ -350,3 +350,14 @@ def test_train_one_epoch_stops_mid_epoch_when_told(tmp_path, crops):  # noqa: F8
     assert (state.step, state.epoch, state.batch_in_epoch) == (1, 0, 1)
     saved = torch.load(cfg.run_dir / "last.pt", weights_only=True)["train"]
     assert (saved["step"], saved["batch_in_epoch"]) == (1, 1)  # --resume goes on from here
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_trains_bf16_only_where_the_cpu_runs_it_natively(monkeypatch, native):
+    monkeypatch.setattr(train_mod, "native_bf16", lambda device: native)
+    auto = TrainSettings(precision="auto")
+    assert train_mod.trains_bf16(auto, DEVICE) is native
+    assert train_mod.uses_channels_last(auto, DEVICE) is native
+    # an explicit choice is taken as written, whatever the CPU
+    assert train_mod.trains_bf16(TrainSettings(precision="bf16"), DEVICE) is True
+    assert train_mod.trains_bf16(TrainSettings(precision="fp32"), DEVICE) is False

@@ -45,7 +45,8 @@ class DetectorConfig(StrictModel):
     :class:`~core.errors.MissingWeightsError`, unless ``untrained: true`` asks for a randomly
     initialised model on purpose (tests, speed benchmarks).
 
-    ``imgsz`` is the inference size: YOLO letterboxes to ``imgsz x imgsz``; Mask R-CNN
+    ``imgsz`` is the inference size: YOLO letterboxes to ``imgsz x imgsz`` (or less, see
+    ``letterbox``); Mask R-CNN
     resizes the longer side to ``imgsz`` (torchvision's ``min_size = max_size = imgsz``),
     up to 2048 for dense pages.
     """
@@ -68,6 +69,13 @@ class DetectorConfig(StrictModel):
     iou: float = Field(0.5, ge=0.0, le=1.0)
     max_det: int = Field(1000, ge=1)
     batch_size: int = Field(8, ge=1, description="Images per forward pass at inference.")
+    letterbox: Literal["square", "rect"] = Field(
+        "square", description="YOLO only: the canvas each look runs on. 'square': imgsz x "
+                              "imgsz. 'rect': only as large as the image letterboxed to imgsz, "
+                              "each side rounded up to the model stride (as ultralytics "
+                              "predicts): a 16:9 photo costs about 0.56 of the square's "
+                              "compute, at the same scale. Images batched together share the "
+                              "largest of their canvases.")
     clean_scans: Literal["model", "ink"] = Field(
         "model", description="'ink': images that are clean scans (nearly all pixels black or "
                              "white) get word boxes from their ink (detection.ink), no model; "

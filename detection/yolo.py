@@ -189,13 +189,16 @@ def letterbox_scale(height: int, width: int, size: int, fill: float = 1.0) -> fl
     return min(size / height, size / width) * fill
 
 
-def letterbox(image: np.ndarray, size: int, fill: float = 1.0
+def letterbox(image: np.ndarray, size: int, fill: float = 1.0,
+              canvas: tuple[int, int] | None = None
               ) -> tuple[np.ndarray, float, tuple[float, float]]:
     """Resize keeping aspect ratio to fit ``size x size`` and pad centred with grey.
 
     Args:
         fill: share of ``size`` the longer side is resized to (below 1 leaves grey all
             round: a zoomed-out view).
+        canvas: ``(height, width)`` of the padded image (default ``size x size``); it must
+            hold the resized image (see :func:`rect_canvas`).
 
     Returns:
         The padded image, the scale applied, and the ``(left, top)`` padding in pixels.
@@ -203,12 +206,24 @@ def letterbox(image: np.ndarray, size: int, fill: float = 1.0
     h, w = image.shape[:2]
     scale = letterbox_scale(h, w, size, fill)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    out_h, out_w = canvas if canvas is not None else (size, size)
+    if new_h > out_h or new_w > out_w:
+        raise ValueError(f"a {new_w}x{new_h} image does not fit a {out_w}x{out_h} canvas")
     resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR) \
         if (new_w, new_h) != (w, h) else image
-    left, top = (size - new_w) // 2, (size - new_h) // 2
-    out = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
+    left, top = (out_w - new_w) // 2, (out_h - new_h) // 2
+    out = np.full((out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
     out[top:top + new_h, left:left + new_w] = resized
     return out, scale, (float(left), float(top))
+
+
+def rect_canvas(height: int, width: int, size: int, stride: int) -> tuple[int, int]:
+    """The smallest canvas, sides multiples of ``stride``, that holds a ``height x width``
+    image letterboxed to ``size`` (at any ``fill``: a zoomed-out look keeps the grey it
+    would have round it in proportion, the rest of the square is left out)."""
+    scale = letterbox_scale(height, width, size)
+    return (min(round_to_stride(round(height * scale), stride), round_to_stride(size, stride)),
+            min(round_to_stride(round(width * scale), stride), round_to_stride(size, stride)))
 
 
 def round_to_stride(size: float, stride: int) -> int:
@@ -311,14 +326,19 @@ class YoloDetector:
                max_upscale: float | None = None) -> list[list[Region]]:
         from ultralytics.utils.nms import non_max_suppression
 
-        boxes_in, scales, pads = [], [], []
         for image in images:
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+        canvas = None
+        if self.cfg.letterbox == "rect":  # one canvas for the batch: the largest needed
+            sides = [rect_canvas(*image.shape[:2], imgsz, self.stride) for image in images]
+            canvas = (max(h for h, _ in sides), max(w for _, w in sides))
+        boxes_in, scales, pads = [], [], []
+        for image in images:
             look = fill
             if max_upscale is not None:  # a small image sits in its letterbox at most this big
                 look = min(fill, max_upscale * max(image.shape[:2]) / imgsz)
-            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz, look)
+            padded, scale, pad = letterbox(np.ascontiguousarray(image), imgsz, look, canvas)
             boxes_in.append(padded)
             scales.append(scale)
             pads.append(pad)

@@ -232,9 +232,9 @@ def test_max_upscale_keeps_a_small_image_small_in_the_first_look(monkeypatch):
 
     looks = []
 
-    def recording_letterbox(image, size, fill=1.0):
+    def recording_letterbox(image, size, fill=1.0, canvas=None):
         looks.append((image.shape[:2], size, fill))
-        return letterbox(image, size, fill)
+        return letterbox(image, size, fill, canvas)
 
     letterbox = yolo.letterbox
     monkeypatch.setattr(yolo, "letterbox", recording_letterbox)
@@ -264,6 +264,58 @@ def test_letterbox_fill_shrinks_the_image_inside_the_square():
     assert out.shape == (200, 200, 3) and scale == 0.5 and (left, top) == (50.0, 75.0)
     assert out[75:125, 50:150].min() == 255          # the image, at half size, centred
     assert out[:75].max() < 255 and out[:, :50].max() < 255   # grey all round
+
+
+def test_rect_canvas_pads_only_to_the_stride_and_keeps_a_zoomed_out_look_in_proportion():
+    from detection.yolo import letterbox, rect_canvas
+
+    assert rect_canvas(1080, 1920, 1280, 32) == (736, 1280)
+    assert rect_canvas(1920, 1080, 1280, 32) == (1280, 736)
+    assert rect_canvas(500, 500, 480, 32) == (480, 480)
+    image = np.full((1080, 1920, 3), 255, np.uint8)
+    out, scale, (left, top) = letterbox(image, 480, 0.5, rect_canvas(1080, 1920, 480, 32))
+    assert out.shape == (288, 480, 3) and scale == 0.125
+    assert (left, top) == (120.0, 76.0) and out[76:76 + 135, 120:360].min() == 255
+    assert out[:76].max() < 255 and out[:, :120].max() < 255   # grey round it, as in the square
+    with pytest.raises(ValueError, match="does not fit"):
+        letterbox(image, 480, 1.0, (240, 480))
+
+
+class _BoxTheBrightPart(torch.nn.Module):
+    """A stand-in YOLO: one 'word' box around the white pixels of each input (raw
+    ultralytics layout, centre-size boxes), and the canvas sizes it was given."""
+
+    stride = torch.tensor([32])
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def forward(self, batch):
+        self.shapes.append(tuple(batch.shape[2:]))
+        raw = torch.zeros(batch.shape[0], 5, 1)
+        for k, img in enumerate(batch):
+            ys, xs = torch.nonzero(img[0] > 0.99, as_tuple=True)
+            x1, y1, x2, y2 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+            raw[k, :, 0] = torch.tensor([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, 0.9])
+        return raw
+
+
+@pytest.mark.parametrize("mode", ["square", "rect"])
+def test_rect_letterbox_runs_a_smaller_canvas_and_maps_boxes_to_the_same_place(mode):
+    cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 320, "conf": 0.5, "letterbox": mode},
+                         untrained=True)
+    det = build_detector(cfg, "cpu")
+    det.model = fake = _BoxTheBrightPart()
+    grey = np.full((180, 320, 3), 60, np.uint8)
+    grey[40:100, 80:240] = 255                       # the 'word'
+    tall = np.full((320, 100, 3), 60, np.uint8)
+    tall[10:30, 20:60] = 255
+    found = det.predict([grey]) + det.predict([grey, tall])
+    assert fake.shapes == ([(320, 320)] * 2 if mode == "square" else [(192, 320), (320, 320)])
+    for regions, expect in zip(found, [(80, 40, 240, 100), (80, 40, 240, 100), (20, 10, 60, 30)],
+                               strict=True):
+        assert np.allclose(regions[0].bbox, expect, atol=1.5)
 
 
 def test_merge_regions_keeps_the_best_of_overlapping_looks_per_label():

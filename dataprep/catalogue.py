@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.config import ConfigError, StrictModel, load_config, validate
 from core.paths import CONFIGS_DIR
@@ -34,6 +34,11 @@ FORBIDDEN_REPOS = frozenset(r.lower() for r in (
     "open-mmlab/mmocr",
 ))
 
+# Datasets held out in every copy: the rules forbid training on any fork or mirror of them, so
+# an entry whose repository (owner/name, lower-cased) contains one of these names must say
+# ``evaluation_only: true`` (benchmark only: prepare writes no train part). Lower-case.
+HELD_OUT_DATASETS = ("sroie",)
+
 
 class DatasetEntry(StrictModel):
     """One catalogued dataset."""
@@ -52,6 +57,11 @@ class DatasetEntry(StrictModel):
     converter: str
     options: dict[str, Any] = Field(default_factory=dict)
     notes: str = ""
+    evaluation_only: bool = Field(
+        default=False,
+        description="The set may be benchmarked (its tune and test parts) but never trained "
+                    "on: prepare writes no train part for it. Required for every copy of a "
+                    "HELD_OUT_DATASETS dataset.")
 
     @field_validator("repo")
     @classmethod
@@ -60,6 +70,16 @@ class DatasetEntry(StrictModel):
             raise ValueError(f"{repo} holds held-out evaluation data and must never be used "
                              "for training")
         return repo
+
+    @model_validator(mode="after")
+    def _held_out_is_evaluation_only(self) -> DatasetEntry:
+        held = [h for h in HELD_OUT_DATASETS if h in self.repo.lower()]
+        if held and not self.evaluation_only:
+            raise ValueError(
+                f"{self.repo} is a copy of the held-out {held[0].upper()} data: the rules "
+                f"forbid training on any {held[0].upper()} mirror, so it must say "
+                "'evaluation_only: true' (tune and test parts only)")
+        return self
 
     @field_validator("converter")
     @classmethod
@@ -86,7 +106,8 @@ class DatasetEntry(StrictModel):
         return {"name": self.name, "repo": self.repo, "commit": self.commit,
                 "licence": self.licence, "kind": self.kind, "images": self.images,
                 "languages": self.languages, "regions": self.regions,
-                "output": self.output, "notes": self.notes}
+                "output": self.output, "evaluation_only": self.evaluation_only,
+                "notes": self.notes}
 
 
 def load_entry(path: Path) -> DatasetEntry:

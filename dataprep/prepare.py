@@ -10,6 +10,11 @@ it is done, so an interrupted run resumes where it stopped, and a finished run (
 ``prepared.json`` carries the same fingerprint) returns at once. The fingerprint covers the
 catalogue entry, the output format and the reserved list; when it changes, ``OUT`` is
 prepared again from scratch.
+
+An ``evaluation_only`` entry (a set the rules forbid training on, e.g. every SROIE mirror)
+gets its tune and test parts exactly as any other set (same split rule, same files) and no
+train part: the images whose split is ``train`` are not read or written, only counted
+(``train_not_written``), and a train part left in ``OUT`` by an earlier run is removed.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ class PrepareReport:
         skipped_labels: labels left out on purpose, by reason.
         samples: crops (``labels.tsv`` rows) or pages per split.
         annotations: COCO annotations per split (pages only).
+        evaluation_only: the entry is benchmark only: no train part was written.
+        train_not_written: images of the train split not written because of that.
+        stale_train_removed: this run removed a train part an earlier run had left in OUT.
     """
 
     name: str
@@ -78,14 +86,24 @@ class PrepareReport:
     split_rule: str = "sha1(group key) % 100: <80 train, <90 tune, else test"
     resumed: int = 0
     already_done: bool = False
+    evaluation_only: bool = False
+    train_not_written: int = 0
+    stale_train_removed: bool = False
 
     def export(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def fingerprint(entry: DatasetEntry, reserved_fingerprint: str) -> str:
-    """Changes whenever the output could: entry, output format or reserved list."""
-    blob = json.dumps([entry.model_dump(), FORMAT_VERSION, reserved_fingerprint],
+    """Changes whenever the output could: entry, output format or reserved list.
+
+    ``evaluation_only`` counts only when set, so the sets without it keep the fingerprints
+    they had before the field existed (and are not prepared again).
+    """
+    dumped = entry.model_dump()
+    if not dumped["evaluation_only"]:
+        del dumped["evaluation_only"]
+    blob = json.dumps([dumped, FORMAT_VERSION, reserved_fingerprint],
                       sort_keys=True, ensure_ascii=False)
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()
 
@@ -148,6 +166,28 @@ def _claim_out(out: Path, fp: str) -> PrepareReport | None:
     return None
 
 
+def _written_splits(entry: DatasetEntry) -> tuple[str, ...]:
+    """The parts ``prepare`` writes: all, or tune and test for an evaluation-only set."""
+    return tuple(s for s in SPLITS if not (entry.evaluation_only and s == "train"))
+
+
+def _remove_stale_train(out: Path) -> bool:
+    """Remove the train part an earlier run left in a prepared ``out`` of an evaluation-only
+    set (it must never be trained on); True when there was one. A folder that holds no
+    prepared set is left alone (``_claim_out`` refuses it)."""
+    train = out / "train"
+    prepared = (out / REPORT).is_file() or (out / JOURNAL).is_file()
+    if not (prepared and train.exists()):
+        return False
+    log.warning("%s: evaluation-only set (never trained on): removing the train part an "
+                "earlier run left in %s", out.name, train)
+    if train.is_dir() and not train.is_symlink():
+        shutil.rmtree(train)
+    else:
+        train.unlink()
+    return True
+
+
 def _decode_size(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as im:
         im.load()  # decodes every pixel: truncated or corrupt files fail here
@@ -179,17 +219,22 @@ def prepare(entry: DatasetEntry, source: GitSource, out: Path,
     from tqdm import tqdm
 
     fp = fingerprint(entry, reserved_fingerprint)
+    stale_train = entry.evaluation_only and _remove_stale_train(out)
     done = _claim_out(out, fp)
     if done is not None:
+        done.stale_train_removed = stale_train
         return done
     converter = CONVERTERS[entry.converter]
     options = entry.converter_options(f"configs/data/{entry.name}.yaml")
     skipped: Counter[str] = Counter()
     items: list[Item] = list(converter.items(source, options, skipped))
     report = PrepareReport(entry.name, entry.repo, entry.commit, entry.licence, entry.kind,
-                           converter.output, fp, reserved_fingerprint)
+                           converter.output, fp, reserved_fingerprint,
+                           evaluation_only=entry.evaluation_only,
+                           stale_train_removed=stale_train)
     journal = Journal(out / JOURNAL, fp)
-    for split in SPLITS:
+    splits = _written_splits(entry)
+    for split in splits:
         (out / split / "images").mkdir(parents=True, exist_ok=True)
     kept: dict[str, list[tuple[Item, str, int, int]]] = {s: [] for s in SPLITS}
     seen: set[str] = set()
@@ -200,11 +245,15 @@ def prepare(entry: DatasetEntry, source: GitSource, out: Path,
                 skipped["duplicate label of an image"] += 1
                 continue
             seen.add(item.image)
+            split = split_of(item.group)
+            if split not in splits:  # evaluation only: the train part is never read or written
+                report.train_not_written += 1
+                continue
             if item.image in journal.done:
                 report.resumed += 1
                 status, split, name, width, height = journal.done[item.image]
             else:
-                split, name = split_of(item.group), output_name(item.image)
+                name = output_name(item.image)
                 try:
                     status, width, height = _copy_image(source, item.image,
                                                         out / split / "images" / name, reserved)
@@ -226,7 +275,7 @@ def prepare(entry: DatasetEntry, source: GitSource, out: Path,
     report.written = sum(len(v) for v in kept.values())
     report.skipped_labels = dict(skipped)
     categories = categories_of([i for i in items if isinstance(i, Page)]) or ["line"]
-    for split in SPLITS:
+    for split in splits:
         folder = out / split
         report.samples[split] = len(kept[split])
         if converter.output == "crops":

@@ -2,7 +2,8 @@
 
 A thin layer over :mod:`dataprep`: ``list`` shows ``configs/data/*.yaml``, ``prepare`` reads
 one dataset at its pinned commit and writes ``OUT/{train,tune,test}/`` (``labels.tsv`` crop
-folders or COCO ``annotations.json`` pages) plus ``OUT/prepared.json``.
+folders or COCO ``annotations.json`` pages) plus ``OUT/prepared.json``. An
+``evaluation_only`` set (benchmark only, e.g. every SROIE mirror) gets no ``train`` part.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def list_datasets(
     as_json: bool = typer.Option(False, "--json", help="Print the catalogue as JSON."),
     catalogue: Path | None = typer.Option(None, "--catalogue", help=CATALOGUE_HELP),
 ) -> None:
-    """The catalogue: name, repository, pinned commit, licence, kind and image count."""
+    """The catalogue: name, repository, pinned commit, licence, kind, image count and whether
+    the set is evaluation only (benchmark only, never trained on)."""
     entries = _catalogue(catalogue)
     if as_json:
         typer.echo(json.dumps([e.summary() for e in entries.values()], indent=1,
                               ensure_ascii=False))
         return
-    rows = [("name", "repo", "commit", "kind", "images", "licence")]
-    rows += [(e.name, e.repo, e.commit[:12], e.kind, str(e.images), e.licence)
-             for e in entries.values()]
+    rows = [("name", "repo", "commit", "kind", "images", "eval only", "licence")]
+    rows += [(e.name, e.repo, e.commit[:12], e.kind, str(e.images),
+              "yes" if e.evaluation_only else "no", e.licence) for e in entries.values()]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  "
@@ -86,8 +88,10 @@ def prepare_dataset(
 
     Images are split by a stable hash of their writer, car or video sequence when the source
     tells them apart, else of their path. Reserved images are dropped and counted, bad images
-    skipped and counted. Re-running skips finished work. A wrong commit, a missing file or a
-    malformed label exits 2 naming the file and line.
+    skipped and counted. An evaluation-only set (benchmark only) gets its tune and test parts
+    and no train part; a train part an earlier run left in OUT is removed. Re-running skips
+    finished work. A wrong commit, a missing file or a malformed label exits 2 naming the file
+    and line.
     """
     from core.errors import UsageError
     from core.logs import setup_logging
@@ -121,13 +125,26 @@ def prepare_dataset(
             report = prepare(entry, repo, out, check, check_fp, progress, allow_partial)
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
+    if report.stale_train_removed:
+        typer.echo(f"NOTE: {name} is evaluation only (never trained on): removed the train "
+                   f"part an earlier run left in {out / 'train'}", err=True)
     if report.already_done:
         typer.echo(f"{name}: already prepared in {out} (nothing to do)")
     per_split = ", ".join(f"{s} {n}" for s, n in report.samples.items())
     unit = "crops" if report.output == "crops" else "pages"
     typer.echo(f"{name}: {report.images} images, {report.written} written ({unit}: {per_split})"
                f"; bad images {len(report.bad_images)}; reserved dropped "
-               f"{report.reserved_dropped}; skipped labels {report.skipped_labels or 0}")
+               f"{report.reserved_dropped}; skipped labels {report.skipped_labels or 0}"
+               + (f"; evaluation only: {report.train_not_written} train-part images not "
+                  "written" if report.evaluation_only else ""))
+    if report.evaluation_only and out.is_dir():
+        # e.g. train_lines from `pipeline convert crops OUT/train`: not prepare's to delete
+        derived = sorted(p.name for p in out.iterdir() if p.name.startswith("train"))
+        if derived:
+            typer.echo(f"WARNING: {name} is evaluation only, but {out} still holds "
+                       f"{', '.join(derived)} (made from an earlier train part, not by "
+                       f"prepare, so left as is): delete {'them' if len(derived) > 1 else 'it'}"
+                       ", this set must never be trained on", err=True)
     if report.missing_blobs:
         typer.echo(f"WARNING: {len(report.missing_blobs)} images are missing from the partial "
                    f"clone {source} and were skipped (first: {report.missing_blobs[0]}); run "

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from dataprep.catalogue import load_catalogue
+from dataprep.catalogue import DatasetEntry, load_catalogue
+from dataprep.prepare import FORMAT_VERSION, fingerprint
 from dataprep.reserved import DEFAULT_TOOL
 from dataprep.split import split_of
 from pipeline.cli import app
 from recognition.datasets import read_dataset
 
-from .conftest import WORDS, commit_files, git, png_bytes, sha256
+from .conftest import CROPS_ENTRY, WORDS, commit_files, git, png_bytes, sha256
 
 runner = CliRunner()
 
@@ -229,3 +232,120 @@ def test_forbidden_repository_is_refused(fixture_repo, tmp_path):
     result = runner.invoke(app, ["data", "list", "--catalogue", str(fixture_repo.catalogue)])
     assert result.exit_code == 2
     assert "words.yaml" in result.output and "repo" in result.output
+
+
+# --- evaluation-only sets (the rules forbid training on every SROIE mirror) -----------------
+
+def _eval_only_entry(fx, name: str, base: str) -> None:
+    """``name``: the fixture entry ``base`` (words or pages) marked evaluation only."""
+    body = (fx.catalogue / f"{base}.yaml").read_text(encoding="utf-8").split("licence: ", 1)[1]
+    fx.write_entry(name, body.split("\n", 1)[1] + "evaluation_only: true\n")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_sroie_mirror_without_evaluation_only_is_refused(fixture_repo):
+    fixture_repo.write_entry("sroie_words", CROPS_ENTRY)  # repo example/sroie_words
+    result = runner.invoke(app, ["data", "list", "--catalogue", str(fixture_repo.catalogue)])
+    assert result.exit_code == 2
+    for needed in ("sroie_words.yaml", "example/sroie_words", "SROIE mirror",
+                   "evaluation_only: true"):
+        assert needed in result.output
+    # any spelling of the name in owner/name; evaluation_only: true makes it valid
+    data = {"name": "x", "title": "t", "repo": "Someone/ICDAR-2019-SRoIE-copy",
+            "commit": "0" * 40, "licence": "none stated", "kind": "receipts", "images": 1,
+            "converter": "table_crops", "options": {}}
+    with pytest.raises(ValidationError, match="Someone/ICDAR-2019-SRoIE-copy"):
+        DatasetEntry.model_validate(data)
+    assert DatasetEntry.model_validate({**data, "evaluation_only": True}).evaluation_only
+    assert not DatasetEntry.model_validate({**data, "repo": "a/receipts"}).evaluation_only
+
+
+def test_shipped_sroie_receipts_is_evaluation_only():
+    entries = load_catalogue()
+    assert entries["sroie_receipts"].evaluation_only
+    assert "Not a copy of the held-out" not in entries["sroie_receipts"].notes
+    assert not entries["icdar15_scene_words"].evaluation_only
+
+
+@pytest.mark.parametrize("base", ["words", "pages"])
+def test_evaluation_only_writes_the_same_tune_and_test_and_no_train(fixture_repo, tmp_path,
+                                                                    tool, base):
+    _eval_only_entry(fixture_repo, "sroie_" + base, base)
+    normal, held = tmp_path / "normal", tmp_path / "held"
+    assert prepare(fixture_repo, base, normal, *tool).exit_code == 0
+    result = prepare(fixture_repo, "sroie_" + base, held, *tool)
+    assert result.exit_code == 0, result.output
+    full = json.loads((normal / "prepared.json").read_text())
+    report = json.loads((held / "prepared.json").read_text())
+    assert full["samples"]["train"] > 0  # the fixture has a train part to leave out
+    assert not (held / "train").exists()
+    for split in ("tune", "test"):
+        assert _files(held / split) == _files(normal / split)  # byte for byte
+        assert report["samples"][split] == full["samples"][split]
+    assert "train" not in report["samples"]
+    assert report["evaluation_only"] is True and full["evaluation_only"] is False
+    assert report["train_not_written"] == full["samples"]["train"]
+    assert report["images"] == full["images"]
+    assert report["written"] == full["written"] - full["samples"]["train"]
+    assert (f"evaluation only: {full['samples']['train']} train-part images not written"
+            in result.output)
+    assert "evaluation only" not in prepare(fixture_repo, base, normal, *tool).output
+    # a rerun finds the set finished and still writes no train part
+    again = prepare(fixture_repo, "sroie_" + base, held, *tool)
+    assert again.exit_code == 0 and "already prepared" in again.output
+    assert not (held / "train").exists()
+
+
+def test_stale_train_part_is_removed(fixture_repo, tmp_path, tool):
+    out = tmp_path / "out"
+    # prepared before the entry was marked evaluation only: a train part is there
+    fixture_repo.write_entry("receipts", CROPS_ENTRY)
+    assert prepare(fixture_repo, "receipts", out, *tool).exit_code == 0
+    assert labels(out / "train")
+    tune_before = _files(out / "tune")
+    _eval_only_entry(fixture_repo, "receipts", "words")
+    result = prepare(fixture_repo, "receipts", out, *tool)
+    assert result.exit_code == 0, result.output
+    assert not (out / "train").exists()
+    assert "removed the train part" in result.output
+    assert _files(out / "tune") == tune_before
+    report = json.loads((out / "prepared.json").read_text())
+    assert report["stale_train_removed"] is True and report["train_not_written"] == 9
+    # a finished evaluation-only set with a train folder put back: removed on the next run
+    (out / "train" / "images").mkdir(parents=True)
+    (out / "train" / "labels.tsv").write_text("images/x.png\tx\n", encoding="utf-8")
+    (out / "train_lines").mkdir()  # made from the old train part by another command
+    again = prepare(fixture_repo, "receipts", out, *tool)
+    assert again.exit_code == 0 and "already prepared" in again.output
+    assert "removed the train part" in again.output
+    assert not (out / "train").exists()
+    assert "still holds train_lines" in again.output and (out / "train_lines").is_dir()
+
+
+def test_list_shows_evaluation_only(fixture_repo):
+    _eval_only_entry(fixture_repo, "sroie_words", "words")
+    cat = ["--catalogue", str(fixture_repo.catalogue)]
+    result = runner.invoke(app, ["data", "list", "--json", *cat])
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["sroie_words"]["evaluation_only"] is True
+    assert rows["words"]["evaluation_only"] is False
+    table = runner.invoke(app, ["data", "list", *cat])
+    assert table.exit_code == 0, table.output
+    lines = {line.split()[0]: line.split() for line in table.output.splitlines()}
+    assert "eval only" in table.output.splitlines()[0]
+    assert lines["sroie_words"][5] == "yes" and lines["words"][5] == "no"
+
+
+def test_fingerprint_of_a_set_without_the_flag_is_unchanged(fixture_repo):
+    # sets prepared before evaluation_only existed must not be prepared again
+    entry = load_catalogue(fixture_repo.catalogue)["words"]
+    old = json.dumps([entry.model_dump(exclude={"evaluation_only"}), FORMAT_VERSION, "r"],
+                     sort_keys=True, ensure_ascii=False)
+    assert fingerprint(entry, "r") == hashlib.sha1(old.encode("utf-8")).hexdigest()
+    flagged = entry.model_copy(update={"evaluation_only": True})
+    assert fingerprint(flagged, "r") != fingerprint(entry, "r")

@@ -2,8 +2,9 @@
 
 configs/detection and configs/recognition hold the shipped recipes (the last stage of each
 shipped model), the full-size competition recipes and candidates still training (whose status
-says so and names the file they would replace); earlier stages and tried experiments
-live in history/. Every file's first line is its status. A config whose weights name a start
+says so and names the file they would replace); earlier stages, tried experiments and
+withdrawn stages (shipped once, then taken back: their status says when and why) live in
+history/. Every file's first line is its status. A config whose weights name a start
 file pins that file's SHA-256 (init_sha256), and when the file is an earlier shipped version
 its header says how to get it from git, which this test checks against the pinned hash.
 """
@@ -27,8 +28,7 @@ STAGES = {"detection": DetectorTrainConfig, "recognition": RecognizerTrainConfig
 CONFIGS = sorted(p for stage in STAGES for p in (CONFIGS_DIR / stage).rglob("*.yaml"))
 SHIPPED = {"documents_detector.pt", "documents_recognizer.pt", "documents_crnn.pt",
            "plates_detector.pt", "plates_recognizer.pt", "handwriting_recognizer.pt",
-           "scene_recognizer.pt", "scene_detector.pt", "plates_two_row_recognizer.pt",
-           "receipts_recognizer.pt"}
+           "scene_recognizer.pt", "scene_detector.pt", "plates_two_row_recognizer.pt"}
 # Fine-tunes whose start file was never kept (not in git, not on disk), so no hash can be
 # pinned; each says so in its header ("Start not pinned") and sets init_sha256: null.
 NOT_KEPT = {
@@ -64,7 +64,8 @@ def test_status_line_matches_the_folder(path):
     status = _status(path)
     if path.parent.name == "history":
         assert re.match(r"(replaced by \w+\.yaml: stage \d+ .*of data/models/\w+\.pt\b"
-                        r"|tried, not shipped: .*\d)", status), status
+                        r"|tried, not shipped\b.*: .*\d"
+                        r"|withdrawn: stage \d+ of .*\d{4}-\d\d-\d\d.*: .*)", status), status
     else:
         assert re.match(r"(shipped as data/models/\w+\.pt \(stage (\d+) of \2\b"
                         r"|full-size competition recipe"

@@ -221,9 +221,9 @@ def rect_canvas(height: int, width: int, size: int, stride: int) -> tuple[int, i
     """The smallest canvas, sides multiples of ``stride``, that holds a ``height x width``
     image letterboxed to ``size`` (at any ``fill``: a zoomed-out look keeps the grey it
     would have round it in proportion, the rest of the square is left out)."""
-    scale = letterbox_scale(height, width, size)
-    return (min(round_to_stride(round(height * scale), stride), round_to_stride(size, stride)),
-            min(round_to_stride(round(width * scale), stride), round_to_stride(size, stride)))
+    scale = letterbox_scale(height, width, size)  # each side then at most size
+    return (round_to_stride(round(height * scale), stride),
+            round_to_stride(round(width * scale), stride))
 
 
 def round_to_stride(size: float, stride: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,9 +21,10 @@ from recognition.types import Recognition
 Precision = Literal["auto", "fp32", "bf16"]
 
 
+@functools.cache
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` is a CPU that runs bfloat16 natively (AMX / AVX512-BF16, as seen
-    by oneDNN)."""
+    by oneDNN). Asked once per device: training asks on every step."""
     if device.type != "cpu":
         return False
     try:

@@ -90,6 +90,10 @@ def synth(
         None, "--scan-prob", help="receipts only: share of receipts scanned flat (a flatbed "
         "scan with the lid's margin, colour or grey) instead of photographed on a table "
         "(default 0)."),
+    office_prob: float | None = typer.Option(
+        None, "--office-prob", help="receipts only: share of the scanned receipts (--scan-prob) "
+        "scanned on a whole A4 page in office-copier looks: dot-matrix or ribbon print, grey "
+        "or speckled page, sometimes 1-bit (default 0)."),
     layouts: str | None = typer.Option(
         None, "--layouts", help="plates only: comma-separated plate layouts to draw, each "
         "equally often (ru, ru_square, eu, us, cn_blue, cn_green, cn_yellow, "
@@ -135,6 +139,9 @@ def synth(
     if scan_prob is not None and (name != "receipts" or not 0.0 <= scan_prob <= 1.0):
         fail(f"--scan-prob applies to kind 'receipts' only, between 0 and 1 (got kind "
              f"{name!r}, {scan_prob})", EXIT_USAGE)
+    if office_prob is not None and (name != "receipts" or not 0.0 <= office_prob <= 1.0):
+        fail(f"--office-prob applies to kind 'receipts' only, between 0 and 1 (got kind "
+             f"{name!r}, {office_prob})", EXIT_USAGE)
     if layouts is not None and name != "plates":
         fail(f"--layouts applies to kind 'plates' (crops) only, not {name!r}", EXIT_USAGE)
     if max_roll is not None and (name != "plate_scenes" or not 0.0 <= max_roll < 90.0):
@@ -161,6 +168,8 @@ def synth(
         options.update(line_options)
         if scan_prob is not None:
             options["scan_prob"] = scan_prob
+        if office_prob is not None:
+            options["office_prob"] = office_prob
         if max_roll is not None:
             options["max_roll"] = max_roll
         if layouts is not None:

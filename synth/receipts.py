@@ -8,7 +8,10 @@ print-head columns), creased and curled, and photographed on a table with perspe
 uneven light and a soft shadow. Polygons follow the pixels through every step: the curl is an
 explicit smooth map applied to densified polygon outlines, the camera a homography. A share
 of the receipts (``scan_prob``) is scanned instead: laid flat on a flatbed, a little turned,
-with the scanner's margin around it, in colour or grey, as expense-report scans are.
+with the scanner's margin around it, in colour or grey, as expense-report scans are. Of the
+scans, a share (``office_prob``) is an office scan: the strip on a whole A4 flatbed page, a
+quarter to half of its width, printed by a dot-matrix head or a purple or blue ribbon, on a
+page that a copier may have left grey and speckled with toner dots, sometimes 1-bit.
 
 Categories: 1 ``word``, 2 ``line``. A row with a price on the right is two lines (the name and
 the price), as the gap between them is wider than any word space; annotations are in reading
@@ -194,17 +197,21 @@ class ReceiptRenderer(Renderer):
         ru_prob: share of Russian receipts (the rest are English).
         scan_prob: share of receipts scanned flat instead of photographed (at the printed
             size: a scan is as long as the receipt).
+        office_prob: share of the scanned receipts scanned on a whole A4 page instead, in
+            office-copier looks (:func:`_office_scan`).
     """
 
     output = "coco"
     categories = ("word", "line")
 
     def __init__(self, fonts: FontBook | None = None, long_side: int = 1600,
-                 ru_prob: float = 0.6, scan_prob: float = 0.0) -> None:
-        for name, value in (("ru_prob", ru_prob), ("scan_prob", scan_prob)):
+                 ru_prob: float = 0.6, scan_prob: float = 0.0, office_prob: float = 0.0) -> None:
+        for name, value in (("ru_prob", ru_prob), ("scan_prob", scan_prob),
+                            ("office_prob", office_prob)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
         self.scan_prob = scan_prob
+        self.office_prob = office_prob
         self.fonts = fonts or FontBook()
         self.long_side = long_side
         self.ru_prob = ru_prob
@@ -226,14 +233,22 @@ class ReceiptRenderer(Renderer):
         lang = "ru" if rng.random() < self.ru_prob else "en"
         rows = receipt_rows(rng, lang, self.samplers[lang])
         face = self._face(rng, lang, "".join(r.left + r.right for r in rows))
-        page = self._print(rows, face, rng)
-        blank_paper = page.image.copy()
+        page, paper = self._print(rows, face, rng)
+        # The photographed and flat-scan paths fade the print against a copy of the printed
+        # strip, not the blank paper, so their fade leaves the print as it is: kept, so that
+        # the seeded tune and test sets stay the images they were. Office scans fade against
+        # the paper.
+        printed = page.image.copy()
         if self.scan_prob > 0 and rng.random() < self.scan_prob:  # no draw at 0: seeds keep
-            return _scan(page, blank_paper, rng)                    # their receipts
-        return self._photograph(page, blank_paper, rng)
+            if self.office_prob > 0 and rng.random() < self.office_prob:  # their receipts
+                return _office_scan(page, paper, rng)
+            return _scan(page, printed, rng)
+        return self._photograph(page, printed, rng)
 
-    def _print(self, rows: list[Row], face: FontFace, rng: np.random.Generator) -> PageCanvas:
-        """Lay the rows out on a strip of thermal paper (before fading and creasing)."""
+    def _print(self, rows: list[Row], face: FontFace, rng: np.random.Generator
+               ) -> tuple[PageCanvas, np.ndarray]:
+        """Lay the rows out on a strip of thermal paper (before fading and creasing); also
+        returns the blank paper."""
         size = int(rng.integers(18, 30))
         font = face.pil(size)
         columns = int(rng.integers(30, 46))
@@ -246,6 +261,7 @@ class ReceiptRenderer(Renderer):
         width = int(text_w + 2 * margin)
         paper = degrade.paper(height, width, rng, color=tuple(rng.uniform(236, 255, 3)),
                               texture=rng.uniform(0.1, 0.5))
+        blank = paper.copy()
         page = PageCanvas(paper)
         g = rng.uniform(10, 70)
         color = (g, g, g + rng.uniform(0, 25))  # thermal print is often a little blue-black
@@ -269,7 +285,7 @@ class ReceiptRenderer(Renderer):
                 _dashed_rule(page.image, margin, margin + text_w, int(y + size * 0.3), color,
                              max(1, size // 12), rng)
                 y += size * 0.8
-        return page
+        return page, blank
 
     def _photograph(self, page: PageCanvas, blank: np.ndarray,
                     rng: np.random.Generator) -> PageSample:
@@ -344,6 +360,98 @@ def _scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) -> Page
         scan = degrade.jpeg(scan, int(rng.integers(60, 95)))
     return PageSample(image=scan, annotations=_annotations(_outlines(page), m, out_w, out_h),
                       ink=ink.astype(np.int32))
+
+
+def _office_scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) -> PageSample:
+    """An office scan of the strip: laid on an A4 flatbed page (portrait) at 25-50 % of its
+    width, turned by at most 3 degrees. The print is sometimes dot-matrix (each stroke broken
+    into the head's dots) or a purple or blue ribbon; the page is the lid's white or a
+    copier's grey, often speckled with toner dots in patches; the scan is grey or colour,
+    sometimes 1-bit. Word and line polygons follow the strip."""
+    img = page.image
+    if rng.random() < 0.35:
+        img = _dot_matrix(img, blank, rng)
+    if rng.random() < 0.3:
+        img = _ribbon(img, blank, rng)
+    img = _creases(_thermal_fade(img, blank, rng), rng)
+    h, w = img.shape[:2]
+    out_w = int(rng.uniform(1700, 2500))
+    out_h = int(out_w * np.sqrt(2))
+    scale = min(out_w * rng.uniform(0.25, 0.5) / w, out_h * 0.95 / h)
+    t = np.deg2rad(rng.uniform(-3, 3))
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) * scale
+    corners = (rot @ np.array([[0, w, w, 0], [0, 0, h, h]], float)).T
+    lo, hi = corners.min(0), corners.max(0)
+    room = np.maximum(np.array([out_w, out_h]) - (hi - lo) - 4, 0)
+    shift = -lo + 2 + rng.uniform(0, 1, 2) * room
+    m = np.vstack([np.hstack([rot, shift[:, None]]), [0, 0, 1]])
+    if rng.random() < 0.6:
+        lid = degrade.paper(out_h, out_w, rng, color=(rng.uniform(238, 255),) * 3, texture=0.3)
+    else:
+        lid = degrade.paper(out_h, out_w, rng, color=(rng.uniform(150, 225),) * 3, texture=1.0)
+    flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    strip = cv2.warpAffine(img, m[:2], (out_w, out_h), flags=flags)
+    cover = cv2.warpAffine(np.ones((h, w), np.float32), m[:2], (out_w, out_h),
+                           flags=cv2.INTER_LINEAR)[..., None]
+    scan = (strip * cover + lid * (1 - cover)).astype(np.float32)
+    if rng.random() < 0.5:
+        scan = _toner_dots(scan, rng)
+    scan = scan.clip(0, 255).astype(np.uint8)
+    ink = cv2.warpAffine(page.ink.astype(np.float32), m[:2], (out_w, out_h),
+                         flags=cv2.INTER_NEAREST, borderValue=0)
+    if rng.random() < 0.6:
+        grey = cv2.cvtColor(scan, cv2.COLOR_RGB2GRAY)
+        scan = np.repeat(grey[..., None], 3, axis=2)
+    scan = degrade.blur(scan, rng.uniform(0, 1.0))
+    scan = degrade.gaussian_noise(scan, rng, rng.uniform(0, 5))
+    if rng.random() < 0.15:
+        scan = degrade.bilevel(scan)
+    elif rng.random() < 0.7:
+        scan = degrade.jpeg(scan, int(rng.integers(50, 95)))
+    return PageSample(image=scan, annotations=_annotations(_outlines(page), m, out_w, out_h),
+                      ink=ink.astype(np.int32))
+
+
+def _dot_matrix(img: np.ndarray, blank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Strokes broken into a print head's dots: the ink kept only under round dots on a grid
+    whose pitch is 2.5-4 pixels of the printed strip (a 7-9 dot character cell)."""
+    h, w = img.shape[:2]
+    pitch = rng.uniform(2.5, 4.0)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    dy = (y % pitch) - pitch / 2
+    dx = (x % pitch) - pitch / 2
+    radius = pitch * rng.uniform(0.3, 0.45)
+    dots = np.clip(radius + 0.5 - np.sqrt(dx * dx + dy * dy), 0.0, 1.0)[..., None]
+    out = blank.astype(np.float32) + (img.astype(np.float32) - blank) * dots
+    return out.clip(0, 255).astype(np.uint8)
+
+
+def _ribbon(img: np.ndarray, blank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The print recoloured as a purple or blue ribbon (or carbon copy) would leave it."""
+    dark = ((blank.astype(np.float32) - img).mean(axis=2, keepdims=True) / 255.0).clip(0, 1)
+    if rng.random() < 0.6:   # purple
+        color = np.array([rng.uniform(90, 150), rng.uniform(40, 90), rng.uniform(140, 200)])
+    else:                    # blue
+        color = np.array([rng.uniform(20, 70), rng.uniform(40, 90), rng.uniform(130, 200)])
+    strength = rng.uniform(1.0, 1.6)
+    paper = blank.astype(np.float32)
+    out = paper - (dark * strength).clip(0, 1) * (paper - color.astype(np.float32))
+    return out.clip(0, 255).astype(np.uint8)
+
+
+def _toner_dots(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Copier speckle: small dark dots, dense in some patches of the page, sparse elsewhere."""
+    h, w = img.shape[:2]
+    density = degrade.smooth_noise(h, w, rng, cells=int(rng.integers(2, 6)))
+    density = (density - density.min()) / max(float(np.ptp(density)), 1e-6)
+    density = density ** rng.uniform(1.0, 3.0) * rng.uniform(0.05, 0.35)
+    dots = (rng.random((h, w), dtype=np.float32) < density).astype(np.float32)
+    size = int(rng.integers(1, 3))
+    if size > 1:
+        dots = cv2.dilate(dots, np.ones((size, size), np.uint8))
+    dots = cv2.GaussianBlur(dots, (0, 0), 0.6)
+    darkness = rng.uniform(60, 160)
+    return img - np.clip(dots, 0, 1)[..., None] * darkness
 
 
 Outline = tuple[str, np.ndarray, int, str]

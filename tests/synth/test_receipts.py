@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from synth.receipts import ReceiptRenderer, _Bend, receipt_face, receipt_rows
+from synth.receipts import ReceiptRenderer, _Bend, _dot_matrix, receipt_face, receipt_rows
 from synth.text import WordSampler
 from tests.synth.checks import assert_alphabet, assert_ink_agrees, assert_inside
 
@@ -113,6 +113,8 @@ def test_bad_share_is_refused(fonts):
         ReceiptRenderer(fonts=fonts, ru_prob=1.5)
     with pytest.raises(ValueError, match="scan_prob"):
         ReceiptRenderer(fonts=fonts, scan_prob=-0.1)
+    with pytest.raises(ValueError, match="office_prob"):
+        ReceiptRenderer(fonts=fonts, scan_prob=1.0, office_prob=2.0)
 
 
 def test_scanned_receipts_are_flat_strips_whose_polygons_cover_their_ink(fonts):
@@ -144,6 +146,39 @@ def test_scanned_receipts_are_flat_strips_whose_polygons_cover_their_ink(fonts):
     assert np.array_equal(a.image, b.image)
 
 
+def test_office_scans_put_a_small_strip_on_an_a4_page_whose_polygons_cover_their_ink(fonts):
+    office = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=1.0, office_prob=1.0)
+    for i in range(3):
+        s = office.render(np.random.default_rng([31, i]))
+        words = [a for a in s.annotations if a.category == "word"]
+        lines = [a for a in s.annotations if a.category == "line"]
+        assert " ".join(a.text for a in lines).split() == [a.text for a in words]
+        assert_inside(s)
+        assert assert_ink_agrees(s, "word") >= 0.9 * len(words)
+        h, w = s.image.shape[:2]
+        assert h / w == pytest.approx(np.sqrt(2), abs=0.01)   # a portrait A4 page
+        # the strip is a quarter to half of the page's width: its text spans no more
+        xs = np.vstack([a.polygon for a in lines])[:, 0]
+        assert 0.1 * w < np.ptp(xs) < 0.55 * w
+    # office_prob 0 draws nothing more: the flat scans of a seed stay as they were
+    flat = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=1.0)
+    zero = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=1.0, office_prob=0.0)
+    a = zero.render(np.random.default_rng([23, 0]))
+    b = flat.render(np.random.default_rng([23, 0]))
+    assert np.array_equal(a.image, b.image)
+
+
+def test_dot_matrix_print_keeps_the_ink_only_under_the_heads_dots():
+    blank = np.full((40, 60, 3), 250, np.uint8)
+    printed = blank.copy()
+    printed[10:30, 10:50] = 20                        # a solid block of print
+    out = _dot_matrix(printed, blank, np.random.default_rng(0))
+    block = out[10:30, 10:50, 0].astype(int)
+    assert (block < 60).mean() > 0.05                 # dots still print dark...
+    assert (block > 200).mean() > 0.3                 # ...with paper between them
+    assert np.array_equal(out[:5], blank[:5])         # and paper stays paper
+
+
 def test_cli_writes_coco_receipts(tmp_path):
     out = tmp_path / "r"
     result = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "2",
@@ -168,4 +203,16 @@ def test_cli_scan_prob_applies_to_receipts_only(tmp_path):
     assert ok.exit_code == 0, ok.output
     im = json.loads((out / "annotations.json").read_text(encoding="utf-8"))["images"][0]
     assert max(im["height"], im["width"]) != 1600  # a photo's long side is 1600 exactly
+
+
+def test_cli_office_prob_applies_to_receipts_only(tmp_path):
+    bad = CliRunner().invoke(app, ["synth", "notebooks", "--out", str(tmp_path / "n"),
+                                   "--office-prob", "0.5"])
+    assert bad.exit_code != 0 and "--office-prob applies to kind 'receipts'" in bad.output
+    out = tmp_path / "o"
+    ok = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "1",
+                                  "--scan-prob", "1", "--office-prob", "1", "--no-progress"])
+    assert ok.exit_code == 0, ok.output
+    im = json.loads((out / "annotations.json").read_text(encoding="utf-8"))["images"][0]
+    assert im["height"] / im["width"] == pytest.approx(np.sqrt(2), abs=0.01)
 

@@ -87,6 +87,15 @@ class DetectorConfig(StrictModel):
                     "detector was trained on. When set, a first pass at imgsz measures the "
                     "image's median box height and, if the text is far off that scale, a "
                     "second pass runs at the size that brings it there.")
+    content_zoom: float | None = Field(
+        None, gt=0.0, lt=1.0,
+        description="YOLO only, with text_height: when the first pass's boxes, with a margin "
+                    "of 3 % of the image's longer side, lie within this share of the image's "
+                    "area, the text-scale look runs on that part of the image alone, measured "
+                    "anew there. A receipt small on an A4 scan is a few pixels high at imgsz, "
+                    "where the detector boxes several lines as one and the text scale reads "
+                    "too large to re-run; the part it lies in shows them at a measurable size. "
+                    "Off if null.")
     max_upscale: float | None = Field(
         None, gt=0.0,
         description="YOLO only: the first look enlarges an image at most this many times; a "
@@ -124,6 +133,13 @@ class DetectorConfig(StrictModel):
     mask_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     polygon_tolerance: float = Field(
         1.0, ge=0.0, description="Douglas-Peucker tolerance in pixels for mask polygons.")
+
+    @model_validator(mode="after")
+    def _content_zoom_needs_text_height(self) -> DetectorConfig:
+        if self.content_zoom is not None and self.text_height is None:
+            raise ValueError("content_zoom needs text_height (the look it zooms is the "
+                             "text-scale look): set text_height, or content_zoom: null")
+        return self
 
     @model_validator(mode="after")
     def _untrained_loads_no_weights(self) -> DetectorConfig:

@@ -252,6 +252,34 @@ def text_scale_imgsz(heights: Sequence[float], long_side: int, text_height: floa
     return min(max(size, round_to_stride(min_size, stride)), max_size // stride * stride)
 
 
+def content_window(boxes: Sequence[Sequence[float]], height: int, width: int,
+                   max_share: float, margin: float = 0.03, min_boxes: int = 3
+                   ) -> tuple[int, int, int, int] | None:
+    """The part of an image its text lies in, if it is small: the union of ``boxes``
+    (``x1, y1, x2, y2``) grown by ``margin`` of the image's longer side, clipped to the image,
+    as integer ``(x0, y0, x1, y1)``; ``None`` when that covers more than ``max_share`` of the
+    image's area or there are fewer than ``min_boxes`` boxes."""
+    if len(boxes) < min_boxes:
+        return None
+    b = np.asarray(boxes, np.float64)
+    pad = margin * max(height, width)
+    x0 = max(0, int(np.floor(b[:, 0].min() - pad)))
+    y0 = max(0, int(np.floor(b[:, 1].min() - pad)))
+    x1 = min(width, int(np.ceil(b[:, 2].max() + pad)))
+    y1 = min(height, int(np.ceil(b[:, 3].max() + pad)))
+    if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) > max_share * height * width:
+        return None
+    return x0, y0, x1, y1
+
+
+def shift_region(region: Region, dx: float, dy: float) -> Region:
+    """``region`` moved by ``(dx, dy)`` pixels (from a part of an image to the whole)."""
+    x1, y1, x2, y2 = region.bbox
+    return Region(polygon=np.asarray(region.polygon, np.float64) + [dx, dy],
+                  bbox=(x1 + dx, y1 + dy, x2 + dx, y2 + dy), score=region.score,
+                  label=region.label)
+
+
 class YoloDetector:
     """Batched YOLO inference returning :class:`Region` lists in image coordinates.
 
@@ -300,11 +328,23 @@ class YoloDetector:
         # Text far from the training scale splits words into pieces (too big) or misses them
         # (too small): measure the scale on the first pass, re-run where it is far off.
         for i, (image, regions) in enumerate(zip(images, out, strict=True)):
+            window = None
+            if self.cfg.content_zoom is not None:
+                window = content_window([r.bbox for r in regions], *image.shape[:2],
+                                        self.cfg.content_zoom)
+            if window is not None:  # measure (and read) the text where it lies
+                x0, y0, x1, y1 = window
+                image = np.ascontiguousarray(image[y0:y1, x0:x1])
+                regions = self._infer([image], self.imgsz, max_upscale=self.cfg.max_upscale)[0]
             heights = [r.bbox[3] - r.bbox[1] for r in regions]
             size = text_scale_imgsz(heights, max(image.shape[:2]), self.cfg.text_height,
                                     self.stride, self.cfg.min_imgsz, self.cfg.max_imgsz)
             if size is not None and abs(size - self.imgsz) > 0.2 * self.imgsz:
-                out[i] = self._infer([image], size)[0]
+                regions = self._infer([image], size)[0]
+            elif window is None:
+                continue
+            out[i] = regions if window is None else [shift_region(r, window[0], window[1])
+                                                     for r in regions]
         return out
 
     def _extra_passes(self, images: Sequence[np.ndarray], out: list[list[Region]]

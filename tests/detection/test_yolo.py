@@ -227,6 +227,57 @@ def test_text_scale_pass_reruns_at_the_size_it_measured(monkeypatch):
     assert sizes == [256]  # without text_height one pass only
 
 
+def test_content_window_is_the_texts_part_of_the_image_only_when_small():
+    from detection.yolo import content_window
+
+    boxes = [(400, 500, 600, 520), (420, 540, 580, 560), (410, 900, 590, 920)]
+    # union 400-600 x 500-920, grown by 3 % of 2000 = 60 px each way
+    assert content_window(boxes, 2000, 1400, 0.5) == (340, 440, 660, 980)
+    assert content_window(boxes, 2000, 1400, 0.05) is None       # 0.062 of the page > 0.05
+    assert content_window(boxes[:2], 2000, 1400, 0.5) is None    # too few boxes to trust
+    assert content_window([(0, 0, 1400, 2000)] + boxes, 2000, 1400, 0.9) is None  # all of it
+    assert content_window([(5, 5, 60, 20)] * 3, 2000, 1400, 0.5)[:2] == (0, 0)   # clipped
+
+
+def test_content_zoom_reads_a_small_receipt_in_its_part_and_maps_it_back(monkeypatch):
+    from core.geometry import box_polygon
+    from detection.types import Region
+
+    cfg = DetectorConfig(**{**YOLO_TINY, "imgsz": 256, "text_height": 8.0, "min_imgsz": 64,
+                            "max_imgsz": 1024, "content_zoom": 0.3}, untrained=True)
+    det = build_detector(cfg, "cpu")
+    looks = []
+
+    def fake_infer(images, imgsz, max_upscale=None):
+        looks.append((images[0].shape[:2], imgsz))
+        h, w = images[0].shape[:2]
+        if h == 2000:  # the whole page: three boxes of the strip in its middle, too tall
+            boxes = [(600.0, 600.0, 800.0, 700.0), (600.0, 800.0, 800.0, 900.0),
+                     (600.0, 1000.0, 800.0, 1100.0)]
+        else:           # its part: 20 px words at its top left
+            boxes = [(10.0, 10.0, 90.0, 30.0)] * 3
+        return [[Region(polygon=box_polygon(*b), bbox=b, score=0.9, label="word")
+                 for b in boxes] for _ in images]
+
+    monkeypatch.setattr(det, "_infer", fake_infer)
+    page = np.full((2000, 1400, 3), 255, np.uint8)
+    found = det.predict([page])[0]
+    # the part: 600-800 x 600-1100 grown by 60 px; measured at 256 there, then re-run where a
+    # 20 px word of its 620 px side is 8 px (248 -> 256 is not far off: no re-run)
+    assert looks == [((2000, 1400), 256), ((620, 320), 256)]
+    assert [r.bbox for r in found] == [(550.0, 550.0, 630.0, 570.0)] * 3
+    assert np.allclose(found[0].polygon, box_polygon(550.0, 550.0, 630.0, 570.0))
+    looks.clear()
+    monkeypatch.setattr(det.cfg, "content_zoom", None)   # off: the page's 100 px boxes say
+    det.predict([page])                                  # large text: shrunk to 160
+    assert [size for _, size in looks] == [256, 160]
+
+
+def test_content_zoom_needs_text_height():
+    with pytest.raises(ValidationError, match="content_zoom needs text_height"):
+        DetectorConfig(**{**YOLO_TINY, "content_zoom": 0.3}, untrained=True)
+
+
 def test_max_upscale_keeps_a_small_image_small_in_the_first_look(monkeypatch):
     import detection.yolo as yolo
 

@@ -70,10 +70,11 @@ def test_a_preset_that_extends_another_says_only_what_differs(tmp_path):
     documents = load_pipeline_config("documents").model_dump()
     receipts = load_pipeline_config("receipts").model_dump()
     assert receipts["name"] == "receipts"
-    assert (documents["detector"]["clean_scans"], receipts["detector"]["clean_scans"]) == (
-        "ink", "model")
+    text = documents["assembler"]["text"]
+    assert (text["min_char_score"], receipts["assembler"]["text"]["min_char_score"]) == (
+        0.0, 0.25)
     # one key of a section replaced, its siblings kept
-    assert receipts["detector"] == {**documents["detector"], "clean_scans": "model"}
+    assert receipts["assembler"]["text"] == {**text, "min_char_score": 0.25}
     layout = receipts["assembler"]["layout"]
     assert (layout["order"], layout["column_gap"]) == ("cuts", 1000)
     assert layout["gutter_gap"] == documents["assembler"]["layout"]["gutter_gap"]  # kept

@@ -11,7 +11,7 @@ CONFIGS = sorted((CONFIGS_DIR / "detection").rglob("*.yaml"))
 def test_shipped_and_competition_configs_exist():
     names = {str(p.relative_to(CONFIGS_DIR / "detection")) for p in CONFIGS}
     assert {"documents_yolo_stage4.yaml", "plates_yolo_stage7.yaml", "nto_yolov5l.yaml",
-            "maskrcnn_convnext.yaml", "scene_yolo_stage2.yaml",
+            "maskrcnn_convnext.yaml", "scene_yolo_stage2.yaml", "receipts_yolo.yaml",
             "history/documents_yolo.yaml", "history/documents_yolo_stage3.yaml",
             "history/documents_yolo_finetune.yaml", "history/documents_yolo_stage6.yaml",
             "history/documents_yolo_stage7.yaml",

@@ -351,11 +351,7 @@ def _scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) -> Page
                           borderMode=cv2.BORDER_CONSTANT, borderValue=lid)
     ink = cv2.warpAffine(page.ink.astype(np.float32), m[:2], (out_w, out_h),
                          flags=cv2.INTER_NEAREST, borderValue=0)
-    if rng.random() < 0.5:
-        grey = cv2.cvtColor(scan, cv2.COLOR_RGB2GRAY)
-        scan = np.repeat(grey[..., None], 3, axis=2)
-    scan = degrade.blur(scan, rng.uniform(0, 0.8))
-    scan = degrade.gaussian_noise(scan, rng, rng.uniform(0, 4))
+    scan = _scanner(scan, rng, grey_p=0.5, blur=0.8, noise=4)
     if rng.random() < 0.7:
         scan = degrade.jpeg(scan, int(rng.integers(60, 95)))
     return PageSample(image=scan, annotations=_annotations(_outlines(page), m, out_w, out_h),
@@ -399,11 +395,7 @@ def _office_scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) 
     scan = scan.clip(0, 255).astype(np.uint8)
     ink = cv2.warpAffine(page.ink.astype(np.float32), m[:2], (out_w, out_h),
                          flags=cv2.INTER_NEAREST, borderValue=0)
-    if rng.random() < 0.6:
-        grey = cv2.cvtColor(scan, cv2.COLOR_RGB2GRAY)
-        scan = np.repeat(grey[..., None], 3, axis=2)
-    scan = degrade.blur(scan, rng.uniform(0, 1.0))
-    scan = degrade.gaussian_noise(scan, rng, rng.uniform(0, 5))
+    scan = _scanner(scan, rng, grey_p=0.6, blur=1.0, noise=5)
     if rng.random() < 0.15:
         scan = degrade.bilevel(scan)
     elif rng.random() < 0.7:
@@ -411,6 +403,16 @@ def _office_scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) 
     return PageSample(image=scan, annotations=_annotations(_outlines(page), m, out_w, out_h),
                       ink=ink.astype(np.int32))
 
+
+def _scanner(scan: np.ndarray, rng: np.random.Generator, grey_p: float, blur: float,
+             noise: float) -> np.ndarray:
+    """A scanner's look: grey with probability ``grey_p``, blurred by up to ``blur`` and
+    noised by up to ``noise`` (the draws in this order: seeded sets depend on it)."""
+    if rng.random() < grey_p:
+        grey = cv2.cvtColor(scan, cv2.COLOR_RGB2GRAY)
+        scan = np.repeat(grey[..., None], 3, axis=2)
+    scan = degrade.blur(scan, rng.uniform(0, blur))
+    return degrade.gaussian_noise(scan, rng, rng.uniform(0, noise))
 
 def _dot_matrix(img: np.ndarray, blank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Strokes broken into a print head's dots: the ink kept only under round dots on a grid

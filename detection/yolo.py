@@ -341,10 +341,9 @@ class YoloDetector:
                                     self.stride, self.cfg.min_imgsz, self.cfg.max_imgsz)
             if size is not None and abs(size - self.imgsz) > 0.2 * self.imgsz:
                 regions = self._infer([image], size)[0]
-            elif window is None:
-                continue
-            out[i] = regions if window is None else [shift_region(r, window[0], window[1])
-                                                     for r in regions]
+            if window is not None:  # back to the whole image's pixels
+                regions = [shift_region(r, window[0], window[1]) for r in regions]
+            out[i] = regions
         return out
 
     def _extra_passes(self, images: Sequence[np.ndarray], out: list[list[Region]]

@@ -234,16 +234,15 @@ class ReceiptRenderer(Renderer):
         rows = receipt_rows(rng, lang, self.samplers[lang])
         face = self._face(rng, lang, "".join(r.left + r.right for r in rows))
         page, paper = self._print(rows, face, rng)
-        # The photographed and flat-scan paths fade the print against a copy of the printed
-        # strip, not the blank paper, so their fade leaves the print as it is: kept, so that
-        # the seeded tune and test sets stay the images they were. Office scans fade against
-        # the paper.
-        printed = page.image.copy()
+        # The photographed and flat-scan paths fade the print against the printed strip
+        # itself, not the blank paper, so their fade leaves the print as it is (its draws
+        # still run): kept, so that the seeded tune and test sets stay the images they were.
+        # Office scans fade against the paper.
         if self.scan_prob > 0 and rng.random() < self.scan_prob:  # no draw at 0: seeds keep
             if self.office_prob > 0 and rng.random() < self.office_prob:  # their receipts
                 return _office_scan(page, paper, rng)
-            return _scan(page, printed, rng)
-        return self._photograph(page, printed, rng)
+            return _scan(page, page.image, rng)
+        return self._photograph(page, page.image, rng)
 
     def _print(self, rows: list[Row], face: FontFace, rng: np.random.Generator
                ) -> tuple[PageCanvas, np.ndarray]:
@@ -381,10 +380,9 @@ def _office_scan(page: PageCanvas, blank: np.ndarray, rng: np.random.Generator) 
     room = np.maximum(np.array([out_w, out_h]) - (hi - lo) - 4, 0)
     shift = -lo + 2 + rng.uniform(0, 1, 2) * room
     m = np.vstack([np.hstack([rot, shift[:, None]]), [0, 0, 1]])
-    if rng.random() < 0.6:
-        lid = degrade.paper(out_h, out_w, rng, color=(rng.uniform(238, 255),) * 3, texture=0.3)
-    else:
-        lid = degrade.paper(out_h, out_w, rng, color=(rng.uniform(150, 225),) * 3, texture=1.0)
+    white = rng.random() < 0.6                 # the lid's white, else a copier's grey
+    grey = rng.uniform(238, 255) if white else rng.uniform(150, 225)
+    lid = degrade.paper(out_h, out_w, rng, color=(grey,) * 3, texture=0.3 if white else 1.0)
     flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     strip = cv2.warpAffine(img, m[:2], (out_w, out_h), flags=flags)
     cover = cv2.warpAffine(np.ones((h, w), np.float32), m[:2], (out_w, out_h),
@@ -413,6 +411,7 @@ def _scanner(scan: np.ndarray, rng: np.random.Generator, grey_p: float, blur: fl
         scan = np.repeat(grey[..., None], 3, axis=2)
     scan = degrade.blur(scan, rng.uniform(0, blur))
     return degrade.gaussian_noise(scan, rng, rng.uniform(0, noise))
+
 
 def _dot_matrix(img: np.ndarray, blank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Strokes broken into a print head's dots: the ink kept only under round dots on a grid

@@ -117,17 +117,24 @@ def test_bad_share_is_refused(fonts):
         ReceiptRenderer(fonts=fonts, scan_prob=1.0, office_prob=2.0)
 
 
+def assert_lines_hold_the_words_over_their_ink(sample):
+    """The lines read as the words, every polygon is inside the image, and at least 90 % of
+    the words' polygons cover their ink; returns the lines."""
+    words = [a for a in sample.annotations if a.category == "word"]
+    lines = [a for a in sample.annotations if a.category == "line"]
+    assert " ".join(a.text for a in lines).split() == [a.text for a in words]
+    assert_inside(sample)
+    assert assert_ink_agrees(sample, "word") >= 0.9 * len(words)
+    return lines
+
+
 def test_scanned_receipts_are_flat_strips_whose_polygons_cover_their_ink(fonts):
     scanned = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=1.0)
     photographed = ReceiptRenderer(fonts=fonts, long_side=720)
     for i in range(3):
         rng = np.random.default_rng([23, i])
         s = scanned.render(rng)
-        words = [a for a in s.annotations if a.category == "word"]
-        lines = [a for a in s.annotations if a.category == "line"]
-        assert " ".join(a.text for a in lines).split() == [a.text for a in words]
-        assert_inside(s)
-        assert assert_ink_agrees(s, "word") >= 0.9 * len(words)
+        lines = assert_lines_hold_the_words_over_their_ink(s)
         # the scan is the strip and the lid's margin: the text spans most of its width, and
         # its size is the printed size, not the photo frame's
         h, w = s.image.shape[:2]
@@ -150,11 +157,7 @@ def test_office_scans_put_a_small_strip_on_an_a4_page_whose_polygons_cover_their
     office = ReceiptRenderer(fonts=fonts, long_side=720, scan_prob=1.0, office_prob=1.0)
     for i in range(3):
         s = office.render(np.random.default_rng([31, i]))
-        words = [a for a in s.annotations if a.category == "word"]
-        lines = [a for a in s.annotations if a.category == "line"]
-        assert " ".join(a.text for a in lines).split() == [a.text for a in words]
-        assert_inside(s)
-        assert assert_ink_agrees(s, "word") >= 0.9 * len(words)
+        lines = assert_lines_hold_the_words_over_their_ink(s)
         h, w = s.image.shape[:2]
         assert h / w == pytest.approx(np.sqrt(2), abs=0.01)   # a portrait A4 page
         # the strip is a quarter to half of the page's width: its text spans no more
@@ -193,15 +196,19 @@ def test_cli_writes_coco_receipts(tmp_path):
     assert all(a["attributes"]["translation"] for a in data["annotations"])
 
 
+def _one_receipt(out, *options):
+    """The image entry of one receipt written by ``synth receipts`` with ``options``."""
+    ok = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "1",
+                                  *options, "--no-progress"])
+    assert ok.exit_code == 0, ok.output
+    return json.loads((out / "annotations.json").read_text(encoding="utf-8"))["images"][0]
+
+
 def test_cli_scan_prob_applies_to_receipts_only(tmp_path):
     bad = CliRunner().invoke(app, ["synth", "lines", "--out", str(tmp_path / "l"),
                                    "--scan-prob", "0.5"])
     assert bad.exit_code != 0 and "--scan-prob applies to kind 'receipts'" in bad.output
-    out = tmp_path / "s"
-    ok = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "1",
-                                  "--scan-prob", "1", "--no-progress"])
-    assert ok.exit_code == 0, ok.output
-    im = json.loads((out / "annotations.json").read_text(encoding="utf-8"))["images"][0]
+    im = _one_receipt(tmp_path / "s", "--scan-prob", "1")
     assert max(im["height"], im["width"]) != 1600  # a photo's long side is 1600 exactly
 
 
@@ -209,10 +216,6 @@ def test_cli_office_prob_applies_to_receipts_only(tmp_path):
     bad = CliRunner().invoke(app, ["synth", "notebooks", "--out", str(tmp_path / "n"),
                                    "--office-prob", "0.5"])
     assert bad.exit_code != 0 and "--office-prob applies to kind 'receipts'" in bad.output
-    out = tmp_path / "o"
-    ok = CliRunner().invoke(app, ["synth", "receipts", "--out", str(out), "--n", "1",
-                                  "--scan-prob", "1", "--office-prob", "1", "--no-progress"])
-    assert ok.exit_code == 0, ok.output
-    im = json.loads((out / "annotations.json").read_text(encoding="utf-8"))["images"][0]
+    im = _one_receipt(tmp_path / "o", "--scan-prob", "1", "--office-prob", "1")
     assert im["height"] / im["width"] == pytest.approx(np.sqrt(2), abs=0.01)
 

@@ -203,8 +203,9 @@ def test_models_list_names_every_shipped_file():
     assert plates["summary"] == "CRNN plate reader"
     assert rows["data/models/documents_detector.pt"]["role"] == "detector"
     assert rows["data/models/documents_crnn.pt"]["preset"] == "-"
-    # the second reader of both page presets
-    assert rows["data/models/handwriting_recognizer.pt"]["preset"] == "documents,receipts"
+    # the documents preset's second reader; receipts switch it off
+    assert rows["data/models/handwriting_recognizer.pt"]["preset"] == "documents"
+    assert rows["data/models/documents_recognizer.pt"]["preset"] == "documents,receipts"
     table = runner.invoke(app, ["models", "list"]).output.splitlines()
     assert table[0].split()[:4] == ["file", "preset", "role", "architecture"]
     assert len(table) == 1 + len(rows)
